@@ -1,0 +1,378 @@
+// Shared plumbing of the emulated Azure Resource Manager: authentication, the subscription gate,
+// ARM-shaped errors and headers, resource lookups, list paging and long-running operations.
+import { randomUUID } from 'node:crypto';
+import type { AccessTokenClaims, ArmOperation, EmuContext, EmuRequest, EmuResponse, EmulatorState, SubscriptionState } from '../types.ts';
+
+/** Audiences ARM accepts besides the emulator's own URL (compared without trailing slashes). */
+export const ARM_AUDIENCES = ['https://management.core.windows.net', 'https://management.azure.com'];
+
+export const lc = (s: string): string => s.toLowerCase();
+
+const trimSlashes = (s: string): string => s.replace(/\/+$/, '');
+
+/** ARM answers on the emulator's own host; registry hosts belong to the ACR data plane. */
+export function isArmRequest(req: EmuRequest): boolean {
+  return !req.hostname.endsWith('.azurecr.localhost');
+}
+
+/** Path segments with empty ones dropped ('//subscriptions/x/' -> ['subscriptions', 'x']). */
+export function segments(path: string): string[] {
+  return path.split('/').filter((s) => s.length > 0);
+}
+
+/** The headers every ARM response carries (as in the recordings under shared/azure-api). */
+export function armHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  const id = randomUUID();
+  return {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-cache',
+    pragma: 'no-cache',
+    expires: '-1',
+    'x-content-type-options': 'nosniff',
+    'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    'x-ms-request-id': id,
+    'x-ms-correlation-request-id': id,
+    'x-ms-routing-request-id': `LOCAL:${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z:${id}`,
+    ...extra,
+  };
+}
+
+export function json(status: number, body: unknown, extra: Record<string, string> = {}): EmuResponse {
+  return { status, headers: armHeaders(extra), body };
+}
+
+export function empty(status: number, extra: Record<string, string> = {}): EmuResponse {
+  const headers = armHeaders(extra);
+  delete headers['content-type'];
+  return { status, headers };
+}
+
+/** `{ error: { code, message } }` with ARM's headers. */
+export function armErr(ctx: EmuContext, status: number, code: string, message: string, extra: Record<string, string> = {}): EmuResponse {
+  const base = ctx.armError(status, code, message);
+  return { status, headers: { ...armHeaders(extra), ...(base.headers ?? {}) }, body: base.body ?? { error: { code, message } } };
+}
+
+// ---------------------------------------------------------------- authentication
+
+export type Gate<T> = { ok: true; value: T } | { ok: false; res: EmuResponse };
+
+function decodeJwtPayload(jwt: string): Record<string, unknown> | undefined {
+  const part = jwt.split('.')[1];
+  if (!part) return undefined;
+  try {
+    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function challenge(description: string): Record<string, string> {
+  return {
+    'www-authenticate': `Bearer authorization_uri="https://login.windows.net/", error="invalid_token", error_description="${description}"`,
+  };
+}
+
+/** Audience check shared with the ACR data plane (which also takes ARM tokens). */
+export function isArmAudience(aud: unknown, ctx: EmuContext): boolean {
+  if (typeof aud !== 'string') return false;
+  const a = lc(trimSlashes(aud));
+  return ARM_AUDIENCES.includes(a) || a === lc(trimSlashes(ctx.baseUrl));
+}
+
+/** A bearer token that Entra issued for ARM, or ARM's 401. */
+export function requireArmToken(req: EmuRequest, ctx: EmuContext): Gate<AccessTokenClaims> {
+  if (!req.bearer) {
+    return {
+      ok: false,
+      res: armErr(ctx, 401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", challenge("The authentication failed because of missing 'Authorization' header.")),
+    };
+  }
+  if (!req.token) {
+    const claims = decodeJwtPayload(req.bearer);
+    const exp = typeof claims?.exp === 'number' ? claims.exp : undefined;
+    if (exp !== undefined && exp * 1000 < ctx.now().getTime()) {
+      const expIso = new Date(exp * 1000).toISOString();
+      return {
+        ok: false,
+        res: armErr(ctx, 401, 'ExpiredAuthenticationToken', `The access token expiry UTC time '${expIso}' is earlier than current UTC time '${ctx.now().toISOString()}'.`, challenge('The access token has expired.')),
+      };
+    }
+    return { ok: false, res: armErr(ctx, 401, 'InvalidAuthenticationToken', 'The access token is invalid.', challenge('The access token is invalid.')) };
+  }
+  if (!isArmAudience(req.token.aud, ctx)) {
+    const allowed = ARM_AUDIENCES.flatMap((a) => [`'${a}/'`, `'${a}'`]).join(',');
+    return {
+      ok: false,
+      res: armErr(
+        ctx,
+        401,
+        'InvalidAuthenticationToken',
+        `The access token has been obtained for wrong audience or resource '${req.token.aud}'. It should exactly match with one of the allowed audiences ${allowed}.`,
+        challenge('The access token has been obtained for wrong audience or resource.'),
+      ),
+    };
+  }
+  return { ok: true, value: req.token };
+}
+
+/** ARM requires `api-version` on every call (any value is accepted here: the SDKs pin their own). */
+export function requireApiVersion(req: EmuRequest, ctx: EmuContext): EmuResponse | undefined {
+  if (req.query.get('api-version')) return undefined;
+  return armErr(ctx, 400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+}
+
+export interface SubscriptionAccess {
+  claims: AccessTokenClaims;
+  subscriptionId: string;
+  subscription: SubscriptionState;
+}
+
+function issuerFor(claims: AccessTokenClaims, tenantId: string): string {
+  const iss = typeof claims.iss === 'string' ? claims.iss : '';
+  return iss.includes(claims.tid) ? iss.replace(claims.tid, tenantId) : `https://sts.windows.net/${tenantId}/`;
+}
+
+/** Token, api-version, known subscription and matching tenant: ARM's gate for /subscriptions/{id}/... */
+export function gateSubscription(req: EmuRequest, ctx: EmuContext, subscriptionId: string): Gate<SubscriptionAccess> {
+  const auth = requireArmToken(req, ctx);
+  if (!auth.ok) return auth;
+  const noVersion = requireApiVersion(req, ctx);
+  if (noVersion) return { ok: false, res: noVersion };
+  const entry = Object.entries(ctx.state.subscriptions).find(([id]) => lc(id) === lc(subscriptionId));
+  if (!entry) {
+    return { ok: false, res: armErr(ctx, 404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`) };
+  }
+  const [id, subscription] = entry;
+  const claims = auth.value;
+  if (lc(claims.tid) !== lc(subscription.tenantId)) {
+    const message =
+      `The access token is from the wrong issuer '${claims.iss}'. It must match the tenant '${issuerFor(claims, subscription.tenantId)}' associated with this subscription. ` +
+      `Please use the authority (URL) '${ctx.baseUrl}/${subscription.tenantId}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, ` +
+      'but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.';
+    return { ok: false, res: armErr(ctx, 401, 'InvalidAuthenticationTokenTenant', message, challenge('The access token is from the wrong issuer.')) };
+  }
+  return { ok: true, value: { claims, subscriptionId: id, subscription } };
+}
+
+// ---------------------------------------------------------------- resources and resource groups
+
+export function resourceGroupId(subscriptionId: string, resourceGroup: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+}
+
+export interface ResourceGroupInfo {
+  id: string;
+  name: string;
+  location: string;
+  tags?: Record<string, string>;
+}
+
+/** Resource groups exist when listed in state.resourceGroups or when any resource lives in them. */
+export function findResourceGroup(state: EmulatorState, subscriptionId: string, resourceGroup: string): ResourceGroupInfo | undefined {
+  const key = lc(resourceGroupId(subscriptionId, resourceGroup));
+  const listed = state.resourceGroups?.[key];
+  if (listed) return { id: resourceGroupId(subscriptionId, listed.name), name: listed.name, location: listed.location, tags: listed.tags };
+  for (const [id, res] of Object.entries(state.resources)) {
+    if (id.startsWith(`${key}/`)) {
+      const name = String(res.id ?? id).split('/')[4] ?? resourceGroup;
+      return { id: resourceGroupId(subscriptionId, name), name, location: String(res.location ?? 'eastus') };
+    }
+  }
+  return undefined;
+}
+
+export function listResourceGroups(state: EmulatorState, subscriptionId: string): ResourceGroupInfo[] {
+  const names = new Map<string, ResourceGroupInfo>();
+  const prefix = `/subscriptions/${lc(subscriptionId)}/resourcegroups/`;
+  for (const key of Object.keys(state.resourceGroups ?? {})) {
+    if (key.startsWith(prefix)) {
+      const info = findResourceGroup(state, subscriptionId, key.slice(prefix.length));
+      if (info) names.set(lc(info.name), info);
+    }
+  }
+  for (const id of Object.keys(state.resources)) {
+    if (!id.startsWith(prefix)) continue;
+    const rg = id.slice(prefix.length).split('/')[0];
+    if (!names.has(rg)) {
+      const info = findResourceGroup(state, subscriptionId, rg);
+      if (info) names.set(rg, info);
+    }
+  }
+  return [...names.values()];
+}
+
+export function resourceGroupNotFound(ctx: EmuContext, resourceGroup: string): EmuResponse {
+  return armErr(ctx, 404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`);
+}
+
+export function resourceNotFound(ctx: EmuContext, type: string, name: string, resourceGroup: string): EmuResponse {
+  return armErr(
+    ctx,
+    404,
+    'ResourceNotFound',
+    `The Resource '${type}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
+}
+
+export function getResource(state: EmulatorState, id: string): Record<string, any> | undefined {
+  return state.resources[lc(id)];
+}
+
+/** Resources of one type (case-insensitive) in a subscription, optionally one resource group, in id order. */
+export function listResources(state: EmulatorState, subscriptionId: string, type: string, resourceGroup?: string): Record<string, any>[] {
+  const prefix = resourceGroup ? `${lc(resourceGroupId(subscriptionId, resourceGroup))}/` : `/subscriptions/${lc(subscriptionId)}/`;
+  return Object.entries(state.resources)
+    .filter(([id, r]) => id.startsWith(prefix) && lc(String(r.type ?? '')) === lc(type))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
+}
+
+/** Scope check for role assignments and the like: is `id` at or below `scope` (case-insensitive, segment-wise)? */
+export function isAtOrBelow(id: string, scope: string): boolean {
+  const a = lc(trimSlashes(id));
+  const s = lc(trimSlashes(scope));
+  if (s === '') return true;
+  return a === s || a.startsWith(`${s}/`);
+}
+
+// ---------------------------------------------------------------- list paging
+
+/** ARM list paging: `{ value, nextLink? }` with an absolute nextLink carrying `$skipToken`. */
+export function page(req: EmuRequest, ctx: EmuContext, items: unknown[], pageSize = 50): Record<string, unknown> {
+  const start = Math.max(0, Number.parseInt(req.query.get('$skipToken') ?? '0', 10) || 0);
+  const value = items.slice(start, start + pageSize);
+  const out: Record<string, unknown> = { value };
+  if (start + pageSize < items.length) {
+    const next = new URL(`${ctx.baseUrl}${req.url.pathname}`);
+    for (const [k, v] of req.query) if (k !== '$skipToken') next.searchParams.append(k, v);
+    next.searchParams.set('$skipToken', String(start + pageSize));
+    out.nextLink = next.toString();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- long-running operations
+
+function operations(state: EmulatorState): Record<string, ArmOperation> {
+  state.armOperations ??= {};
+  return state.armOperations;
+}
+
+/** The configured failure for an LRO-starting request, consumed when it has a count. */
+function takeLroFailure(req: EmuRequest, state: EmulatorState): { code: string; message: string } | undefined {
+  const rules = state.lroFailures ?? [];
+  for (const rule of rules) {
+    if (rule.method && rule.method.toUpperCase() !== req.method.toUpperCase()) continue;
+    if (!new RegExp(rule.pathPattern, 'i').test(req.path)) continue;
+    if (rule.times !== undefined) {
+      if (rule.times <= 0) continue;
+      rule.times -= 1;
+    }
+    return { code: rule.code, message: rule.message };
+  }
+  return undefined;
+}
+
+/**
+ * Start an operation. Unless a configured or given failure applies, `apply` runs now (the state
+ * changes at once) and the operation reports InProgress for `state.lroPolls` polls before Succeeded.
+ */
+export function startOperation(
+  req: EmuRequest,
+  ctx: EmuContext,
+  resourceId: string,
+  apply: () => { status: number; body?: unknown },
+  failure?: { code: string; message: string },
+): ArmOperation {
+  const id = lc(ctx.newGuid());
+  const fail = takeLroFailure(req, ctx.state) ?? failure;
+  const op: ArmOperation = {
+    id,
+    resourceId,
+    status: 'InProgress',
+    asyncPolls: 0,
+    locationPolls: 0,
+    startTime: ctx.now().toISOString(),
+  };
+  if (fail) op.error = fail;
+  else op.result = apply();
+  operations(ctx.state)[id] = op;
+  return op;
+}
+
+export function findOperation(state: EmulatorState, id: string): ArmOperation | undefined {
+  return state.armOperations?.[lc(id)];
+}
+
+function complete(op: ArmOperation, ctx: EmuContext): void {
+  if (op.status !== 'InProgress') return;
+  op.status = op.error ? 'Failed' : 'Succeeded';
+  op.endTime = ctx.now().toISOString();
+}
+
+const pollsBeforeDone = (state: EmulatorState): number => Math.max(0, state.lroPolls ?? 1);
+
+/** What the Azure-AsyncOperation URL answers: 200 with `{ status }` (InProgress, then Succeeded or Failed). */
+export function pollAsyncOperation(ctx: EmuContext, op: ArmOperation, selfUrl: string): EmuResponse {
+  if (op.status === 'InProgress') {
+    if (op.asyncPolls < pollsBeforeDone(ctx.state)) op.asyncPolls += 1;
+    else complete(op, ctx);
+  }
+  const body: Record<string, unknown> = { id: new URL(selfUrl).pathname, name: op.id, status: op.status, startTime: op.startTime };
+  if (op.endTime) body.endTime = op.endTime;
+  if (op.status === 'Failed' && op.error) body.error = { code: op.error.code, message: op.error.message };
+  return json(200, body, op.status === 'InProgress' ? { 'retry-after': '0' } : {});
+}
+
+/** What the Location URL answers: 202 while running, then the final result (or the error). */
+export function pollLocation(ctx: EmuContext, op: ArmOperation, selfUrl: string): EmuResponse {
+  if (op.status === 'InProgress') {
+    if (op.locationPolls < pollsBeforeDone(ctx.state)) {
+      op.locationPolls += 1;
+      return empty(202, { location: selfUrl, 'retry-after': '0' });
+    }
+    complete(op, ctx);
+  }
+  if (op.status === 'Failed') {
+    return armErr(ctx, 400, op.error?.code ?? 'OperationFailed', op.error?.message ?? 'The operation failed.');
+  }
+  const result = op.result ?? { status: 200 };
+  return result.body === undefined ? empty(result.status) : json(result.status, result.body);
+}
+
+/** Headers of a 202/201 that starts an LRO. */
+export function lroHeaders(asyncUrl: string, locationUrl?: string): Record<string, string> {
+  const h: Record<string, string> = { 'azure-asyncoperation': asyncUrl, 'retry-after': '0' };
+  if (locationUrl) h.location = locationUrl;
+  return h;
+}
+
+export function apiVersionOf(req: EmuRequest): string {
+  return req.query.get('api-version') ?? '';
+}
+
+/** systemData as ARM RPs write it for a service principal caller. */
+export function systemData(claims: AccessTokenClaims, now: Date, previous?: Record<string, unknown>): Record<string, unknown> {
+  const at = now.toISOString();
+  return {
+    createdBy: previous?.createdBy ?? claims.appid,
+    createdByType: previous?.createdByType ?? 'Application',
+    createdAt: previous?.createdAt ?? at,
+    lastModifiedBy: claims.appid,
+    lastModifiedByType: 'Application',
+    lastModifiedAt: at,
+  };
+}
+
+/** Read the request body as a JSON object (ARM answers 400 on anything else). */
+export function bodyObject(req: EmuRequest, ctx: EmuContext): Gate<Record<string, any>> {
+  const body = req.json;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return {
+      ok: false,
+      res: armErr(ctx, 400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.'),
+    };
+  }
+  return { ok: true, value: body as Record<string, any> };
+}

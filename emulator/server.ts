@@ -1,0 +1,602 @@
+// The emulator's HTTPS server: parses requests, verifies bearer tokens, applies injected faults,
+// routes to the service modules (admin, github, entra, graph, acr, kube, arm), logs every request.
+import { createHash, generateKeyPair, randomUUID, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createAdminHandler } from './admin.ts';
+import { handlers as entraHandlers } from './entra.ts';
+import { handlers as githubHandlers } from './github.ts';
+import { handlers as graphHandlers } from './graph.ts';
+import { GITHUB_RUNTIME_TOKEN } from './ids.ts';
+import { emptyState, loadSeed, mergeState, substitutePort } from './seed.ts';
+import { generateTls } from './tls.ts';
+import type {
+  AccessTokenClaims,
+  EmuContext,
+  EmuRequest,
+  EmuResponse,
+  EmulatorState,
+  FaultRule,
+  Handler,
+  RequestLogEntry,
+} from './types.ts';
+
+const EMULATOR_DIR = dirname(fileURLToPath(import.meta.url));
+/** Written by the ARM/ACR module: maps *.azurecr.localhost to 127.0.0.1 in child processes. */
+export const RESOLVE_HOOK_PATH = join(EMULATOR_DIR, 'resolve-hook.mjs');
+
+export interface Emulator {
+  /** https://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** temp dir holding ca.crt, the server key/cert and the kubeconfig (removed by close()) */
+  dir: string;
+  caCertPath: string;
+  caCertPem: string;
+  /** kubeconfig: server = url, CA data, user token = state.kube.token, current-context 'emulator' */
+  kubeconfigPath: string;
+  /** live state, mutable by tests (replaced by reset()) */
+  state: EmulatorState;
+  /** every request in arrival order (admin routes excluded); status/durationMs filled in when answered */
+  requests: RequestLogEntry[];
+  addFault(rule: FaultRule): void;
+  clearFaults(): void;
+  /** custom cloud JSON in `az cloud show` shape pointing here */
+  cloud(): CloudJson;
+  /** env for running the action against this emulator */
+  env(): Record<string, string>;
+  /** replace state (default: the start-up seed), clear the log and faults */
+  reset(seed?: EmulatorState): void;
+  close(): Promise<void>;
+}
+
+export interface CloudJson {
+  name: string;
+  endpoints: { resourceManager: string; activeDirectory: string; activeDirectoryResourceId: string; microsoftGraphResourceId: string };
+  suffixes: { acrLoginServerEndpoint: string };
+}
+
+export interface StartOptions {
+  /** a state object, or the path of a state JSON; either is merged over the default seed */
+  seed?: EmulatorState | string;
+  /** 0 / undefined: an ephemeral port */
+  port?: number;
+  /** no diagnostics on stderr (handler crashes are still answered with 500) */
+  quiet?: boolean;
+}
+
+// ------------------------------------------------------------------------------------- JWT (RS256)
+
+export interface JwtSigner {
+  kid: string;
+  jwk: Record<string, unknown>;
+  sign(claims: Record<string, unknown>): string;
+  /** claims when the signature is ours and exp/nbf hold (nbf with 5 min skew), else undefined */
+  verify(token: string): Record<string, unknown> | undefined;
+}
+
+let signingKeyPromise: Promise<{ privateKey: KeyObject; publicKey: KeyObject }> | undefined;
+
+/** One RSA 2048 key pair per process (generation takes a while; every emulator in the process shares it). */
+function signingKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  signingKeyPromise ??= new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ privateKey, publicKey })));
+  });
+  return signingKeyPromise;
+}
+
+export async function createJwtSigner(): Promise<JwtSigner> {
+  const { privateKey, publicKey } = await signingKeyPair();
+  const pub = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  // RFC 7638 thumbprint: stable for the key
+  const kid = createHash('sha256').update(JSON.stringify({ e: pub.e, kty: 'RSA', n: pub.n })).digest('base64url');
+  const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid, x5t: kid })).toString('base64url');
+  return {
+    kid,
+    jwk: { kty: 'RSA', use: 'sig', alg: 'RS256', kid, x5t: kid, n: pub.n, e: pub.e },
+    sign(claims) {
+      const data = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      return `${data}.${cryptoSign('RSA-SHA256', Buffer.from(data), privateKey).toString('base64url')}`;
+    },
+    verify(token) {
+      const parts = token.split('.');
+      if (parts.length !== 3) return undefined;
+      const [h, p, s] = parts as [string, string, string];
+      try {
+        const hdr = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string };
+        if (hdr.alg !== 'RS256') return undefined;
+        if (!cryptoVerify('RSA-SHA256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'))) return undefined;
+        const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
+        if (typeof claims !== 'object' || claims === null) return undefined;
+        const now = Date.now() / 1000;
+        if (typeof claims.exp === 'number' && claims.exp <= now) return undefined;
+        if (typeof claims.nbf === 'number' && claims.nbf > now + 300) return undefined;
+        return claims;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------- helpers
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  412: 'PreconditionFailed',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+  504: 'GatewayTimeout',
+};
+
+function armErrorResponse(status: number, code: string, message: string): EmuResponse {
+  return { status, body: { error: { code, message } } };
+}
+
+/** Which service a path belongs to (used for faulted requests, which never reach a handler). */
+function guessService(req: EmuRequest): string {
+  const p = req.path;
+  if (req.hostname.endsWith('.azurecr.localhost')) return 'acr';
+  if (p.startsWith('/_github/')) return 'github';
+  if (p.startsWith('/graph/')) return 'graph';
+  if (p.startsWith('/api/') || p.startsWith('/apis/') || p === '/api' || p === '/apis' || p === '/version' || p.startsWith('/openapi/')) return 'kube';
+  if (/^\/(subscriptions|providers)\//i.test(p)) return 'arm';
+  if (/\/(oauth2|discovery|\.well-known)\//.test(p)) return 'entra';
+  return 'none';
+}
+
+interface FaultEntry {
+  rule: FaultRule;
+  regex?: RegExp;
+  remaining?: number;
+}
+
+const FAULT_KINDS = new Set(['latency', 'status', 'reset', 'stall', 'armError']);
+
+function compileFault(rule: FaultRule): FaultEntry {
+  if (!rule || typeof rule !== 'object') throw new Error('a fault rule must be an object');
+  if (!FAULT_KINDS.has(rule.kind)) throw new Error(`unknown fault kind '${String(rule.kind)}' (latency, status, reset, stall, armError)`);
+  if (rule.kind === 'status' && (typeof rule.status !== 'number' || rule.status < 100 || rule.status > 599)) {
+    throw new Error("a 'status' fault needs a status (100-599)");
+  }
+  if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 0)) throw new Error('times must be a non-negative integer');
+  const copy: FaultRule = { ...rule };
+  return {
+    rule: copy,
+    regex: rule.pathPattern !== undefined ? new RegExp(rule.pathPattern) : undefined,
+    remaining: rule.times,
+  };
+}
+
+async function loadServiceHandlers(): Promise<Record<'acr' | 'kube' | 'arm', Handler[]>> {
+  const out: Record<'acr' | 'kube' | 'arm', Handler[]> = { acr: [], kube: [], arm: [] };
+  const modules: Array<['acr' | 'kube' | 'arm', string]> = [
+    ['acr', join(EMULATOR_DIR, 'acr.ts')],
+    ['kube', join(EMULATOR_DIR, 'kube.ts')],
+    ['arm', join(EMULATOR_DIR, 'arm', 'index.ts')],
+  ];
+  for (const [name, file] of modules) {
+    if (!existsSync(file)) continue;
+    const mod = (await import(pathToFileURL(file).href)) as { handlers?: unknown };
+    if (!Array.isArray(mod.handlers)) throw new Error(`emulator module ${file} does not export handlers: Handler[]`);
+    out[name] = mod.handlers as Handler[];
+  }
+  return out;
+}
+
+function kubeconfigYaml(url: string, caPem: string, token: string): string {
+  const ca = Buffer.from(caPem).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: emulator',
+    '  cluster:',
+    `    server: ${url}`,
+    `    certificate-authority-data: ${ca}`,
+    'contexts:',
+    '- name: emulator',
+    '  context:',
+    '    cluster: emulator',
+    '    user: emulator',
+    '    namespace: default',
+    'current-context: emulator',
+    'users:',
+    '- name: emulator',
+    '  user:',
+    `    token: ${JSON.stringify(token)}`,
+    'preferences: {}',
+    '',
+  ].join('\n');
+}
+
+function initialSeed(seed: EmulatorState | string | undefined): EmulatorState {
+  if (seed === undefined) return loadSeed();
+  if (typeof seed === 'string') return loadSeed(seed);
+  return structuredClone(mergeState(loadSeed(), seed));
+}
+
+// ------------------------------------------------------------------------------------- the server
+
+export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> {
+  const quiet = opts.quiet ?? false;
+  const dir = mkdtempSync(join(tmpdir(), 'acr-kube-emulator-'));
+  const [tls, signer, services] = await Promise.all([
+    Promise.resolve().then(() => generateTls(dir)),
+    createJwtSigner(),
+    loadServiceHandlers(),
+  ]);
+  const seed = initialSeed(opts.seed);
+  const kubeconfigPath = join(dir, 'kubeconfig');
+
+  let port = 0;
+  let url = '';
+  let state: EmulatorState = emptyState();
+  const requests: RequestLogEntry[] = [];
+  let faults: FaultEntry[] = [];
+  let seq = 0;
+  let guidCounter = 0;
+  const closing = new AbortController();
+  const sockets = new Set<Socket>();
+
+  const ctx: EmuContext = {
+    get state() {
+      return state;
+    },
+    get baseUrl() {
+      return url;
+    },
+    get port() {
+      return port;
+    },
+    signJwt: (claims) => signer.sign(claims),
+    verifyJwt: (token) => signer.verify(token),
+    signingJwk: () => ({ ...signer.jwk }),
+    armError: armErrorResponse,
+    newGuid: () => {
+      guidCounter += 1;
+      return `0e000000-0000-4000-8000-${guidCounter.toString(16).padStart(12, '0')}`;
+    },
+    now: () => new Date(),
+  };
+
+  const writeKubeconfig = (): void => writeFileSync(kubeconfigPath, kubeconfigYaml(url, tls.caCertPem, state.kube?.token ?? ''), { mode: 0o600 });
+
+  const setState = (next: EmulatorState): void => {
+    state = substitutePort(structuredClone(mergeState(emptyState(), next)), port);
+    writeKubeconfig();
+  };
+
+  const emulatorInfo = (): Record<string, unknown> => ({ url, port, caCertPath: tls.caCertPath, kubeconfigPath, dir });
+
+  const admin = createAdminHandler({
+    requests: () => requests,
+    clearRequests: () => {
+      requests.length = 0;
+    },
+    state: () => state,
+    setState,
+    faults: () => faults.map((f) => ({ ...f.rule, ...(f.remaining !== undefined ? { times: f.remaining } : {}) })),
+    addFault: (rule) => {
+      faults.push(compileFault(rule));
+    },
+    clearFaults: () => {
+      faults = [];
+    },
+    reset: () => emulator.reset(),
+    info: emulatorInfo,
+  });
+
+  const chain: Array<[string, Handler[]]> = [
+    ['github', githubHandlers],
+    ['entra', entraHandlers],
+    ['graph', graphHandlers],
+    ['acr', services.acr],
+    ['kube', services.kube],
+    ['arm', services.arm],
+  ];
+
+  function parseRequest(req: IncomingMessage, body: Buffer): EmuRequest {
+    const hostHeader = req.headers.host ?? `127.0.0.1:${port}`;
+    const u = new URL(req.url ?? '/', `https://${hostHeader}`);
+    let path = u.pathname;
+    try {
+      path = decodeURIComponent(u.pathname);
+    } catch {
+      // keep the raw path when it is not valid percent-encoding
+    }
+    let json: unknown;
+    if (body.length > 0) {
+      try {
+        json = JSON.parse(body.toString('utf8'));
+      } catch {
+        json = undefined;
+      }
+    }
+    const auth = req.headers.authorization;
+    const bearer = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '').trim() : undefined;
+    let token: AccessTokenClaims | undefined;
+    if (bearer) {
+      const claims = signer.verify(bearer);
+      if (claims && typeof claims.tid === 'string' && typeof claims.iss === 'string' && claims.iss.startsWith(`${url}/`)) {
+        token = claims as AccessTokenClaims;
+      }
+    }
+    return {
+      method: (req.method ?? 'GET').toUpperCase(),
+      url: u,
+      path,
+      query: u.searchParams,
+      headers: req.headers,
+      hostname: u.hostname.toLowerCase(),
+      body,
+      json,
+      token,
+      bearer,
+    };
+  }
+
+  function send(req: EmuRequest, res: ServerResponse, r: EmuResponse, service: string): void {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (service === 'arm' || service === 'graph') {
+      headers['x-ms-request-id'] ??= randomUUID();
+      const corr = req.headers['x-ms-correlation-request-id'];
+      headers['x-ms-correlation-request-id'] ??= typeof corr === 'string' && corr ? corr : randomUUID();
+      const clientId = req.headers['x-ms-client-request-id'];
+      if (typeof clientId === 'string' && clientId) headers['x-ms-client-request-id'] ??= clientId;
+    }
+    let payload: Buffer | undefined;
+    const b = r.body;
+    if (b === undefined || b === null || r.status === 204 || r.status === 304) {
+      payload = undefined;
+    } else if (Buffer.isBuffer(b)) {
+      payload = b;
+    } else if (typeof b === 'string') {
+      payload = Buffer.from(b);
+      headers['content-type'] ??= 'text/plain; charset=utf-8';
+    } else {
+      payload = Buffer.from(JSON.stringify(b));
+      headers['content-type'] ??= 'application/json; charset=utf-8';
+    }
+    headers['content-length'] = String(payload?.length ?? 0);
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(r.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : payload);
+  }
+
+  async function dispatch(req: EmuRequest): Promise<{ response: EmuResponse; service: string }> {
+    for (const [service, handlers] of chain) {
+      for (const handler of handlers) {
+        const r = await handler(req, ctx);
+        if (r !== undefined) return { response: r, service };
+      }
+    }
+    return {
+      response: armErrorResponse(404, 'NotFound', `The emulator has no route for ${req.method} ${req.path}.`),
+      service: 'none',
+    };
+  }
+
+  async function onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const chunks: Buffer[] = [];
+    for await (const c of raw) chunks.push(c as Buffer);
+    const req = parseRequest(raw, Buffer.concat(chunks));
+
+    if (req.path.startsWith('/_emulator/')) {
+      let r: EmuResponse | undefined;
+      try {
+        r = await admin(req, ctx);
+      } catch (err) {
+        r = armErrorResponse(500, 'InternalServerError', (err as Error).message);
+      }
+      send(req, res, r ?? armErrorResponse(404, 'NotFound', 'no admin route'), 'admin');
+      return;
+    }
+
+    const entry: RequestLogEntry = {
+      seq: ++seq,
+      time: new Date().toISOString(),
+      method: req.method,
+      host: String(raw.headers.host ?? ''),
+      path: req.path,
+      query: req.url.search.replace(/^\?/, ''),
+      status: 0,
+      service: 'none',
+      durationMs: 0,
+    };
+    if (req.token) {
+      entry.tid = req.token.tid;
+      entry.appid = req.token.appid;
+    }
+    requests.push(entry);
+    const finish = (status: number, service: string): void => {
+      entry.status = status;
+      entry.service = service;
+      entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    };
+
+    // faults, in the order they were added
+    const applied: string[] = [];
+    let terminal: EmuResponse | 'reset' | undefined;
+    const target = `${req.hostname}${req.path}`;
+    for (const f of faults) {
+      if (terminal) break;
+      if (f.rule.method && f.rule.method.toUpperCase() !== req.method) continue;
+      if (f.regex && !f.regex.test(target)) continue;
+      if (f.remaining !== undefined) {
+        if (f.remaining <= 0) continue;
+        f.remaining -= 1;
+      }
+      const r = f.rule;
+      switch (r.kind) {
+        case 'latency':
+          applied.push(`latency:${r.ms ?? 0}`);
+          await sleep(r.ms ?? 0, closing.signal);
+          break;
+        case 'stall':
+          applied.push(`stall:${r.ms ?? 10000}`);
+          await sleep(r.ms ?? 10000, closing.signal);
+          break;
+        case 'reset':
+          applied.push('reset');
+          terminal = 'reset';
+          break;
+        case 'status':
+        case 'armError': {
+          const status = r.status ?? (r.kind === 'armError' ? 409 : 500);
+          const code = r.code ?? STATUS_CODES[status] ?? `Http${status}`;
+          const resp = armErrorResponse(status, code, r.message ?? `Injected fault: ${status} ${code}.`);
+          if (status === 429 || r.retryAfter !== undefined) resp.headers = { 'retry-after': String(r.retryAfter ?? 1) };
+          applied.push(`${r.kind}:${status}${r.kind === 'armError' ? `:${code}` : ''}`);
+          terminal = resp;
+          break;
+        }
+      }
+    }
+    faults = faults.filter((f) => f.remaining === undefined || f.remaining > 0);
+    if (applied.length) entry.fault = applied.join(',');
+    if (closing.signal.aborted) {
+      raw.socket.destroy();
+      return;
+    }
+    if (terminal === 'reset') {
+      finish(0, guessService(req));
+      raw.socket.destroy();
+      return;
+    }
+    if (terminal) {
+      const service = guessService(req);
+      finish(terminal.status, service);
+      send(req, res, terminal, service === 'arm' || service === 'graph' ? service : 'arm');
+      return;
+    }
+
+    let result: { response: EmuResponse; service: string };
+    try {
+      result = await dispatch(req);
+    } catch (err) {
+      if (!quiet) process.stderr.write(`emulator: handler error on ${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}\n`);
+      result = { response: armErrorResponse(500, 'InternalServerError', `Emulator handler error: ${(err as Error).message}`), service: guessService(req) };
+    }
+    finish(result.response.status, result.service);
+    send(req, res, result.response, result.service);
+  }
+
+  const server = createServer({ key: tls.keyPem, cert: tls.certPem, keepAlive: true }, (req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      if (!quiet) process.stderr.write(`emulator: ${(err as Error).stack ?? String(err)}\n`);
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'InternalServerError', message: String(err) } }));
+      }
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
+  server.requestTimeout = 0;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', (err) => {
+    if (!quiet && !/ECONNRESET|socket hang up/i.test(String(err))) process.stderr.write(`emulator: TLS client error: ${err.message}\n`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  url = `https://127.0.0.1:${port}`;
+  setState(seed);
+
+  const emulator: Emulator = {
+    url,
+    port,
+    dir,
+    caCertPath: tls.caCertPath,
+    caCertPem: tls.caCertPem,
+    kubeconfigPath,
+    get state() {
+      return state;
+    },
+    set state(next: EmulatorState) {
+      setState(next);
+    },
+    get requests() {
+      return requests;
+    },
+    addFault(rule) {
+      faults.push(compileFault(rule));
+    },
+    clearFaults() {
+      faults = [];
+    },
+    cloud() {
+      return {
+        name: 'AzureEmulator',
+        endpoints: {
+          resourceManager: `${url}/`,
+          activeDirectory: url,
+          activeDirectoryResourceId: 'https://management.core.windows.net/',
+          microsoftGraphResourceId: `${url}/graph/`,
+        },
+        suffixes: { acrLoginServerEndpoint: '.azurecr.localhost' },
+      };
+    },
+    env() {
+      const env: Record<string, string> = {
+        NODE_EXTRA_CA_CERTS: tls.caCertPath,
+        ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/_github/oidc/token?api-version=2.0`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: GITHUB_RUNTIME_TOKEN,
+        KUBECONFIG: kubeconfigPath,
+      };
+      if (existsSync(RESOLVE_HOOK_PATH)) env.NODE_OPTIONS = `--import=${RESOLVE_HOOK_PATH}`;
+      return env;
+    },
+    reset(next?: EmulatorState) {
+      setState(next ?? seed);
+      requests.length = 0;
+      faults = [];
+    },
+    async close() {
+      closing.abort();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return emulator;
+}

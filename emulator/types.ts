@@ -1,0 +1,245 @@
+// The emulator's shared contract: every service module (entra, graph, arm, acr, kube, github)
+// is a set of route handlers over one mutable EmulatorState. Run with Node 24 type stripping:
+// erasable TypeScript only (no enums, no parameter properties, no namespaces).
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Claims of an access token the emulator's Entra issued (verified by the server before handlers run). */
+export interface AccessTokenClaims {
+  aud: string; // audience, e.g. the ARM or Graph resource id (no trailing '/.default')
+  iss: string;
+  tid: string; // tenant the token was issued for
+  oid: string; // service principal object id in that tenant
+  appid: string; // client id of the caller
+  sub: string;
+  exp: number;
+  iat: number;
+  [k: string]: unknown;
+}
+
+export interface EmuRequest {
+  method: string;
+  /** full URL as received (host from the Host header) */
+  url: URL;
+  /** url.pathname, percent-decoded */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** lower-cased Host header without port, e.g. 127.0.0.1 or myreg.azurecr.localhost */
+  hostname: string;
+  body: Buffer;
+  /** body parsed as JSON, or undefined when empty / not JSON */
+  json: unknown;
+  /** present when the request carried `Authorization: Bearer <jwt>` that the emulator's Entra signed and that has not expired */
+  token?: AccessTokenClaims;
+  /** raw bearer value when present (also for tokens not issued by Entra, e.g. the Kubernetes bearer token) */
+  bearer?: string;
+}
+
+export interface EmuResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** objects are sent as JSON; strings and Buffers as they are */
+  body?: unknown;
+}
+
+/** A service module: returns undefined when the request is not its route. */
+export type Handler = (req: EmuRequest, ctx: EmuContext) => EmuResponse | undefined | Promise<EmuResponse | undefined>;
+
+export interface EmuContext {
+  state: EmulatorState;
+  /** https://127.0.0.1:PORT (no trailing slash) */
+  baseUrl: string;
+  port: number;
+  /** sign a JWT (RS256) with the emulator's Entra key; used by Entra (access tokens) and the GitHub OIDC endpoint */
+  signJwt(claims: Record<string, unknown>): string;
+  /** verify a JWT signed by signJwt; returns claims or undefined */
+  verifyJwt(token: string): Record<string, unknown> | undefined;
+  /** the public half of the signing key as a JWK (kty, use, kid, alg, n, e), for JWKS endpoints */
+  signingJwk?(): Record<string, unknown>;
+  /** ARM error body helper: { error: { code, message } } with the given status */
+  armError(status: number, code: string, message: string): EmuResponse;
+  /** counter-based helpers for deterministic ids in tests */
+  newGuid(): string;
+  now(): Date;
+}
+
+// ---------------------------------------------------------------- seed / state
+
+export interface PasswordCredential {
+  keyId: string;
+  displayName?: string | null;
+  startDateTime: string;
+  endDateTime: string;
+  hint: string; // first 3 chars of the secret
+  /** emulator-only: the secret value (never returned by GET routes) */
+  secretText: string;
+}
+
+export interface FederatedCredential {
+  issuer: string;
+  subject: string;
+  audiences: string[];
+}
+
+export interface AppRegistration {
+  id: string; // object id of the application in its home tenant
+  appId: string; // client id
+  displayName: string;
+  signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
+  passwordCredentials: PasswordCredential[];
+  federatedIdentityCredentials: FederatedCredential[];
+}
+
+export interface ServicePrincipalObject {
+  id: string; // object id in this tenant
+  appId: string;
+  displayName: string;
+  appOwnerOrganizationId: string; // home tenant of the app
+  servicePrincipalType?: string;
+}
+
+export interface TenantState {
+  displayName?: string;
+  /** applications whose home tenant is this tenant */
+  applications: AppRegistration[];
+  /** service principals (enterprise apps) present in this tenant */
+  servicePrincipals: ServicePrincipalObject[];
+  /** appIds of callers allowed to POST /servicePrincipals in this tenant ('*' = anyone) */
+  canProvisionServicePrincipals: string[];
+  /** appIds of callers allowed to read applications' passwordCredentials in this tenant ('*' = anyone) */
+  canReadApplications: string[];
+  /** appIds of callers allowed to addPassword on applications in this tenant ('*' = anyone) */
+  canAddPassword: string[];
+}
+
+export interface SubscriptionState {
+  tenantId: string;
+  displayName: string;
+}
+
+/** A Kubernetes object as stored: metadata.resourceVersion is managed by the server. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: unknown[];
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+export interface KubeState {
+  /** bearer token the API server accepts */
+  token: string;
+  /** next resourceVersion (monotonic counter) */
+  resourceVersion: number;
+  namespaces: Record<string, KubeObject>;
+  /** namespace -> name -> object */
+  secrets: Record<string, Record<string, KubeObject>>;
+  serviceaccounts: Record<string, Record<string, KubeObject>>;
+}
+
+/** Secrets behind ARM resources that GET never returns. */
+export interface RegistrySecrets {
+  /** registry resource id (lower-case) -> admin passwords */
+  admin: Record<string, { username: string; password: string; password2: string }>;
+  /** token resource id (lower-case) -> password1/password2 values and expiries */
+  tokenPasswords: Record<string, { password1?: { value: string; expiry?: string }; password2?: { value: string; expiry?: string } }>;
+  /** refresh tokens issued by /oauth2/exchange: token -> claims */
+  refreshTokens: Record<string, { registry: string; oid: string; tid: string; exp: number }>;
+}
+
+export interface EmulatorState {
+  /** tenantId -> tenant */
+  tenants: Record<string, TenantState>;
+  /** subscriptionId -> subscription */
+  subscriptions: Record<string, SubscriptionState>;
+  /**
+   * ARM resources by resource id in lower case: managed clusters, registries, scope maps, tokens.
+   * Values are ARM JSON as GET returns it (shaped on ../shared/azure-api/specs examples).
+   */
+  resources: Record<string, Record<string, any>>;
+  /** role definitions (built-in ones at least AcrPull, Container Registry Repository Reader, Owner, Contributor) */
+  roleDefinitions: Record<string, any>[];
+  /** role assignments by id in lower case, ARM JSON (RoleAssignment 2022-04-01) */
+  roleAssignments: Record<string, Record<string, any>>;
+  /** oids (service principal object ids) allowed to write/delete role assignments; '*' = anyone */
+  roleAssignmentWriters: string[];
+  /**
+   * principal object ids that ARM does not see yet (replication delay): PUT role assignment answers 400
+   * PrincipalNotFound until the given ISO time, or for the given number of further attempts.
+   */
+  pendingPrincipals: Record<string, { until?: string; attempts?: number }>;
+  registrySecrets: RegistrySecrets;
+  kube: KubeState;
+  /** GitHub OIDC: claims of the token the OIDC endpoint issues (iss/sub/aud/exp set by the endpoint unless given) */
+  githubOidc: { subject: string; repository: string; enabled: boolean };
+  // ---- added by the ARM/ACR module (emulator/arm, emulator/acr.ts); all optional
+  /** resource groups that exist even without resources: id in lower case -> name (as cased) and location */
+  resourceGroups?: Record<string, { name: string; location: string; tags?: Record<string, string> }>;
+  /** ARM long-running operations by operation id (lower case) */
+  armOperations?: Record<string, ArmOperation>;
+  /** AKS side table: cluster id (lower case) -> the service principal credentials last set by resetServicePrincipalProfile */
+  clusterSecrets?: Record<string, { clientId: string; secret: string; updatedAt: string }>;
+  /** how many times an LRO status/Location poll answers InProgress/202 before it completes (default 1) */
+  lroPolls?: number;
+  /** make matching LROs end in status Failed with this error (regular expression over the initial request path) */
+  lroFailures?: Array<{ method?: string; pathPattern: string; code: string; message: string; times?: number }>;
+}
+
+/** An ARM long-running operation (AKS/ACR): polled through its Azure-AsyncOperation and Location URLs. */
+export interface ArmOperation {
+  id: string;
+  /** ARM resource id the operation acts on */
+  resourceId: string;
+  status: 'InProgress' | 'Succeeded' | 'Failed';
+  /** polls answered so far on the Azure-AsyncOperation URL and on the Location URL */
+  asyncPolls: number;
+  locationPolls: number;
+  startTime: string;
+  endTime?: string;
+  error?: { code: string; message: string };
+  /** what the Location URL answers once the operation has completed */
+  result?: { status: number; body?: unknown };
+}
+
+// ---------------------------------------------------------------- faults and the request log
+
+export interface FaultRule {
+  /** match on method (exact, upper-case) and a regular expression over `${hostname}${path}` */
+  method?: string;
+  pathPattern?: string;
+  /** latency: delay every matching request by ms (count unlimited unless `times`) */
+  kind: 'latency' | 'status' | 'reset' | 'stall' | 'armError';
+  ms?: number;
+  status?: number;
+  retryAfter?: number; // seconds, for 429
+  code?: string; // ARM error code for kind 'armError' (e.g. 'Conflict')
+  message?: string;
+  /** apply to this many matching requests, then stop (undefined = always) */
+  times?: number;
+}
+
+export interface RequestLogEntry {
+  seq: number;
+  time: string;
+  method: string;
+  host: string;
+  path: string;
+  query: string;
+  status: number;
+  /** which service answered: entra | github | arm | graph | acr | kube | admin | none */
+  service: string;
+  /** token claims summary when the request carried one */
+  tid?: string;
+  appid?: string;
+  fault?: string;
+  durationMs: number;
+}

@@ -1,0 +1,96 @@
+// Sign-in: picks the strategy from the settings, caches one token per scope and tenant, and turns
+// identity failures into AuthError messages that say what to fix.
+import type { Settings } from '../settings.ts';
+import type { Runner } from '../runner.ts';
+import type { AzureSession, TokenCredentialLike } from './types.ts';
+import { AuthError } from '../errors.ts';
+import { assertionClaims, oidcCredential } from '../auth/oidc.ts';
+import { secretCredential } from '../auth/secret.ts';
+import { defaultCredential } from '../auth/default.ts';
+
+export function createSession(settings: Settings, runner: Runner, env: Record<string, string | undefined>): AzureSession {
+  const { login, cloud } = settings;
+  let credential: TokenCredentialLike;
+  let lastAssertion: () => string | undefined = () => undefined;
+  if (login.kind === 'oidc') {
+    const o = oidcCredential(login, cloud, env, (aud) => runner.getIDToken(aud));
+    credential = o.credential;
+    lastAssertion = o.lastAssertion;
+  } else if (login.kind === 'secret') {
+    credential = secretCredential(login, cloud);
+  } else {
+    credential = defaultCredential(cloud, env);
+  }
+  const tenantId = settings.tenantId ?? env.AZURE_TENANT_ID;
+  const cache = new Map<string, Promise<{ token: string; exp: number }>>();
+
+  const session: AzureSession = {
+    cloud,
+    tenantId,
+    subscriptionId: settings.subscriptionId ?? env.AZURE_SUBSCRIPTION_ID,
+    credential,
+    trace: (line) => runner.debug(line),
+    async token(scope, tenant) {
+      const key = `${tenant ?? ''}|${scope}`;
+      const hit = cache.get(key);
+      if (hit) {
+        const v = await hit.catch(() => undefined);
+        if (v && v.exp - Date.now() > 120_000) return v.token;
+      }
+      const p = (async () => {
+        try {
+          const t = await credential.getToken(scope, tenant ? { tenantId: tenant } : {});
+          if (!t) throw new AuthError(`Azure sign-in returned no token for ${scope}.`);
+          runner.setSecret(t.token);
+          return { token: t.token, exp: t.expiresOnTimestamp };
+        } catch (e) {
+          throw signInError(e, settings, lastAssertion());
+        }
+      })();
+      cache.set(key, p);
+      p.catch(() => cache.delete(key));
+      return (await p).token;
+    },
+  };
+  return session;
+}
+
+/** Maps an @azure/identity failure to what the user must fix. */
+export function signInError(e: unknown, settings: Settings, assertion: string | undefined): Error {
+  if (e instanceof AuthError) return e;
+  const err = e as Error & { errorResponse?: { error?: string; errorDescription?: string }; cause?: unknown };
+  if (err?.cause instanceof AuthError) return err.cause;
+  const text = `${err?.message ?? String(e)}`;
+  if (/id-token: write/.test(text)) {
+    const m = /(Could not get a GitHub OIDC token[^\n]*)/.exec(text);
+    return new AuthError(m ? m[1] : text);
+  }
+  const codeMatch = /AADSTS(\d+)/.exec(text);
+  const code = codeMatch ? `AADSTS${codeMatch[1]}` : undefined;
+  const desc = (err?.errorResponse?.errorDescription ?? text).split(/\r?\n/)[0].replace(/\s+Trace ID.*$/, '');
+  const login = settings.login;
+  const who = login.kind === 'default' ? 'the environment / Azure CLI login' : `client ${login.clientId} in tenant ${login.tenantId}`;
+  if (code === 'AADSTS700213' || code === 'AADSTS70021' || code === 'AADSTS700211' || code === 'AADSTS700212') {
+    const c = assertionClaims(assertion);
+    return new AuthError(
+      `Entra ID rejected the GitHub OIDC token for ${who} (${code}): no federated credential on the app matches it. ` +
+        `The token has iss '${c.iss ?? '?'}', sub '${c.sub ?? '?'}', aud '${Array.isArray(c.aud) ? c.aud.join(',') : (c.aud ?? '?')}'. ` +
+        `Add a federated credential with exactly this issuer, subject and audience (az ad app federated-credential create), or change the workflow's trigger/environment so the subject matches.`,
+    );
+  }
+  if (code === 'AADSTS7000215' || code === 'AADSTS7000222') {
+    return new AuthError(`Entra ID rejected the client secret for ${who} (${code}): it is wrong or expired. Create a new secret and update the client-secret / creds input.`);
+  }
+  if (code === 'AADSTS700016') {
+    return new AuthError(`Entra ID does not know the application for ${who} (${code}): check client-id and tenant-id, and that the app has a service principal in that tenant.`);
+  }
+  if (code === 'AADSTS90002') {
+    return new AuthError(`Entra ID does not know tenant ${settings.tenantId ?? ''} (${code}): check tenant-id and the environment (cloud).`);
+  }
+  if (/AzureCliCredential|az login|Azure CLI/i.test(text) && login.kind === 'default') {
+    return new AuthError(
+      'No Azure login: give client-id and tenant-id (OIDC, with `permissions: id-token: write`), client-secret, or creds; or run azure/login before this step; or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET.',
+    );
+  }
+  return new AuthError(`Azure sign-in failed for ${who}${code ? ` (${code})` : ''}: ${desc}`);
+}

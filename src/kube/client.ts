@@ -1,0 +1,154 @@
+// KubeClient over @kubernetes/client-node (loaded only on the pull-secret path). Every call has a
+// timeout and transient failures (429, 5xx, resets) are retried; errors become ApiError.
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, ApiException } from '@kubernetes/client-node';
+import type { ConfigurationOptions, ObservableMiddleware } from '@kubernetes/client-node';
+import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
+import { ApiError } from '../errors.ts';
+import { withRetry } from '../retry.ts';
+import type { KubeClient, LiveSecret, LiveServiceAccount } from './types.ts';
+import type { KubeconfigSource } from './kubeconfig.ts';
+import type { SecretObject } from './render.ts';
+import { MANAGER } from './render.ts';
+
+export interface KubeClientOptions {
+  timeoutMs?: number;
+  debug?: (line: string) => void;
+}
+
+export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptions = {}): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromString(source.text);
+  kc.setCurrentContext(source.context);
+  const server = kc.getCurrentCluster()?.server ?? '(unknown server)';
+  const api = kc.makeApiClient(CoreV1Api);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+
+  const timing: ObservableMiddleware = {
+    pre: (ctx) => {
+      ctx.setSignal(AbortSignal.timeout(timeoutMs));
+      return of(ctx);
+    },
+    post: (res) => of(res),
+  };
+  const options = (contentType?: string): ConfigurationOptions<ObservableMiddleware> => {
+    const base: ConfigurationOptions<ObservableMiddleware> = { middleware: [timing], middlewareMergeStrategy: 'append' };
+    return contentType ? setHeaderOptions('Content-Type', contentType, base) : base;
+  };
+
+  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(
+      async () => {
+        const started = Date.now();
+        try {
+          const r = await fn();
+          opts.debug?.(`Kubernetes ${operation}: ok (${Date.now() - started} ms)`);
+          return r;
+        } catch (err) {
+          opts.debug?.(`Kubernetes ${operation}: ${err instanceof ApiException ? err.code : (err as Error).name} (${Date.now() - started} ms)`);
+          throw toApiError(operation, err, server);
+        }
+      },
+      {
+        attempts: 6,
+        baseMs: 300,
+        budgetMs: 60_000,
+        retryable: (e) => {
+          const s = (e as ApiError).status;
+          if (s === undefined) return true; // network error, reset, timeout
+          return s === 429 || s >= 500;
+        },
+      },
+    );
+  }
+
+  const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+
+  return {
+    server,
+    async namespaceExists(name) {
+      try {
+        await call(`get namespace ${name}`, () => api.readNamespace({ name }, options()));
+        return true;
+      } catch (e) {
+        if (notFound(e)) return false;
+        throw e;
+      }
+    },
+    async createNamespace(name) {
+      try {
+        await call(`create namespace ${name}`, () =>
+          api.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, fieldManager: MANAGER }, options()),
+        );
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409) return; // created meanwhile by someone else
+        throw e;
+      }
+    },
+    async getSecret(namespace, name) {
+      try {
+        return (await call(`get secret ${namespace}/${name}`, () => api.readNamespacedSecret({ name, namespace }, options()))) as unknown as LiveSecret;
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw e;
+      }
+    },
+    async createSecret(secret: SecretObject) {
+      const { name, namespace } = secret.metadata;
+      return (await call(`create secret ${namespace}/${name}`, () =>
+        api.createNamespacedSecret({ namespace, body: secret, fieldManager: MANAGER }, options()),
+      )) as unknown as LiveSecret;
+    },
+    async applySecret(secret: SecretObject, resourceVersion: string) {
+      const body = { ...secret, metadata: { ...secret.metadata, resourceVersion } };
+      const { name, namespace } = secret.metadata;
+      return (await call(`apply secret ${namespace}/${name}`, () =>
+        api.patchNamespacedSecret({ name, namespace, body, fieldManager: MANAGER, force: true }, options(PatchStrategy.ServerSideApply)),
+      )) as unknown as LiveSecret;
+    },
+    async deleteSecret(namespace, name, resourceVersion) {
+      try {
+        await call(`delete secret ${namespace}/${name}`, () =>
+          api.deleteNamespacedSecret({ name, namespace, body: { preconditions: { resourceVersion } } }, options()),
+        );
+      } catch (e) {
+        if (notFound(e)) return;
+        throw e;
+      }
+    },
+    async getServiceAccount(namespace, name) {
+      try {
+        return (await call(`get serviceaccount ${namespace}/${name}`, () => api.readNamespacedServiceAccount({ name, namespace }, options()))) as unknown as LiveServiceAccount;
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw e;
+      }
+    },
+    async setImagePullSecrets(namespace, name, imagePullSecrets, resourceVersion) {
+      // A JSON merge patch that carries resourceVersion is conditional: the apiserver answers 409
+      // when the service account changed since it was read.
+      const body = { metadata: { resourceVersion }, imagePullSecrets };
+      await call(`patch serviceaccount ${namespace}/${name}`, () =>
+        api.patchNamespacedServiceAccount({ name, namespace, body, fieldManager: MANAGER }, options(PatchStrategy.MergePatch)),
+      );
+    },
+  };
+}
+
+function toApiError(operation: string, err: unknown, server: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ApiException) {
+    let message = `HTTP ${err.code}`;
+    let reason: string | undefined;
+    try {
+      const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { message?: string; reason?: string };
+      if (body?.message) message = body.message;
+      reason = body?.reason;
+    } catch {
+      // body not JSON
+    }
+    return new ApiError({ service: 'Kubernetes', operation, status: err.code, code: reason, message: String(message).slice(0, 500) });
+  }
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const detail = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'timed out' : (e.cause?.code ?? e.cause?.message ?? e.message);
+  return new ApiError({ service: 'Kubernetes', operation, message: `${detail} (${server})` });
+}

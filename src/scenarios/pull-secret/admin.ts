@@ -1,0 +1,8 @@
+// credential-type: admin (not implemented yet; see issue #3).
+import type { SourceFactory } from './credentials.ts';
+import { InputError } from '../../errors.ts';
+
+const factory: SourceFactory = async () => {
+  throw new InputError('credential-type', "'admin' is not available in this build", 'basic');
+};
+export default factory;

@@ -1,0 +1,64 @@
+// Where a pull secret's username and password come from (`credential-type`). One small strategy
+// per source; each knows the registry's login server, how to obtain a credential, how to undo
+// what it made in Azure (detach) and how to ask the registry whether a credential still works.
+import type { Settings } from '../../settings.ts';
+import type { Deps } from '../../deps.ts';
+import { checkRegistryCredential } from '../../registry-check.ts';
+
+export interface PullCredential {
+  username: string;
+  password: string;
+  /** ISO 8601, when the credential expires */
+  expiresOn?: string;
+}
+
+export interface CredentialSource {
+  /** the registry's login server (may sign in to Azure to find it) */
+  loginServer(): Promise<string>;
+  /** the registry's ARM id, when Azure was asked */
+  registryId?(): Promise<string | undefined>;
+  /** obtain (create, rotate) the credential; values must be masked by the source as soon as it has them */
+  obtain(previous?: { username: string; password: string }): Promise<PullCredential>;
+  /** what obtain() would do, for dry-run plans */
+  describe(): string;
+  /** detach: remove what attach made in Azure (e.g. the token and scope map); returns whether anything changed */
+  detach?(dryRun: boolean): Promise<{ changed: boolean; lines: string[] }>;
+  /** verify: undefined when the registry accepts the credential, else what is wrong */
+  check(username: string, password: string): Promise<string | undefined>;
+  /** warnings to print (e.g. short-lived exchange tokens) */
+  warnings: string[];
+}
+
+export type SourceFactory = (settings: Settings, deps: Deps) => Promise<CredentialSource>;
+
+/** `credential-type: basic`: the given username and password, no Azure at all. */
+export function basicSource(settings: Settings): CredentialSource {
+  const { registry, cloud } = settings;
+  const server = registry.kind === 'loginServer' ? registry.loginServer : `${registry.name}${cloud.acrSuffix}`;
+  return {
+    loginServer: async () => server,
+    obtain: async () => ({ username: settings.pullSecret.username!, password: settings.pullSecret.password! }),
+    describe: () => `use the given username '${settings.pullSecret.username}'`,
+    check: async (u, p) => {
+      const r = await checkRegistryCredential(server, u, p);
+      return r.ok ? undefined : r.reason;
+    },
+    warnings: [],
+  };
+}
+
+const SOURCES: Record<string, () => Promise<{ default: SourceFactory }>> = {
+  // Azure-backed sources are loaded only when chosen (they bring the Azure SDKs).
+  token: () => import('./token.ts'),
+  'service-principal': () => import('./service-principal.ts'),
+  admin: () => import('./admin.ts'),
+  exchange: () => import('./exchange.ts'),
+};
+
+export async function credentialSource(settings: Settings, deps: Deps): Promise<CredentialSource> {
+  const type = settings.pullSecret.credentialType;
+  if (type === 'basic') return basicSource(settings);
+  const load = SOURCES[type];
+  const mod = await load();
+  return mod.default(settings, deps);
+}
