@@ -80,12 +80,13 @@ export function entraError(req: EmuRequest, ctx: EmuContext, status: number, err
   };
 }
 
-function tenantNotFound(req: EmuRequest, ctx: EmuContext, tenant: string): EmuResponse {
+/** Unknown tenant: 'invalid_tenant' on discovery documents, 'invalid_request' on the token endpoint (as Entra answers). */
+function tenantNotFound(req: EmuRequest, ctx: EmuContext, tenant: string, error = 'invalid_request'): EmuResponse {
   return entraError(
     req,
     ctx,
     400,
-    'invalid_request',
+    error,
     90002,
     `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
   );
@@ -315,7 +316,7 @@ const entraHandler: Handler = (req, ctx) => {
   if (req.method === 'GET' && (rest === 'v2.0/.well-known/openid-configuration' || rest === '.well-known/openid-configuration')) {
     const generic = ['common', 'organizations', 'consumers'].includes(tenant.toLowerCase());
     const tid = generic ? undefined : resolveTenant(ctx.state, tenant);
-    if (!generic && !tid) return tenantNotFound(req, ctx, tenant);
+    if (!generic && !tid) return tenantNotFound(req, ctx, tenant, 'invalid_tenant');
     return { status: 200, body: openIdConfiguration(ctx, tenant, tid) };
   }
   if (req.method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) {

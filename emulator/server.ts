@@ -16,6 +16,7 @@ import { handlers as graphHandlers } from './graph.ts';
 import { GITHUB_RUNTIME_TOKEN } from './ids.ts';
 import { emptyState, loadSeed, mergeState, substitutePort } from './seed.ts';
 import { generateTls } from './tls.ts';
+import type { TlsMaterial } from './tls.ts';
 import type {
   AccessTokenClaims,
   EmuContext,
@@ -245,12 +246,17 @@ function initialSeed(seed: EmulatorState | string | undefined): EmulatorState {
 export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> {
   const quiet = opts.quiet ?? false;
   const dir = mkdtempSync(join(tmpdir(), 'acr-kube-emulator-'));
-  const [tls, signer, services] = await Promise.all([
-    Promise.resolve().then(() => generateTls(dir)),
-    createJwtSigner(),
-    loadServiceHandlers(),
-  ]);
-  const seed = initialSeed(opts.seed);
+  let tls: TlsMaterial;
+  let signer: JwtSigner;
+  let services: Awaited<ReturnType<typeof loadServiceHandlers>>;
+  let seed: EmulatorState;
+  try {
+    [tls, signer, services] = await Promise.all([Promise.resolve().then(() => generateTls(dir)), createJwtSigner(), loadServiceHandlers()]);
+    seed = initialSeed(opts.seed);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const kubeconfigPath = join(dir, 'kubeconfig');
 
   let port = 0;
@@ -528,13 +534,18 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     if (!quiet && !/ECONNRESET|socket hang up/i.test(String(err))) process.stderr.write(`emulator: TLS client error: ${err.message}\n`);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   port = (server.address() as AddressInfo).port;
   url = `https://127.0.0.1:${port}`;
   setState(seed);

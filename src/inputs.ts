@@ -90,7 +90,7 @@ function clip(v: string): string {
 
 /** `90d`, `12h`, `30m`, `2w`, or ISO 8601 (`P90D`, `PT12H`, `P1DT6H`). */
 export function parseDuration(name: string, raw: string): Duration {
-  const accepted = 'a duration between 1h and 730d such as 90d, 12h, 30m, or ISO 8601 P90D / PT12H';
+  const accepted = 'a duration between 1h and 730d such as 90d, 12h, 2w, or ISO 8601 P90D / PT12H';
   const v = raw.trim();
   let ms: number | undefined;
   const short = /^(\d{1,6})\s*(m|h|d|w)$/i.exec(v);

@@ -129,12 +129,15 @@ export const armFallbackHandler: Handler = (req: EmuRequest, ctx: EmuContext): E
   const at = s.findIndex((x) => lc(x) === 'providers');
   const namespace = at >= 0 ? s[at + 1] : undefined;
   const type = at >= 0 ? s[at + 2] : undefined;
+  if (namespace && ['microsoft.containerservice', 'microsoft.containerregistry', 'microsoft.authorization', 'microsoft.resources'].includes(lc(namespace))) {
+    return armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} ${req.path}.`);
+  }
   if (namespace && type) {
     return armErr(
       ctx,
       400,
       'InvalidResourceType',
-      `The resource type '${type}' could not be found in the namespace '${namespace}' for api version '${req.query.get('api-version')}'. (emulator: route not implemented: ${req.method} ${req.path})`,
+      `The resource type '${type}' could not be found in the namespace '${namespace}' for api version '${req.query.get('api-version')}'.`,
     );
   }
   return armErr(ctx, 404, 'NotFound', `The requested route is not served by the emulator: ${req.method} ${req.path}`);

@@ -26,6 +26,21 @@ export function tracePolicy(session: AzureSession, service: string): PipelinePol
   };
 }
 
+/**
+ * A TokenCredential for SDK clients that goes through the session: one cached, masked token per
+ * audience and tenant shared by every client (`tenantId` pins a tenant, e.g. the registry's).
+ */
+export function sessionCredential(session: AzureSession, tenantId?: string) {
+  return {
+    async getToken(scopes: string | string[], options?: { tenantId?: string }) {
+      const scope = Array.isArray(scopes) ? scopes[0] : scopes;
+      const token = await session.token(scope, options?.tenantId ?? tenantId);
+      // the session refreshes ahead of expiry; let the SDK ask again every few minutes
+      return { token, expiresOnTimestamp: Date.now() + 5 * 60_000 };
+    },
+  };
+}
+
 /** Options for any @azure/arm-* client constructor. */
 export function armClientOptions(session: AzureSession) {
   return {

@@ -25,4 +25,6 @@ export interface AzureSession {
 /** Everything Azure the scenarios may ask for; each member is created on first use. */
 export interface AzureClients {
   session: AzureSession;
+  /** Microsoft Graph (service principals, applications, addPassword); see graph.ts */
+  readonly graph: import('./graph.ts').GraphClient;
 }

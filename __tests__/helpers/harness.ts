@@ -1,0 +1,117 @@
+// Runs the bundled action exactly as the runner does: `node dist/index.js` with INPUT_* variables,
+// GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files and RUNNER_TEMP, against an emulator.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Emulator } from '../../emulator/server.ts';
+import { DEPLOYER_APP_ID, DEPLOYER_SECRET, SUB_1, TENANT_A } from '../../emulator/ids.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+/** the bundle under test: dist/index.js, or ACR_DIST (a helper's private build, e.g. .tmp/dist-x/index.js) */
+export const DIST = process.env.ACR_DIST ? resolve(ROOT, process.env.ACR_DIST) : join(ROOT, 'dist', 'index.js');
+export const NODE = process.execPath;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** the `::error::` lines */
+  errors: string[];
+  /** values registered with ::add-mask:: */
+  masks: string[];
+  runnerTemp: string;
+  /** files left in RUNNER_TEMP after the step */
+  leftovers: string[];
+}
+
+/** Parses GITHUB_OUTPUT's `name<<delimiter` blocks (and plain name=value lines). */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^=<]+)<<(.+)$/.exec(lines[i]);
+    if (m) {
+      const body: string[] = [];
+      i++;
+      while (i < lines.length && lines[i] !== m[2]) body.push(lines[i++]);
+      out[m[1]] = body.join('\n');
+    } else if (lines[i].includes('=')) {
+      const [k, ...v] = lines[i].split('=');
+      out[k] = v.join('=');
+    }
+  }
+  return out;
+}
+
+/** Inputs for signing in to the emulator with the deployer's client secret, on its custom cloud. */
+export function azureInputs(emu: Emulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'client-id': DEPLOYER_APP_ID,
+    'tenant-id': TENANT_A,
+    'client-secret': DEPLOYER_SECRET,
+    'subscription-id': SUB_1,
+    environment: JSON.stringify(emu.cloud()),
+    ...extra,
+  };
+}
+
+/** Inputs for signing in with OIDC (GitHub's token from the emulator). */
+export function oidcInputs(emu: Emulator, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'client-id': DEPLOYER_APP_ID, 'tenant-id': TENANT_A, 'subscription-id': SUB_1, environment: JSON.stringify(emu.cloud()), ...extra };
+}
+
+export async function runAction(
+  emu: Emulator | undefined,
+  inputs: Record<string, string>,
+  opts: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  const work = mkdtempSync(join(tmpdir(), 'acr-e2e-'));
+  const runnerTemp = join(work, 'temp');
+  const outFile = join(work, 'output');
+  const summaryFile = join(work, 'summary');
+  writeFileSync(outFile, '');
+  writeFileSync(summaryFile, '');
+  (await import('node:fs')).mkdirSync(runnerTemp);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: work,
+    GITHUB_OUTPUT: outFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: runnerTemp,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    ...(emu ? emu.env() : {}),
+  };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const child = spawn(NODE, [DIST], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+  const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? -1)));
+  clearTimeout(timer);
+  const result: RunResult = {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputs(readFileSync(outFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    errors: stdout.split('\n').filter((l) => l.startsWith('::error::')),
+    masks: stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'))
+      .map((l) => l.slice('::add-mask::'.length).replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%')),
+    runnerTemp,
+    leftovers: readdirSync(runnerTemp),
+  };
+  rmSync(work, { recursive: true, force: true });
+  return result;
+}

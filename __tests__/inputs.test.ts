@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readSettings, parseDuration, list } from '../src/inputs.ts';
+import { parseCloud } from '../src/clouds.ts';
+import { InputError } from '../src/errors.ts';
+
+const G = '00000000-0000-4000-8000-00000000000';
+const inputs = (o: Record<string, string>) => (name: string) => o[name] ?? '';
+
+test('defaults: kubernetes + pull-secret + token, namespace default, secret acr-<name>', () => {
+  const s = readSettings(inputs({ registry: 'ContosoACR' }));
+  assert.equal(s.clusterType, 'kubernetes');
+  assert.equal(s.authMethod, 'pull-secret');
+  assert.equal(s.operation, 'attach');
+  assert.equal(s.pullSecret.credentialType, 'token');
+  assert.deepEqual(s.pullSecret.namespaces, ['default']);
+  assert.equal(s.pullSecret.secretName, 'acr-contosoacr');
+  assert.equal(s.maxParallel, 8);
+  assert.equal(s.secretExpiry.ms, 90 * 86400e3);
+  assert.equal(s.cloud.name, 'AzureCloud');
+  assert.deepEqual(s.login, { kind: 'default' });
+});
+
+test('cluster-name makes cluster-type aks and auth-method stays auto', () => {
+  const s = readSettings(inputs({ registry: 'contosoacr', 'cluster-name': 'aks1', 'cluster-resource-group': 'rg', 'client-id': `${G}1`, 'tenant-id': `${G}2`, 'subscription-id': `${G}3` }));
+  assert.equal(s.clusterType, 'aks');
+  assert.equal(s.authMethod, 'auto');
+  assert.deepEqual(s.login, { kind: 'oidc', clientId: `${G}1`, tenantId: `${G}2`, audience: 'api://AzureADTokenExchange' });
+  assert.deepEqual(s.clusters, [{ subscriptionId: `${G}3`, resourceGroup: 'rg', name: 'aks1', label: 'rg/aks1' }]);
+});
+
+test('clusters: resource ids and resourceGroup/name lines, comments ignored', () => {
+  const id = `/subscriptions/${G}4/resourceGroups/rg-x/providers/Microsoft.ContainerService/managedClusters/c1`;
+  const s = readSettings(inputs({ registry: 'contosoacr', clusters: `${id}\n# comment\nrg-y/c2\n`, 'subscription-id': `${G}5`, 'client-id': `${G}1`, 'tenant-id': `${G}2` }));
+  assert.deepEqual(
+    s.clusters.map((c) => [c.subscriptionId, c.resourceGroup, c.name]),
+    [
+      [`${G}4`, 'rg-x', 'c1'],
+      [`${G}5`, 'rg-y', 'c2'],
+    ],
+  );
+});
+
+test('client-secret and creds logins', () => {
+  const a = readSettings(inputs({ registry: 'contosoacr', 'client-id': `${G}1`, 'tenant-id': `${G}2`, 'client-secret': 's' }));
+  assert.equal(a.login.kind, 'secret');
+  const b = readSettings(inputs({ registry: 'contosoacr', creds: JSON.stringify({ clientId: `${G}1`, clientSecret: 'x', tenantId: `${G}2`, subscriptionId: `${G}3` }) }));
+  assert.deepEqual(b.login, { kind: 'secret', clientId: `${G}1`, tenantId: `${G}2`, clientSecret: 'x' });
+  assert.equal(b.subscriptionId, `${G}3`);
+});
+
+test('registry forms: name, login server, resource id; basic accepts any host[:port]', () => {
+  assert.deepEqual(readSettings(inputs({ registry: 'myreg.azurecr.io' })).registry, { kind: 'loginServer', name: 'myreg', loginServer: 'myreg.azurecr.io' });
+  const id = `/subscriptions/${G}1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myreg`;
+  assert.equal(readSettings(inputs({ registry: id })).registry.kind, 'resourceId');
+  const basic = readSettings(inputs({ registry: '127.0.0.1:5000', 'credential-type': 'basic', username: 'u', password: 'p' }));
+  assert.deepEqual(basic.registry, { kind: 'loginServer', name: '127', loginServer: '127.0.0.1:5000' });
+  assert.throws(() => readSettings(inputs({ registry: '127.0.0.1:5000' })), (e: InputError) => e.input === 'registry');
+});
+
+test('durations', () => {
+  assert.equal(parseDuration('x', '12h').ms, 12 * 3600e3);
+  assert.equal(parseDuration('x', 'P1DT12H').ms, 36 * 3600e3);
+  assert.equal(parseDuration('x', '2w').ms, 14 * 86400e3);
+  assert.throws(() => parseDuration('x', '59m'), /out of range/);
+  assert.throws(() => parseDuration('x', 'P'), /not a duration/);
+  assert.throws(() => parseDuration('x', 'PT'), /not a duration/);
+});
+
+test('lists split on lines and commas', () => {
+  assert.deepEqual(list('a, b\n\nc\n# d'), ['a', 'b', 'c']);
+});
+
+test('custom cloud from az cloud show JSON', () => {
+  const c = parseCloud(JSON.stringify({ name: 'Stack', endpoints: { resourceManager: 'https://arm.local/', activeDirectory: 'https://login.local/', microsoftGraphResourceId: 'https://graph.local/' }, suffixes: { acrLoginServerEndpoint: 'azurecr.local' } }));
+  assert.deepEqual(c, { name: 'Stack', resourceManager: 'https://arm.local', armAudience: 'https://arm.local/', authorityHost: 'https://login.local', graph: 'https://graph.local', acrSuffix: '.azurecr.local', custom: true });
+  assert.equal(parseCloud('azurechinacloud').acrSuffix, '.azurecr.cn');
+});

@@ -1,0 +1,185 @@
+// The ACR management client: scope maps, tokens, token passwords (generateCredentials, a
+// long-running operation where Azure answers 202) and the admin user's credentials, over
+// @azure/arm-containerregistry. Every SDK failure becomes an ApiError here, at the boundary.
+import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
+import type { Token } from '@azure/arm-containerregistry';
+import type { AzureSession } from './types.ts';
+import { armCall, armClientOptions } from './arm.ts';
+import { ApiError } from '../errors.ts';
+
+/** Where a registry lives (parsed from its ARM id). */
+export interface RegistryLocation {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+export interface ScopeMapInfo {
+  id: string;
+  name: string;
+  description?: string;
+  actions: string[];
+}
+
+export type PasswordSlot = 'password1' | 'password2';
+
+export interface TokenPasswordInfo {
+  name: PasswordSlot;
+  /** ISO 8601 */
+  creationTime?: string;
+  /** ISO 8601 */
+  expiry?: string;
+}
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  scopeMapId?: string;
+  status?: string;
+  passwords: TokenPasswordInfo[];
+}
+
+export interface GeneratedPassword {
+  username: string;
+  name: PasswordSlot;
+  password: string;
+  /** ISO 8601 */
+  expiresOn?: string;
+}
+
+export interface AcrClient {
+  getScopeMap(registry: RegistryLocation, name: string): Promise<ScopeMapInfo | undefined>;
+  /** create or replace (PUT); waits for the long-running operation */
+  putScopeMap(registry: RegistryLocation, name: string, body: { actions: string[]; description?: string }): Promise<ScopeMapInfo>;
+  /** true when it existed */
+  deleteScopeMap(registry: RegistryLocation, name: string): Promise<boolean>;
+  getToken(registry: RegistryLocation, name: string): Promise<TokenInfo | undefined>;
+  /** create (PUT) a token; its passwords are generated separately */
+  createToken(registry: RegistryLocation, name: string, body: { scopeMapId: string; status: 'enabled' }): Promise<TokenInfo>;
+  /** update (PATCH) scope map and status, keeping the token's passwords */
+  updateToken(registry: RegistryLocation, name: string, body: { scopeMapId: string; status: 'enabled' }): Promise<TokenInfo>;
+  /** true when it existed */
+  deleteToken(registry: RegistryLocation, name: string): Promise<boolean>;
+  /** POST generateCredentials for one password slot; the other slot keeps its value */
+  generatePassword(registry: RegistryLocation, tokenId: string, slot: PasswordSlot, expiry: Date): Promise<GeneratedPassword>;
+  /** POST listCredentials (the admin user); ApiError when the admin user is disabled */
+  listAdminCredentials(registry: RegistryLocation): Promise<{ username: string; password: string }>;
+}
+
+/** Polling interval for long-running operations when Azure sends no Retry-After. */
+const LRO_INTERVAL_MS = 1000;
+
+const iso = (d: Date | string | undefined): string | undefined => {
+  if (d === undefined || d === null) return undefined;
+  const t = d instanceof Date ? d : new Date(d);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+};
+
+/** {subscriptionId, resourceGroup, name} from a registry's ARM id. */
+export function registryLocation(id: string): RegistryLocation {
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)$/i.exec(id);
+  if (!m) throw new Error(`not a registry resource id: ${id}`);
+  return { id, subscriptionId: m[1], resourceGroup: m[2], name: m[3] };
+}
+
+function tokenInfo(t: Token): TokenInfo {
+  return {
+    id: t.id ?? '',
+    name: t.name ?? '',
+    scopeMapId: t.scopeMapId,
+    status: t.status,
+    passwords: (t.credentials?.passwords ?? [])
+      .filter((p) => p.name === 'password1' || p.name === 'password2')
+      .map((p) => ({ name: p.name as PasswordSlot, creationTime: iso(p.creationTime), expiry: iso(p.expiry) })),
+  };
+}
+
+const missing = (e: unknown) => e instanceof ApiError && e.status === 404;
+
+export function createAcrClient(session: AzureSession): AcrClient {
+  const clients = new Map<string, ContainerRegistryManagementClient>();
+  const client = (subscriptionId: string) => {
+    let c = clients.get(subscriptionId);
+    if (!c) {
+      const { credentialScopes, ...opts } = armClientOptions(session);
+      c = new ContainerRegistryManagementClient(session.credential as never, subscriptionId, { ...opts, credentials: { scopes: credentialScopes } });
+      clients.set(subscriptionId, c);
+    }
+    return c;
+  };
+  const lro = { updateIntervalInMs: LRO_INTERVAL_MS };
+  const where = (r: RegistryLocation) => `registry ${r.name}`;
+
+  return {
+    async getScopeMap(r, name) {
+      try {
+        const m = await armCall('ACR', `get scope map ${name} (${where(r)})`, () => client(r.subscriptionId).scopeMaps.get(r.resourceGroup, r.name, name));
+        return { id: m.id ?? '', name: m.name ?? name, description: m.description, actions: m.actions ?? [] };
+      } catch (e) {
+        if (missing(e)) return undefined;
+        throw e;
+      }
+    },
+    async putScopeMap(r, name, body) {
+      const m = await armCall('ACR', `create scope map ${name} (${where(r)})`, async () =>
+        client(r.subscriptionId).scopeMaps.create(r.resourceGroup, r.name, name, { actions: body.actions, description: body.description }, lro),
+      );
+      return { id: m.id ?? `${r.id}/scopeMaps/${name}`, name: m.name ?? name, description: m.description, actions: m.actions ?? body.actions };
+    },
+    async deleteScopeMap(r, name) {
+      try {
+        await armCall('ACR', `delete scope map ${name} (${where(r)})`, async () => client(r.subscriptionId).scopeMaps.delete(r.resourceGroup, r.name, name, lro));
+        return true;
+      } catch (e) {
+        if (missing(e)) return false;
+        throw e;
+      }
+    },
+    async getToken(r, name) {
+      try {
+        return tokenInfo(await armCall('ACR', `get token ${name} (${where(r)})`, () => client(r.subscriptionId).tokens.get(r.resourceGroup, r.name, name)));
+      } catch (e) {
+        if (missing(e)) return undefined;
+        throw e;
+      }
+    },
+    async createToken(r, name, body) {
+      return tokenInfo(
+        await armCall('ACR', `create token ${name} (${where(r)})`, async () =>
+          client(r.subscriptionId).tokens.create(r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
+        ),
+      );
+    },
+    async updateToken(r, name, body) {
+      return tokenInfo(
+        await armCall('ACR', `update token ${name} (${where(r)})`, async () =>
+          client(r.subscriptionId).tokens.update(r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
+        ),
+      );
+    },
+    async deleteToken(r, name) {
+      try {
+        await armCall('ACR', `delete token ${name} (${where(r)})`, async () => client(r.subscriptionId).tokens.delete(r.resourceGroup, r.name, name, lro));
+        return true;
+      } catch (e) {
+        if (missing(e)) return false;
+        throw e;
+      }
+    },
+    async generatePassword(r, tokenId, slot, expiry) {
+      const res = await armCall('ACR', `generate ${slot} for token ${tokenId.split('/').pop()} (${where(r)})`, async () =>
+        client(r.subscriptionId).registries.generateCredentials(r.resourceGroup, r.name, { tokenId, expiry, name: slot }, lro),
+      );
+      const p = (res.passwords ?? []).find((x) => x.name === slot && x.value);
+      if (!p?.value) throw new Error(`ACR generateCredentials returned no ${slot} for token ${tokenId}`);
+      return { username: res.username ?? tokenId.split('/').pop() ?? '', name: slot, password: p.value, expiresOn: iso(p.expiry) ?? expiry.toISOString() };
+    },
+    async listAdminCredentials(r) {
+      const res = await armCall('ACR', `list admin credentials (${where(r)})`, () => client(r.subscriptionId).registries.listCredentials(r.resourceGroup, r.name));
+      const p = (res.passwords ?? []).find((x) => x.value);
+      if (!res.username || !p?.value) throw new Error(`ACR listCredentials returned no admin password for ${r.name}`);
+      return { username: res.username, password: p.value };
+    },
+  };
+}

@@ -1,0 +1,275 @@
+// A small Microsoft Graph client: service principals (get by appId, provision) and applications
+// (get with passwordCredentials, addPassword), each call with a token for the tenant it names.
+//
+// Why our own: there is no small, well-kept Graph SDK for this. @microsoft/microsoft-graph-client
+// is in maintenance and brings its own auth plumbing, and the Kiota-based @microsoft/msgraph-sdk
+// is a very large generated package for four REST calls. So this is @azure/core-rest-pipeline
+// (retries for 429/5xx/connection resets, user agent, our trace policy) plus session.token(scope,
+// tenant), which caches and masks tokens per tenant.
+import { createDefaultHttpClient, createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
+import type { HttpClient, Pipeline, PipelineResponse } from '@azure/core-rest-pipeline';
+import { ApiError } from '../errors.ts';
+import { REQUEST_TIMEOUT_MS, restErrorInfo, tracePolicy } from './arm.ts';
+import type { AzureSession } from './types.ts';
+
+export const GRAPH_SERVICE = 'Microsoft Graph';
+
+export interface GraphServicePrincipal {
+  /** object id in the tenant asked */
+  id: string;
+  appId: string;
+  displayName?: string;
+  /** the app registration's home tenant */
+  appOwnerOrganizationId?: string;
+  servicePrincipalType?: string;
+}
+
+export interface GraphPasswordCredential {
+  keyId: string;
+  displayName?: string | null;
+  startDateTime?: string | null;
+  endDateTime?: string | null;
+  hint?: string | null;
+}
+
+export interface GraphApplication {
+  /** object id in the home tenant */
+  id: string;
+  appId: string;
+  displayName?: string;
+  passwordCredentials: GraphPasswordCredential[];
+}
+
+export interface NewClientSecret {
+  keyId: string;
+  /** the secret value: masked by the client the moment it is parsed */
+  secretText: string;
+  startDateTime?: string;
+  endDateTime: string;
+  /** the tenant the secret was added in (the app's home tenant) */
+  tenantId?: string;
+}
+
+export interface GraphClient {
+  /** the service principal of `appId` in `tenantId` (default: the login's), or undefined when it is not there */
+  servicePrincipal(appId: string, tenantId?: string): Promise<GraphServicePrincipal | undefined>;
+  /** POST /servicePrincipals { appId } in `tenantId`; a 403 means the caller may not (admin consent needed) */
+  provisionServicePrincipal(appId: string, tenantId?: string): Promise<GraphServicePrincipal>;
+  /** the app registration (home tenant only), or undefined when it is not in `tenantId` */
+  application(appId: string, tenantId?: string): Promise<GraphApplication | undefined>;
+  /** POST /applications(appId='...')/addPassword in the app's home tenant */
+  addPassword(appId: string, credential: { displayName: string; endDateTime: string }, tenantId?: string): Promise<NewClientSecret>;
+}
+
+export interface GraphClientOptions {
+  /** called with every secret value the moment it exists (the runner's setSecret) */
+  mask: (value: string) => void;
+  httpClient?: HttpClient;
+}
+
+/** `appId='…'` key segment: OData string literal, URL-encoded. */
+export function appIdKey(appId: string): string {
+  return `'${encodeURIComponent(appId.replace(/'/g, "''"))}'`;
+}
+
+/** Graph's `{ error: { code, message } }` from a response body. */
+export function graphErrorInfo(status: number, bodyText: string | undefined): { status: number; code?: string; message: string } {
+  let code: string | undefined;
+  let message = `HTTP ${status}`;
+  if (bodyText) {
+    try {
+      const j = JSON.parse(bodyText) as { error?: { code?: string; message?: string } };
+      if (j.error?.code) code = j.error.code;
+      if (j.error?.message) message = j.error.message;
+    } catch {
+      // not JSON: keep the status only (never print a whole body)
+    }
+  }
+  if (message.length > 600) message = `${message.slice(0, 600)}...`;
+  return { status, code, message: message.replace(/\s*\r?\n\s*/g, ' ') };
+}
+
+export function createGraphClient(session: AzureSession, opts: GraphClientOptions): GraphClient {
+  const base = `${session.cloud.graph.replace(/\/+$/, '')}/v1.0`;
+  const scope = `${session.cloud.graph.replace(/\/+$/, '')}/.default`;
+  const pipeline: Pipeline = createPipelineFromOptions({
+    retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
+    userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
+  });
+  pipeline.addPolicy(tracePolicy(session, 'Graph'), { afterPhase: 'Retry' });
+  const http = opts.httpClient ?? createDefaultHttpClient();
+
+  async function call(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    tenantId: string | undefined,
+    body: unknown,
+  ): Promise<PipelineResponse> {
+    const token = await session.token(scope, tenantId);
+    const headers = createHttpHeaders({ authorization: `Bearer ${token}`, accept: 'application/json' });
+    if (body !== undefined) headers.set('content-type', 'application/json');
+    const request = createPipelineRequest({
+      url: `${base}${path}`,
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      timeout: REQUEST_TIMEOUT_MS,
+    });
+    let res: PipelineResponse;
+    try {
+      res = await pipeline.sendRequest(http, request);
+    } catch (e) {
+      const info = restErrorInfo(e);
+      if (info.status === undefined && (e as Error)?.name === 'AbortError') info.message = 'timed out';
+      throw new ApiError({ service: GRAPH_SERVICE, operation, status: info.status, code: info.code, message: info.message });
+    }
+    return res;
+  }
+
+  function fail(operation: string, res: PipelineResponse, tenantId: string | undefined, hint?: string): never {
+    const info = graphErrorInfo(res.status, res.bodyAsText ?? undefined);
+    const where = tenantId ? ` (tenant ${tenantId})` : '';
+    throw new ApiError({ service: GRAPH_SERVICE, operation: `${operation}${where}`, status: info.status, code: info.code, message: info.message, hint });
+  }
+
+  function parse<T>(operation: string, res: PipelineResponse): T {
+    try {
+      return JSON.parse(res.bodyAsText ?? '') as T;
+    } catch {
+      throw new ApiError({ service: GRAPH_SERVICE, operation, status: res.status, message: 'the response is not JSON' });
+    }
+  }
+
+  function toSp(o: Record<string, unknown>): GraphServicePrincipal {
+    return {
+      id: String(o.id),
+      appId: String(o.appId),
+      displayName: typeof o.displayName === 'string' ? o.displayName : undefined,
+      appOwnerOrganizationId: typeof o.appOwnerOrganizationId === 'string' ? o.appOwnerOrganizationId : undefined,
+      servicePrincipalType: typeof o.servicePrincipalType === 'string' ? o.servicePrincipalType : undefined,
+    };
+  }
+
+  const denied = (what: string) => (s: number) =>
+    s === 403 ? `The signed-in identity lacks the Graph permission to ${what} (for example Application.ReadWrite.OwnedBy or Application.ReadWrite.All with admin consent).` : undefined;
+
+  return {
+    async servicePrincipal(appId, tenantId) {
+      const op = `get service principal of app ${appId}`;
+      const sel = '$select=id,appId,displayName,appOwnerOrganizationId,servicePrincipalType';
+      const res = await call(op, 'GET', `/servicePrincipals(appId=${appIdKey(appId)})?${sel}`, tenantId, undefined);
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) fail(op, res, tenantId, denied('read service principals')(res.status));
+      return toSp(parse<Record<string, unknown>>(op, res));
+    },
+
+    async provisionServicePrincipal(appId, tenantId) {
+      const op = `create service principal of app ${appId}`;
+      const res = await call(op, 'POST', '/servicePrincipals', tenantId, { appId });
+      if (res.status === 409) {
+        // created meanwhile (a concurrent run): read it back
+        const sp = await this.servicePrincipal(appId, tenantId);
+        if (sp) return sp;
+      }
+      if (res.status !== 201 && res.status !== 200) fail(op, res, tenantId);
+      return toSp(parse<Record<string, unknown>>(op, res));
+    },
+
+    async application(appId, tenantId) {
+      const op = `get application ${appId}`;
+      const res = await call(op, 'GET', `/applications(appId=${appIdKey(appId)})?$select=id,appId,displayName,passwordCredentials`, tenantId, undefined);
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) fail(op, res, tenantId, denied('read application registrations')(res.status));
+      const o = parse<Record<string, unknown>>(op, res);
+      const creds = Array.isArray(o.passwordCredentials) ? (o.passwordCredentials as Record<string, unknown>[]) : [];
+      return {
+        id: String(o.id),
+        appId: String(o.appId),
+        displayName: typeof o.displayName === 'string' ? o.displayName : undefined,
+        passwordCredentials: creds.map((c) => ({
+          keyId: String(c.keyId),
+          displayName: (c.displayName as string | null | undefined) ?? null,
+          startDateTime: (c.startDateTime as string | null | undefined) ?? null,
+          endDateTime: (c.endDateTime as string | null | undefined) ?? null,
+          hint: (c.hint as string | null | undefined) ?? null,
+        })),
+      };
+    },
+
+    async addPassword(appId, credential, tenantId) {
+      const op = `add client secret to application ${appId}`;
+      const res = await call(op, 'POST', `/applications(appId=${appIdKey(appId)})/addPassword`, tenantId, { passwordCredential: credential });
+      if (res.status !== 200 && res.status !== 201) {
+        const hint =
+          res.status === 404
+            ? `The app registration is not in tenant ${tenantId ?? session.tenantId ?? '(login tenant)'}: secrets are added in the app's home tenant.`
+            : denied('add client secrets to this application (own it, or Application.ReadWrite.All)')(res.status);
+        fail(op, res, tenantId, hint);
+      }
+      const o = parse<Record<string, unknown>>(op, res);
+      const secretText = typeof o.secretText === 'string' ? o.secretText : '';
+      if (secretText) opts.mask(secretText);
+      if (!secretText) throw new ApiError({ service: GRAPH_SERVICE, operation: op, status: res.status, message: 'the response has no secretText' });
+      return {
+        keyId: String(o.keyId),
+        secretText,
+        startDateTime: typeof o.startDateTime === 'string' ? o.startDateTime : undefined,
+        endDateTime: typeof o.endDateTime === 'string' ? o.endDateTime : credential.endDateTime,
+        tenantId,
+      };
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------- reusable
+
+/** The display name of secrets this action creates. */
+export function secretDisplayName(now: Date): string {
+  return `acr-kube-auth ${now.toISOString().slice(0, 10)}`;
+}
+
+/**
+ * Adds a new client secret to `appId`'s app registration in its home tenant (found through the
+ * service principal's appOwnerOrganizationId in `tenantId`, else `tenantId` itself), valid for
+ * `lifetimeMs` from `now`. Existing secrets are left alone. The value is masked by the client.
+ * Shared by the service-principal auth method and `credential-type: service-principal`.
+ */
+export async function createClientSecret(
+  graph: GraphClient,
+  opts: { appId: string; tenantId?: string; homeTenantId?: string; lifetimeMs: number; now: Date; displayName?: string },
+): Promise<NewClientSecret> {
+  let home = opts.homeTenantId;
+  if (!home) {
+    const sp = await graph.servicePrincipal(opts.appId, opts.tenantId);
+    home = sp?.appOwnerOrganizationId ?? opts.tenantId;
+  }
+  const endDateTime = new Date(opts.now.getTime() + opts.lifetimeMs).toISOString();
+  const created = await graph.addPassword(opts.appId, { displayName: opts.displayName ?? secretDisplayName(opts.now), endDateTime }, home);
+  return { ...created, tenantId: home };
+}
+
+/** Passwords sorted newest first (by start, then end date). Pure. */
+export function newestFirst(creds: readonly GraphPasswordCredential[]): GraphPasswordCredential[] {
+  const t = (s: string | null | undefined) => (s ? Date.parse(s) || 0 : 0);
+  return [...creds].sort((a, b) => t(b.startDateTime) - t(a.startDateTime) || t(b.endDateTime) - t(a.endDateTime));
+}
+
+/** One summary line about an app's client secrets, e.g. "2 other client secrets remain: 1 expired (…), 1 valid until …". Pure. */
+export function describeSecrets(creds: readonly GraphPasswordCredential[], now: Date, exceptKeyId?: string): string {
+  const others = creds.filter((c) => !exceptKeyId || c.keyId.toLowerCase() !== exceptKeyId.toLowerCase());
+  const label = exceptKeyId ? 'other client secret' : 'client secret';
+  if (!others.length) return `no ${label}s remain`;
+  const parts = newestFirst(others).map((c) => {
+    const end = c.endDateTime ? Date.parse(c.endDateTime) : NaN;
+    const name = c.displayName ? `'${c.displayName}'` : c.hint ? `'${c.hint}…'` : c.keyId;
+    if (Number.isNaN(end)) return `${name} (no expiry date)`;
+    return end <= now.getTime() ? `${name} expired ${c.endDateTime}` : `${name} expires ${c.endDateTime}`;
+  });
+  return `${others.length} ${label}${others.length === 1 ? '' : 's'} ${others.length === 1 ? 'remains' : 'remain'} (left alone): ${parts.join('; ')}`;
+}
+
+/** The consent link for an app in a tenant, on the cloud's authority host. Pure. */
+export function adminConsentUrl(authorityHost: string, tenantId: string, appId: string): string {
+  return `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/adminconsent?client_id=${encodeURIComponent(appId)}`;
+}
