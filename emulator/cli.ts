@@ -1,13 +1,17 @@
-// npm run emulator -- [--port N] [--seed FILE] [--latency MS] [--quiet]
+// npm run emulator -- [--port N] [--dir DIR] [--seed FILE] [--latency MS] [--quiet]
 // Starts the emulator, prints how to point the action at it, and stays up until SIGINT/SIGTERM.
 // The last line printed at start is `EMULATOR_READY {"url","port","caCertPath","kubeconfigPath"}`.
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEPLOYER_APP_ID, SUB_1, TENANT_A } from './ids.ts';
 import { startEmulator } from './server.ts';
 import type { Emulator } from './server.ts';
 
-const USAGE = `usage: node emulator/cli.ts [--port N] [--seed FILE] [--latency MS] [--quiet]
+const USAGE = `usage: node emulator/cli.ts [--port N] [--dir DIR] [--seed FILE] [--latency MS] [--quiet]
   --port N       listen on 127.0.0.1:N (default: an ephemeral port)
+  --dir DIR      also expose DIR/ca.crt and DIR/kubeconfig (symlinks to the live files), so a fixed
+                 .env (npm run local-action) can name them: --port 8443 --dir .tmp/emulator
   --seed FILE    state JSON merged over the default world (emulator/seed/*.json)
   --latency MS   add MS of latency to every request (a 'latency' fault on everything)
   --quiet        no handler diagnostics on stderr`;
@@ -62,12 +66,28 @@ function describe(emu: Emulator): string {
   return lines.join('\n');
 }
 
+/** Symlinks DIR/ca.crt and DIR/kubeconfig to this run's files (which live in a fresh temp dir); returns the links. */
+function exposeFiles(emu: Emulator, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const links: Array<[string, string]> = [
+    [join(dir, 'ca.crt'), emu.caCertPath],
+    [join(dir, 'kubeconfig'), emu.kubeconfigPath],
+  ];
+  for (const [link, target] of links) {
+    rmSync(link, { force: true });
+    symlinkSync(target, link);
+  }
+  process.stdout.write(`  linked:         ${links.map(([l]) => l).join(', ')}\n`);
+  return links.map(([l]) => l);
+}
+
 async function main(): Promise<void> {
-  let values: { port?: string; seed?: string; latency?: string; quiet?: boolean; help?: boolean };
+  let values: { port?: string; dir?: string; seed?: string; latency?: string; quiet?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         port: { type: 'string' },
+        dir: { type: 'string' },
         seed: { type: 'string' },
         latency: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -96,6 +116,7 @@ async function main(): Promise<void> {
 
   const emu = await startEmulator({ port, seed: values.seed, quiet: values.quiet ?? false });
   if (latency) emu.addFault({ kind: 'latency', ms: latency });
+  const links = values.dir ? exposeFiles(emu, resolve(values.dir)) : [];
 
   process.stdout.write(describe(emu));
   process.stdout.write(
@@ -107,6 +128,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`emulator: ${signal}, shutting down\n`);
+    for (const link of links) rmSync(link, { force: true });
     emu.close().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -487,13 +487,13 @@ function encodeManaged(managers: Map<string, Manager>): ManagedFieldsEntry[] {
     return (p.subresource ?? '') < (q.subresource ?? '') ? -1 : 1;
   });
   return list.map((m) => {
-    const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
+    const e: Partial<ManagedFieldsEntry> = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
     if (m.time) e.time = m.time;
     e.fieldsType = 'FieldsV1';
     e.fieldsV1 = toFieldsV1(m.set);
     if (m.subresource) e.subresource = m.subresource;
-    return e;
-  }) as ManagedFieldsEntry[];
+    return e as ManagedFieldsEntry;
+  });
 }
 
 /** Fields the apiserver never tracks (stripMetaManager), and status of kinds whose status the main resource resets. */
@@ -533,6 +533,11 @@ function schemaOf(kind: string): Schema {
   return SCHEMAS[kind] ?? { type: 'struct', fields: { ...TYPE_META, metadata: OBJECT_META } };
 }
 
+/** A new, empty object of the kind as the apiserver's typed converter renders it (struct fields are never absent). */
+function typedEmpty(kind: string): Record<string, unknown> {
+  return kind === 'Namespace' ? { metadata: {}, spec: {}, status: {} } : { metadata: {} };
+}
+
 function tracked(c: Comparison, kind: string): Comparison {
   return { added: strip(c.added, kind), modified: strip(c.modified, kind), removed: strip(c.removed, kind) };
 }
@@ -559,7 +564,7 @@ export function updateManagedFields(o: UpdateOptions): ManagedFieldsEntry[] {
   const schema = schemaOf(o.kind);
   const liveMeta = isObj(o.live?.metadata) ? (o.live!.metadata as Record<string, unknown>) : {};
   const managers = decodeManaged(liveMeta.managedFields);
-  const c = tracked(compare(withoutManaged(o.live ?? {}), withoutManaged(o.next), schema), o.kind);
+  const c = tracked(compare(withoutManaged(o.live ?? typedEmpty(o.kind)), withoutManaged(o.next), schema), o.kind);
   const taken = union(c.added, c.modified);
   for (const m of managers.values()) m.set = difference(difference(m.set, taken), c.removed);
   if (taken.size > 0) {

@@ -3,13 +3,28 @@
 // path that needs it, so the render path starts without Azure or Kubernetes SDKs.
 // Usage: node scripts/build.mjs [outdir]   (default dist; the check-dist test builds elsewhere)
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const outdir = resolve(process.argv[2] ?? 'dist');
 rmSync(outdir, { recursive: true, force: true });
 
-await build({
+// @actions/* packages ship without a `sideEffects` flag, though their modules only define
+// functions. Marking them side-effect free lets esbuild leave out what a path does not use: the
+// OIDC client (and with it undici) stays in the chunk of the one path that asks for a token.
+const actionsSideEffectFree = {
+  name: 'actions-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /^@actions\/|^\.\.?\// }, async (args) => {
+      if (args.pluginData?.skip || !/node_modules[\\/]@actions[\\/]/.test(args.importer) && !args.path.startsWith('@actions/')) return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { skip: true } });
+      if (r.errors.length) return { errors: r.errors };
+      return { ...r, sideEffects: false };
+    });
+  },
+};
+
+const result = await build({
   entryPoints: { index: 'src/index.ts' },
   outdir,
   bundle: true,
@@ -24,5 +39,8 @@ await build({
   banner: {
     js: "import{createRequire as __acrCreateRequire}from'node:module';const require=__acrCreateRequire(import.meta.url);",
   },
+  plugins: [actionsSideEffectFree],
   logLevel: 'warning',
+  metafile: Boolean(process.env.BUILD_META),
 });
+if (process.env.BUILD_META) writeFileSync(process.env.BUILD_META, JSON.stringify(result.metafile));

@@ -133,7 +133,7 @@ const REPO_ATTR = '@Request[Microsoft.ContainerRegistry/registries/repositories:
 
 /**
  * ABAC condition (version 2.0) limiting pull to `repositories`: `app/web` exactly, `app/*` as a
- * prefix, `*` for every repository (no condition needed: returns undefined-equivalent '').
+ * prefix; `*` (every repository) needs no condition: undefined.
  */
 export function repositoryCondition(repositories: readonly string[]): string | undefined {
   const repos = [...new Set(repositories.map((r) => r.trim().toLowerCase()).filter(Boolean))].sort();
@@ -143,6 +143,11 @@ export function repositoryCondition(repositories: readonly string[]): string | u
   );
   const actions = READ_ACTIONS.map((a) => `!(ActionMatches{'${a}'})`).join(' AND ');
   return `((${actions}) OR (${clauses.join(' OR ')}))`;
+}
+
+/** Two conditions are the same when they differ in whitespace only. */
+export function sameCondition(a: string | null | undefined, b: string | null | undefined): boolean {
+  return (a ?? '').replace(/\s+/g, ' ').trim() === (b ?? '').replace(/\s+/g, ' ').trim();
 }
 
 /** Which of `repositories` a condition (as repositoryCondition writes them) lets through; all for no condition. */

@@ -19,6 +19,6 @@ export function actionsRunner(): Runner {
       if (!process.env.GITHUB_STEP_SUMMARY) return;
       await core.summary.addRaw(md, true).write();
     },
-    getIDToken: (audience) => core.getIDToken(audience),
+    getIDToken: async (audience) => (await import('./runner-oidc.ts')).getIDToken(audience, (v) => core.setSecret(v)),
   };
 }

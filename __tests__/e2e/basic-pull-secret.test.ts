@@ -2,7 +2,8 @@
 // through dist/index.js against the emulator's Kubernetes API.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { runAction, type RunResult } from '../helpers/harness.ts';
@@ -26,6 +27,15 @@ const inputs = (extra: Record<string, string> = {}) => ({
   namespaces: 'team-a, team-b',
   ...extra,
 });
+
+// kubectl runs asynchronously: the emulator lives in this process and must keep answering.
+async function kubectl(...args: (string | { input: string })[]): Promise<string> {
+  const opts = args.find((a) => typeof a === 'object') as { input: string } | undefined;
+  const argv = args.filter((a): a is string => typeof a === 'string');
+  const child = promisify(execFile)('kubectl', ['--kubeconfig', emu.kubeconfigPath, ...argv], { encoding: 'utf8' });
+  if (opts) child.child.stdin!.end(opts.input);
+  return (await child).stdout;
+}
 
 function dockerConfig(ns: string, name = 'acr-contosoacr') {
   const s = emu.state.kube.secrets[ns]?.[name] as { type: string; data: Record<string, string> } | undefined;
@@ -84,15 +94,14 @@ test('a second identical run writes nothing and reports changed: false', async (
 });
 
 test('keeps other registries already in the secret (made by kubectl create) and their user labels', async () => {
-  const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', emu.kubeconfigPath, ...args], { encoding: 'utf8' });
-  kubectl('create', 'secret', 'docker-registry', 'acr-contosoacr', '-n', 'team-a', '--docker-server=other.example.com', '--docker-username=o', '--docker-password=op');
-  kubectl('label', 'secret', 'acr-contosoacr', '-n', 'team-a', 'team=a');
+  await kubectl('create', 'secret', 'docker-registry', 'acr-contosoacr', '-n', 'team-a', '--docker-server=other.example.com', '--docker-username=o', '--docker-password=op');
+  await kubectl('label', 'secret', 'acr-contosoacr', '-n', 'team-a', 'team=a');
   const r = await runAction(emu, inputs({ namespaces: 'team-a' }));
   assert.equal(r.code, 0, r.stdout);
   const cfg = dockerConfig('team-a');
   assert.deepEqual(Object.keys(cfg.auths).sort(), ['contosoacr.azurecr.io', 'other.example.com']);
   assert.equal(cfg.auths['other.example.com'].password, 'op');
-  const got = JSON.parse(kubectl('get', 'secret', 'acr-contosoacr', '-n', 'team-a', '-o', 'json')) as { metadata: { labels: Record<string, string> } };
+  const got = JSON.parse(await kubectl('get', 'secret', 'acr-contosoacr', '-n', 'team-a', '-o', 'json')) as { metadata: { labels: Record<string, string> } };
   assert.equal(got.metadata.labels.team, 'a');
 });
 
@@ -102,7 +111,7 @@ test('apply: false renders only: no request, a manifest kubectl accepts', async 
   assert.equal(emu.requests.length, 0);
   assert.equal(emu.state.kube.secrets['team-a']?.['acr-contosoacr'], undefined);
   assert.equal(r.outputs.changed, 'false');
-  const applied = execFileSync('kubectl', ['--kubeconfig', emu.kubeconfigPath, 'apply', '--server-side', '--field-manager=gitops', '-f', '-'], { input: r.outputs.manifest, encoding: 'utf8' });
+  const applied = await kubectl('apply', '--server-side', '--field-manager=gitops', '-f', '-', { input: r.outputs.manifest });
   assert.match(applied, /secret\/acr-contosoacr serverside-applied/);
   assert.equal(dockerConfig('team-a').auths[SERVER].password, PASSWORD);
 });

@@ -244,10 +244,13 @@ export function page(req: EmuRequest, ctx: EmuContext, items: unknown[], pageSiz
   const value = items.slice(start, start + pageSize);
   const out: Record<string, unknown> = { value };
   if (start + pageSize < items.length) {
-    const next = new URL(`${ctx.baseUrl}${req.url.pathname}`);
-    for (const [k, v] of req.query) if (k !== '$skipToken') next.searchParams.append(k, v);
-    next.searchParams.set('$skipToken', String(start + pageSize));
-    out.nextLink = next.toString();
+    // keep the caller's query as sent (ARM's nextLinks carry `$filter`/`$skipToken` unencoded)
+    const kept = req.url.search
+      .replace(/^\?/, '')
+      .split('&')
+      .filter((p) => p && !/^(\$|%24)skipToken=/i.test(p));
+    kept.push(`$skipToken=${start + pageSize}`);
+    out.nextLink = `${ctx.baseUrl}${req.url.pathname}?${kept.join('&')}`;
   }
   return out;
 }

@@ -6,14 +6,35 @@ import type { AzureClients } from './types.ts';
 import { createSession } from './session.ts';
 import { createGraphClient } from './graph.ts';
 import type { GraphClient } from './graph.ts';
+import { createAksClient } from './aks.ts';
+import type { AksClient } from './aks.ts';
+import { createRegistryResolver } from './registry.ts';
+import type { RegistryResolver } from './registry.ts';
+import { createRbacClient, principalRetryFromEnv } from './rbac.ts';
+import type { RbacClient } from './rbac.ts';
 
 export function createAzureClients(settings: Settings, runner: Runner, env: Record<string, string | undefined>): AzureClients {
   const session = createSession(settings, runner, env);
   let graph: GraphClient | undefined;
+  let aks: AksClient | undefined;
+  let registries: RegistryResolver | undefined;
+  const rbac = new Map<string, RbacClient>();
   return {
     session,
     get graph() {
       return (graph ??= createGraphClient(session, { mask: (v) => runner.setSecret(v) }));
+    },
+    get aks() {
+      return (aks ??= createAksClient(session));
+    },
+    get registries() {
+      return (registries ??= createRegistryResolver(session));
+    },
+    rbac(tenantId) {
+      const key = tenantId ?? '';
+      let c = rbac.get(key);
+      if (!c) rbac.set(key, (c = createRbacClient(session, { tenantId, principalRetry: principalRetryFromEnv(env), onRetry: (m) => runner.info(m) })));
+      return c;
     },
   };
 }

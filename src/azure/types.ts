@@ -27,4 +27,10 @@ export interface AzureClients {
   session: AzureSession;
   /** Microsoft Graph (service principals, applications, addPassword); see graph.ts */
   readonly graph: import('./graph.ts').GraphClient;
+  /** AKS managed clusters (get, resetServicePrincipalProfile); see aks.ts */
+  readonly aks: import('./aks.ts').AksClient;
+  /** finds the registry the `registry` input names, across subscriptions; see registry.ts */
+  readonly registries: import('./registry.ts').RegistryResolver;
+  /** role definitions and assignments, with tokens from `tenantId` (default: the login's); see rbac.ts */
+  rbac(tenantId?: string): import('./rbac.ts').RbacClient;
 }

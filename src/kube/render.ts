@@ -36,6 +36,8 @@ export interface RegistryRecord {
   credentialType: string;
   username: string;
   expiresOn?: string;
+  /** token passwords: password1 or password2 (rotation alternates them) */
+  slot?: string;
 }
 
 /** The `auth` field docker and kubectl write: base64 of `username:password`. */

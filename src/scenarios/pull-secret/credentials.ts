@@ -3,6 +3,7 @@
 // what it made in Azure (detach) and how to ask the registry whether a credential still works.
 import type { Settings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
+import type { RegistryRecord } from '../../kube/render.ts';
 import { checkRegistryCredential } from '../../registry-check.ts';
 
 export interface PullCredential {
@@ -10,6 +11,20 @@ export interface PullCredential {
   password: string;
   /** ISO 8601, when the credential expires */
   expiresOn?: string;
+  /** token passwords: which slot (password1/password2) holds it, recorded in the secret's annotation */
+  slot?: string;
+  /** true when obtaining it wrote something in Azure (scope map, token, password, client secret, role) */
+  changed?: boolean;
+  /** what was done in Azure, for the log and the job summary */
+  lines?: string[];
+}
+
+/** What the live secret holds for this registry (read before obtain, already masked). */
+export interface PreviousCredential {
+  username: string;
+  password: string;
+  /** this action's annotation for the registry: credential type, username, expiry, slot */
+  record?: RegistryRecord;
 }
 
 export interface CredentialSource {
@@ -18,7 +33,7 @@ export interface CredentialSource {
   /** the registry's ARM id, when Azure was asked */
   registryId?(): Promise<string | undefined>;
   /** obtain (create, rotate) the credential; values must be masked by the source as soon as it has them */
-  obtain(previous?: { username: string; password: string }): Promise<PullCredential>;
+  obtain(previous?: PreviousCredential): Promise<PullCredential>;
   /** what obtain() would do, for dry-run plans */
   describe(): string;
   /** detach: remove what attach made in Azure (e.g. the token and scope map); returns whether anything changed */

@@ -24,7 +24,7 @@ import {
 } from '../../kube/render.ts';
 import { ApiError, CheckError } from '../../errors.ts';
 import { mapLimit } from '../../pool.ts';
-import { credentialSource, type CredentialSource, type PullCredential } from './credentials.ts';
+import { credentialSource, type CredentialSource, type PreviousCredential, type PullCredential } from './credentials.ts';
 
 const CONFLICT_ATTEMPTS = 12;
 
@@ -60,7 +60,39 @@ function mask(deps: Deps, cred: PullCredential, loginServer: string): { config: 
 }
 
 function record(settings: Settings, cred: PullCredential): RegistryRecord {
-  return { credentialType: settings.pullSecret.credentialType, username: cred.username, ...(cred.expiresOn ? { expiresOn: cred.expiresOn } : {}) };
+  return {
+    credentialType: settings.pullSecret.credentialType,
+    username: cred.username,
+    ...(cred.expiresOn ? { expiresOn: cred.expiresOn } : {}),
+    ...(cred.slot ? { slot: cred.slot } : {}),
+  };
+}
+
+/**
+ * What the live secrets hold for this registry, for the source to rotate from (token passwords
+ * alternate slots) or keep (a credential still good). Where namespaces disagree, the entry that
+ * expires last wins.
+ */
+export function previousCredential(lives: (LiveSecret | undefined)[], loginServer: string): PreviousCredential | undefined {
+  let best: PreviousCredential | undefined;
+  for (const live of lives) {
+    const entry = parseDockerConfig(live?.data?.['.dockerconfigjson'])?.auths[loginServer] as { username?: string; password?: string; auth?: string } | undefined;
+    if (!live || !entry) continue;
+    let { username, password } = entry;
+    if ((!username || !password) && typeof entry.auth === 'string') [username, password] = Buffer.from(entry.auth, 'base64').toString('utf8').split(/:(.*)/s);
+    if (!username || !password) continue;
+    const rec = parseRegistries(live.metadata.annotations)[loginServer];
+    const candidate: PreviousCredential = { username, password, ...(rec ? { record: rec } : {}) };
+    if (!best || (rec?.expiresOn ?? '') > (best.record?.expiresOn ?? '')) best = candidate;
+  }
+  return best;
+}
+
+/** What the source did in Azure (scope map, token, password, client secret) counts as a change. */
+function noteAzure(result: Result, cred: PullCredential) {
+  result.plan.push(...(cred.lines ?? []));
+  result.summaryNotes.push(...(cred.lines ?? []));
+  result.changed ||= !!cred.changed;
 }
 
 function publish(result: Result, deps: Deps, settings: Settings, cred: PullCredential, loginServer: string) {
@@ -86,8 +118,8 @@ async function render(settings: Settings, deps: Deps, source: CredentialSource, 
   const cred = await source.obtain();
   result.warnings.push(...source.warnings);
   publish(result, deps, settings, cred, loginServer);
+  noteAzure(result, cred);
   result.namespaces = settings.pullSecret.namespaces;
-  result.changed = settings.pullSecret.credentialType !== 'basic';
   result.results = settings.pullSecret.namespaces.map((ns) => ({
     target: ns,
     namespace: ns,
@@ -126,10 +158,20 @@ function isConflict(e: unknown): boolean {
 }
 
 /** Read, merge, write conditionally; on a conflict read again. Returns the action taken. */
-async function writeSecret(settings: Settings, deps: Deps, kube: KubeClient, namespace: string, loginServer: string, cred: PullCredential, dryRun: boolean): Promise<string> {
+async function writeSecret(
+  settings: Settings,
+  deps: Deps,
+  kube: KubeClient,
+  namespace: string,
+  loginServer: string,
+  cred: PullCredential,
+  dryRun: boolean,
+  prefetched?: { live: LiveSecret | undefined },
+): Promise<string> {
   const name = settings.pullSecret.secretName;
   for (let attempt = 1; ; attempt++) {
-    const live = await kube.getSecret(namespace, name);
+    // The first attempt may use the read made before obtaining the credential; retries read again.
+    const live = attempt === 1 && prefetched ? prefetched.live : await kube.getSecret(namespace, name);
     if (live && live.type && live.type !== 'kubernetes.io/dockerconfigjson') {
       throw new CheckError(`Secret ${namespace}/${name} exists with type '${live.type}', not kubernetes.io/dockerconfigjson; it was left alone. Choose another secret-name.`);
     }
@@ -209,16 +251,26 @@ async function attach(settings: Settings, deps: Deps, kube: KubeClient, source: 
   const created = await ensureNamespaces(settings, kube, dryRun);
   for (const ns of created) result.plan.push(`${dryRun ? 'would create' : 'created'} namespace ${ns}`);
   let cred: PullCredential;
+  const prefetched = new Map<string, LiveSecret | undefined>();
   if (dryRun) {
     result.plan.push(`would ${source.describe()}`);
     cred = { username: '(dry-run)', password: '(dry-run)' };
   } else {
-    cred = await source.obtain();
+    // Read what the secrets hold now: the source rotates from it (or keeps it while it is good).
+    const reads = await mapLimit(namespaces, settings.maxParallel, (ns) => kube.getSecret(ns, secretName));
+    for (const r of reads) if (r.status === 'rejected') throw r.reason;
+    reads.forEach((r, i) => r.status === 'fulfilled' && prefetched.set(namespaces[i], r.value));
+    for (const live of prefetched.values()) if (live) deps.runner.setSecret(live.data?.['.dockerconfigjson'] ?? '');
+    const previous = previousCredential([...prefetched.values()], loginServer);
+    if (previous) deps.runner.setSecret(previous.password);
+    cred = await source.obtain(previous);
     result.warnings.push(...source.warnings);
     publish(result, deps, settings, cred, loginServer);
   }
   const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<TargetResult> => {
-    const action = dryRun ? await planSecret(settings, kube, namespace, loginServer) : await writeSecret(settings, deps, kube, namespace, loginServer, cred, false);
+    const action = dryRun
+      ? await planSecret(settings, kube, namespace, loginServer)
+      : await writeSecret(settings, deps, kube, namespace, loginServer, cred, false, prefetched.has(namespace) ? { live: prefetched.get(namespace) } : undefined);
     let saChanged = 0;
     for (const sa of serviceAccounts) if (await updateServiceAccount(settings, deps, kube, namespace, sa, true, dryRun)) saChanged++;
     const changed = (action !== 'unchanged' && !dryRun) || (saChanged > 0 && !dryRun);
@@ -234,6 +286,7 @@ async function attach(settings: Settings, deps: Deps, kube: KubeClient, source: 
     };
   });
   settle(result, namespaces, outcomes);
+  if (!dryRun) noteAzure(result, cred);
   if (dryRun) result.namespaces = namespaces;
   return result;
 }

@@ -1,0 +1,425 @@
+// The ACR data plane on <registry>.azurecr.localhost: the OAuth2 exchange and token endpoints and the
+// registry API's authentication (GET /v2/, repository routes), as Azure/acr docs/AAD-OAuth.md and
+// Token-BasicAuth.md describe them.
+import { randomUUID } from 'node:crypto';
+import { findRegistryByHost, findScopeMap, scopeMapAllows, subscriptionOf, TOKEN_TYPE } from './arm/acr.ts';
+import { assignmentsAtOrAbove, roleGuidOf, ROLES } from './arm/authorization.ts';
+import { isArmAudience, lc } from './arm/common.ts';
+import type { EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler } from './types.ts';
+
+export const NULL_GUID_USER = '00000000-0000-0000-0000-000000000000';
+export const ACR_ISSUER = 'Azure Container Registry';
+/** Entra audience of tokens for ACR itself (besides ARM's), per AAD-OAuth.md. */
+export const ACR_AUDIENCE = 'https://containerregistry.azure.net';
+const REFRESH_TOKEN_SECONDS = 3 * 3600;
+const ACCESS_TOKEN_SECONDS = 75 * 60;
+
+type Permission = 'pull' | 'push' | 'delete';
+
+/** Who a credential authenticated as. */
+type Principal =
+  | { kind: 'admin'; name: string }
+  | { kind: 'token'; name: string; token: Record<string, any> }
+  | { kind: 'aad'; name: string; oid: string; tid: string };
+
+// ---------------------------------------------------------------- responses
+
+function errors(status: number, code: string, message: string, extra: Record<string, string> = {}, detail?: unknown): EmuResponse {
+  const entry: Record<string, unknown> = { code, message };
+  if (detail !== undefined) entry.detail = detail;
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'docker-distribution-api-version': 'registry/2.0', 'x-ms-request-id': randomUUID(), ...extra },
+    body: { errors: [entry] },
+  };
+}
+
+const unauthorized = (message = 'authentication required, visit https://aka.ms/acr/authorization for more information.', extra: Record<string, string> = {}, detail?: unknown): EmuResponse =>
+  errors(401, 'UNAUTHORIZED', message, extra, detail);
+
+function ok(body: unknown, extra: Record<string, string> = {}): EmuResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'docker-distribution-api-version': 'registry/2.0', 'x-ms-request-id': randomUUID(), ...extra },
+    body,
+  };
+}
+
+function challenge(registry: Record<string, any>, scope?: string): Record<string, string> {
+  const server = String(registry.properties.loginServer);
+  let value = `Bearer realm="https://${server}/oauth2/token",service="${server}"`;
+  if (scope) value += `,scope="${scope}"`;
+  return { 'www-authenticate': value };
+}
+
+// ---------------------------------------------------------------- authorization
+
+const ROLE_PERMISSIONS: Record<string, { legacy: Permission[]; abac: Permission[] }> = {
+  [ROLES.acrPull]: { legacy: ['pull'], abac: [] },
+  [ROLES.acrPush]: { legacy: ['pull', 'push'], abac: [] },
+  [ROLES.owner]: { legacy: ['pull', 'push', 'delete'], abac: [] },
+  [ROLES.contributor]: { legacy: ['pull', 'push', 'delete'], abac: [] },
+  [ROLES.repositoryReader]: { legacy: ['pull'], abac: ['pull'] },
+};
+
+const ATTRIBUTE = String.raw`@(?:Request|Resource)\[Microsoft\.ContainerRegistry/registries/repositories:name\]`;
+const OPERATORS = 'StringEqualsIgnoreCase|StringEquals|StringStartsWithIgnoreCase|StringStartsWith|StringLikeIgnoreCase|StringLike';
+
+function stringOp(op: string, value: string, repository: string): boolean {
+  const ignoreCase = /IgnoreCase$/i.test(op);
+  const v = ignoreCase ? lc(value) : value;
+  const r = ignoreCase ? lc(repository) : repository;
+  if (/^StringEquals/i.test(op)) return r === v;
+  if (/^StringStartsWith/i.test(op)) return r.startsWith(v);
+  const re = new RegExp(`^${v.split('*').map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(r);
+}
+
+/**
+ * Evaluate the repository clauses of an ABAC condition (Container Registry Repository Reader etc.):
+ * the repository is allowed when any `@Request[...repositories:name] <op> '<value>'` clause (or
+ * `ForAnyOfAnyValues:<op> {'a', 'b'}`) matches. A condition without such clauses does not restrict.
+ */
+export function conditionAllowsRepository(condition: string | null | undefined, repository: string): boolean {
+  if (!condition) return true;
+  let clauses = 0;
+  for (const m of condition.matchAll(new RegExp(`${ATTRIBUTE}\\s+(${OPERATORS})\\s+'([^']*)'`, 'gi'))) {
+    clauses += 1;
+    if (stringOp(m[1], m[2], repository)) return true;
+  }
+  for (const m of condition.matchAll(new RegExp(`${ATTRIBUTE}\\s+ForAnyOfAnyValues:(${OPERATORS})\\s+\\{([^}]*)\\}`, 'gi'))) {
+    clauses += 1;
+    for (const v of m[2].matchAll(/'([^']*)'/g)) if (stringOp(m[1], v[1], repository)) return true;
+  }
+  return clauses === 0;
+}
+
+const isAbac = (registry: Record<string, any>): boolean => registry.properties?.roleAssignmentMode === 'AbacRepositoryPermissions';
+
+function registryTenant(state: EmulatorState, registry: Record<string, any>): string | undefined {
+  const sub = subscriptionOf(String(registry.id));
+  return Object.entries(state.subscriptions).find(([id]) => lc(id) === lc(sub))?.[1].tenantId;
+}
+
+/**
+ * RBAC on the data plane: role assignments at or above the registry, as the registry's
+ * roleAssignmentMode honours them (AcrPull/AcrPush/Owner/Contributor only on legacy registries,
+ * Repository Reader with its ABAC condition on ABAC registries). Identities in
+ * state.roleAssignmentWriters stand for the subscription owners the default world assumes:
+ * they hold Owner (data-plane rights on legacy registries only).
+ */
+export function rbacAllows(state: EmulatorState, registry: Record<string, any>, oid: string, repository: string | undefined, permission: Permission): boolean {
+  const abac = isAbac(registry);
+  if (!abac && state.roleAssignmentWriters.some((w) => w === '*' || lc(w) === lc(oid))) return true;
+  for (const a of assignmentsAtOrAbove(state, oid, String(registry.id))) {
+    const perms = ROLE_PERMISSIONS[roleGuidOf(String(a.properties?.roleDefinitionId ?? ''))];
+    if (!perms) continue;
+    const granted = abac ? perms.abac : perms.legacy;
+    if (!granted.includes(permission)) continue;
+    if (!abac || repository === undefined || conditionAllowsRepository(a.properties?.condition, repository)) return true;
+  }
+  return false;
+}
+
+/** May this principal perform `permission` on `repository` (undefined: anything at all)? */
+function allows(state: EmulatorState, registry: Record<string, any>, p: Principal, repository: string | undefined, permission: Permission): boolean {
+  if (p.kind === 'admin') return true;
+  if (p.kind === 'aad') return rbacAllows(state, registry, p.oid, repository, permission);
+  const map = findScopeMap(state, String(p.token.properties?.scopeMapId ?? ''));
+  const needed = permission === 'pull' ? 'content/read' : permission === 'push' ? 'content/write' : 'content/delete';
+  if (repository === undefined) return (map?.properties?.actions ?? []).some((a: string) => a.endsWith(needed));
+  return scopeMapAllows(map, repository, needed);
+}
+
+/**
+ * Entra identities (service principals, refresh tokens) sign in only while they hold some data-plane
+ * role on the registry, as ACR's "retrieving permissions failed"; admin and ACR tokens always do.
+ */
+function hasRegistryPermissions(state: EmulatorState, registry: Record<string, any>, p: Principal): boolean {
+  return p.kind !== 'aad' || rbacAllows(state, registry, p.oid, undefined, 'pull');
+}
+
+/** Catalog listing: admin and registry-wide RBAC roles on legacy registries; not tokens nor Repository Reader. */
+function allowsCatalog(state: EmulatorState, registry: Record<string, any>, p: Principal): boolean {
+  if (p.kind === 'admin') return true;
+  if (p.kind === 'token' || isAbac(registry)) return false;
+  if (state.roleAssignmentWriters.some((w) => w === '*' || lc(w) === lc(p.oid))) return true;
+  return assignmentsAtOrAbove(state, p.oid, String(registry.id)).some((a) =>
+    ([ROLES.acrPull, ROLES.acrPush, ROLES.owner, ROLES.contributor] as string[]).includes(roleGuidOf(String(a.properties?.roleDefinitionId ?? ''))),
+  );
+}
+
+// ---------------------------------------------------------------- credentials
+
+function basicCredentials(req: EmuRequest): { username: string; password: string } | undefined {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !/^basic\s+/i.test(header)) return undefined;
+  const decoded = Buffer.from(header.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
+  const at = decoded.indexOf(':');
+  if (at < 0) return undefined;
+  return { username: decoded.slice(0, at), password: decoded.slice(at + 1) };
+}
+
+const notExpired = (expiry: string | undefined, now: Date): boolean => !expiry || Date.parse(expiry) > now.getTime();
+
+/** An ACR refresh token from /oauth2/exchange for this registry, still valid. */
+function refreshTokenPrincipal(ctx: EmuContext, registry: Record<string, any>, refreshToken: string): Principal | undefined {
+  const claims = ctx.verifyJwt(refreshToken);
+  const stored = ctx.state.registrySecrets.refreshTokens[refreshToken];
+  if (!claims || !stored) return undefined;
+  if (claims.iss !== ACR_ISSUER || claims.grant_type !== 'refresh_token') return undefined;
+  if (lc(stored.registry) !== lc(String(registry.id))) return undefined;
+  if (stored.exp * 1000 <= ctx.now().getTime()) return undefined;
+  return { kind: 'aad', name: String(claims.sub ?? stored.oid), oid: stored.oid, tid: stored.tid };
+}
+
+/** Resolve a username/password pair: admin user, ACR token, service principal, or null GUID + refresh token. */
+function passwordPrincipal(ctx: EmuContext, registry: Record<string, any>, username: string, password: string): Principal | undefined {
+  const state = ctx.state;
+  const now = ctx.now();
+  if (username === NULL_GUID_USER) return refreshTokenPrincipal(ctx, registry, password);
+
+  const admin = state.registrySecrets.admin[lc(String(registry.id))];
+  if (registry.properties?.adminUserEnabled && admin && lc(admin.username) === lc(username) && (password === admin.password || password === admin.password2)) {
+    return { kind: 'admin', name: admin.username };
+  }
+
+  const tokenId = `${lc(String(registry.id))}/tokens/${lc(username)}`;
+  const token = state.resources[tokenId];
+  if (token && lc(String(token.type)) === lc(TOKEN_TYPE)) {
+    const secrets = state.registrySecrets.tokenPasswords[tokenId] ?? {};
+    const match = [secrets.password1, secrets.password2].some((p) => p && p.value === password && notExpired(p.expiry, now));
+    if (match && token.properties?.status !== 'disabled') return { kind: 'token', name: String(token.name), token };
+    return undefined;
+  }
+
+  // a service principal: appId + a current client secret of its app, SP present in the registry's tenant
+  const tenantId = registryTenant(state, registry);
+  const sp = tenantId ? state.tenants[tenantId]?.servicePrincipals.find((s) => lc(s.appId) === lc(username)) : undefined;
+  if (!sp || !tenantId) return undefined;
+  const app = Object.values(state.tenants)
+    .flatMap((t) => t.applications)
+    .find((a) => lc(a.appId) === lc(username));
+  const valid = app?.passwordCredentials.some(
+    (c) => c.secretText === password && Date.parse(c.startDateTime) <= now.getTime() && now.getTime() < Date.parse(c.endDateTime),
+  );
+  return valid ? { kind: 'aad', name: sp.appId, oid: sp.id, tid: tenantId } : undefined;
+}
+
+// ---------------------------------------------------------------- tokens
+
+interface AccessEntry {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+/** Parse docker scopes ('repository:app/web:pull,push', 'registry:catalog:*'); several may be space-separated. */
+function parseScopes(values: string[]): AccessEntry[] {
+  const out: AccessEntry[] = [];
+  for (const value of values) {
+    for (const scope of value.split(' ').filter(Boolean)) {
+      const first = scope.indexOf(':');
+      const last = scope.lastIndexOf(':');
+      if (first < 0 || last === first) continue;
+      out.push({ type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) });
+    }
+  }
+  return out;
+}
+
+function grantedAccess(state: EmulatorState, registry: Record<string, any>, p: Principal, requested: AccessEntry[]): AccessEntry[] {
+  const granted: AccessEntry[] = [];
+  for (const entry of requested) {
+    let actions: string[] = [];
+    if (entry.type === 'repository') {
+      const wanted = entry.actions.includes('*') ? ['pull', 'push', 'delete'] : entry.actions;
+      actions = wanted.filter((a) => (a === 'pull' || a === 'push' || a === 'delete') && allows(state, registry, p, entry.name, a));
+      if (entry.actions.includes('*') && actions.length === 3) actions = ['*'];
+    } else if (entry.type === 'registry' && entry.name === 'catalog') {
+      actions = allowsCatalog(state, registry, p) ? entry.actions : [];
+    }
+    if (actions.length > 0) granted.push({ type: entry.type, name: entry.name, actions });
+  }
+  return granted;
+}
+
+function issueAccessToken(ctx: EmuContext, registry: Record<string, any>, p: Principal, access: AccessEntry[]): string {
+  const now = Math.floor(ctx.now().getTime() / 1000);
+  return ctx.signJwt({
+    jti: randomUUID(),
+    sub: p.name,
+    nbf: now,
+    exp: now + ACCESS_TOKEN_SECONDS,
+    iat: now,
+    iss: ACR_ISSUER,
+    aud: String(registry.properties.loginServer),
+    version: '1.0',
+    rid: lc(String(registry.id)),
+    access,
+    roles: [],
+    grant_type: 'access_token',
+  });
+}
+
+function formOf(req: EmuRequest): URLSearchParams {
+  return new URLSearchParams(req.body.toString('utf8'));
+}
+
+function serviceMatches(registry: Record<string, any>, service: string | null): boolean {
+  if (!service) return true;
+  const server = lc(String(registry.properties.loginServer));
+  return lc(service) === server || lc(service) === server.replace(/:\d+$/, '');
+}
+
+function exchange(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>): EmuResponse {
+  const form = formOf(req);
+  const grantType = form.get('grant_type');
+  if (grantType !== 'access_token') {
+    if (grantType === 'access_token_refresh_token' || grantType === 'refresh_token') {
+      return errors(400, 'UNSUPPORTED', `grant type '${grantType}' (Azure AD refresh tokens) is deprecated and not supported by this registry; present an Azure AD access token`);
+    }
+    return errors(400, 'UNSUPPORTED', 'grant_type must be access_token');
+  }
+  if (!serviceMatches(registry, form.get('service'))) return unauthorized(`the service '${form.get('service')}' does not match this registry`);
+  const aadToken = form.get('access_token');
+  if (!aadToken) return errors(400, 'BAD_REQUEST', 'access_token is required');
+  const claims = ctx.verifyJwt(aadToken);
+  if (!claims || typeof claims.exp !== 'number' || claims.exp * 1000 <= ctx.now().getTime()) return unauthorized('invalid or expired Azure AD access token');
+  const aud = String(claims.aud ?? '');
+  if (!isArmAudience(aud, ctx) && lc(aud.replace(/\/+$/, '')) !== ACR_AUDIENCE) {
+    return unauthorized(`the Azure AD access token has audience '${aud}'; ACR accepts tokens for Azure Resource Manager or ${ACR_AUDIENCE}`);
+  }
+  const tid = String(claims.tid ?? '');
+  const oid = String(claims.oid ?? '');
+  const tenantParam = form.get('tenant');
+  if (tenantParam && lc(tenantParam) !== lc(tid)) return unauthorized(`the tenant '${tenantParam}' does not match the access token's tenant`);
+  const tenantId = registryTenant(ctx.state, registry);
+  if (!tenantId || lc(tenantId) !== lc(tid)) return unauthorized('retrieving permissions failed');
+  const p: Principal = { kind: 'aad', name: String(claims.appid ?? oid), oid, tid };
+  if (!rbacAllows(ctx.state, registry, oid, undefined, 'pull')) {
+    return unauthorized('retrieving permissions failed');
+  }
+  const now = Math.floor(ctx.now().getTime() / 1000);
+  const exp = now + REFRESH_TOKEN_SECONDS;
+  const refreshToken = ctx.signJwt({
+    jti: randomUUID(),
+    sub: p.name,
+    nbf: now,
+    exp,
+    iat: now,
+    iss: ACR_ISSUER,
+    aud: String(registry.properties.loginServer),
+    version: '1.0',
+    rid: lc(String(registry.id)),
+    grant_type: 'refresh_token',
+    tenant: tid,
+    permissions: { actions: ['*'], notActions: [] },
+    roles: [],
+  });
+  ctx.state.registrySecrets.refreshTokens[refreshToken] = { registry: String(registry.id), oid, tid, exp };
+  return ok({ refresh_token: refreshToken });
+}
+
+function token(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>): EmuResponse {
+  let principal: Principal | undefined;
+  let scopes: string[];
+  const basic = basicCredentials(req);
+  if (req.method === 'POST' && !basic) {
+    const form = formOf(req);
+    if (!serviceMatches(registry, form.get('service'))) return unauthorized(`the service '${form.get('service')}' does not match this registry`);
+    scopes = form.getAll('scope');
+    const grantType = form.get('grant_type');
+    if (grantType === 'refresh_token') {
+      const rt = form.get('refresh_token');
+      principal = rt ? refreshTokenPrincipal(ctx, registry, rt) : undefined;
+    } else if (grantType === 'password') {
+      principal = passwordPrincipal(ctx, registry, form.get('username') ?? '', form.get('password') ?? '');
+    } else {
+      return errors(400, 'UNSUPPORTED', 'grant_type must be refresh_token or password');
+    }
+  } else {
+    if (!serviceMatches(registry, req.query.get('service'))) return unauthorized(`the service '${req.query.get('service')}' does not match this registry`);
+    scopes = req.query.getAll('scope');
+    if (req.method === 'POST') scopes = [...scopes, ...formOf(req).getAll('scope')];
+    if (!basic) return unauthorized(undefined, challenge(registry));
+    principal = passwordPrincipal(ctx, registry, basic.username, basic.password);
+  }
+  if (!principal || !hasRegistryPermissions(ctx.state, registry, principal)) return unauthorized();
+  const access = grantedAccess(ctx.state, registry, principal, parseScopes(scopes));
+  return ok({ access_token: issueAccessToken(ctx, registry, principal, access) });
+}
+
+// ---------------------------------------------------------------- registry API (authentication only)
+
+type Caller = { kind: 'bearer'; access: AccessEntry[] } | { kind: 'basic'; principal: Principal } | undefined;
+
+function caller(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>): Caller | 'invalid' {
+  const basic = basicCredentials(req);
+  if (basic) {
+    const principal = passwordPrincipal(ctx, registry, basic.username, basic.password);
+    return principal && hasRegistryPermissions(ctx.state, registry, principal) ? { kind: 'basic', principal } : 'invalid';
+  }
+  if (!req.bearer) return undefined;
+  const claims = ctx.verifyJwt(req.bearer);
+  if (
+    !claims ||
+    claims.iss !== ACR_ISSUER ||
+    claims.grant_type !== 'access_token' ||
+    lc(String(claims.aud ?? '')) !== lc(String(registry.properties.loginServer)) ||
+    typeof claims.exp !== 'number' ||
+    claims.exp * 1000 <= ctx.now().getTime()
+  ) {
+    return 'invalid';
+  }
+  return { kind: 'bearer', access: Array.isArray(claims.access) ? (claims.access as AccessEntry[]) : [] };
+}
+
+function v2(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, rest: string): EmuResponse {
+  const who = caller(req, ctx, registry);
+  if (rest === '') {
+    if (who === undefined || who === 'invalid') return unauthorized(undefined, challenge(registry));
+    return ok({});
+  }
+  if (rest === '_catalog') {
+    const scope = 'registry:catalog:*';
+    const allowed =
+      who !== undefined &&
+      who !== 'invalid' &&
+      (who.kind === 'basic' ? allowsCatalog(ctx.state, registry, who.principal) : who.access.some((a) => a.type === 'registry' && a.name === 'catalog'));
+    if (!allowed) return unauthorized(undefined, challenge(registry, scope), [{ Type: 'registry', Name: 'catalog', Action: '*' }]);
+    return ok({ repositories: [] });
+  }
+  const m = /^(.+?)\/(manifests|blobs|tags)\/(.+)$/.exec(rest);
+  if (!m) return errors(404, 'NOT_FOUND', 'the requested route is not served by the emulated registry');
+  const repository = m[1];
+  const permission: Permission = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : req.method === 'DELETE' ? 'delete' : 'push';
+  const scope = `repository:${repository}:${permission}`;
+  const allowed =
+    who !== undefined &&
+    who !== 'invalid' &&
+    (who.kind === 'basic'
+      ? allows(ctx.state, registry, who.principal, repository, permission)
+      : who.access.some((a) => a.type === 'repository' && a.name === repository && (a.actions.includes(permission) || a.actions.includes('*'))));
+  if (!allowed) return unauthorized(undefined, challenge(registry, scope), [{ Type: 'repository', Name: repository, Action: permission }]);
+  return errors(404, 'NAME_UNKNOWN', 'repository name not known to registry', {}, { name: repository });
+}
+
+export const acrDataPlaneHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuResponse | undefined => {
+  if (!req.hostname.endsWith('.azurecr.localhost')) return undefined;
+  const registry = findRegistryByHost(ctx.state, req.hostname);
+  if (!registry) return errors(404, 'NAME_UNKNOWN', `no registry is served at ${req.hostname}`);
+  const path = req.path;
+  if (path === '/oauth2/exchange') {
+    if (req.method !== 'POST') return errors(405, 'UNSUPPORTED', 'use POST');
+    return exchange(req, ctx, registry);
+  }
+  if (path === '/oauth2/token') {
+    if (req.method !== 'POST' && req.method !== 'GET') return errors(405, 'UNSUPPORTED', 'use GET or POST');
+    return token(req, ctx, registry);
+  }
+  if (path === '/v2' || path.startsWith('/v2/')) return v2(req, ctx, registry, path.replace(/^\/v2\/?/, ''));
+  return errors(404, 'NOT_FOUND', 'the requested route is not served by the emulated registry');
+};
+
+export const handlers: Handler[] = [acrDataPlaneHandler];

@@ -1,0 +1,114 @@
+// AKS managed clusters over @azure/arm-containerservice: read a cluster into the few facts the
+// scenarios need, and reset a service-principal cluster's credentials (a long-running operation).
+import { ContainerServiceClient } from '@azure/arm-containerservice';
+import type { ManagedCluster as SdkCluster } from '@azure/arm-containerservice';
+import type { AzureSession } from './types.ts';
+import type { ClusterRef } from '../settings.ts';
+import { armCall, armClientOptions, sessionCredential } from './arm.ts';
+import { ApiError } from '../errors.ts';
+
+export const AKS_SERVICE = 'AKS';
+
+export interface ManagedCluster {
+  id: string;
+  name: string;
+  resourceGroup: string;
+  subscriptionId: string;
+  /** how the user named it (resourceGroup/name or the resource id): the target in results */
+  label: string;
+  location?: string;
+  /** identityProfile.kubeletidentity.objectId: the principal that pulls images on managed-identity clusters */
+  kubeletObjectId?: string;
+  kubeletClientId?: string;
+  /** servicePrincipalProfile.clientId; undefined when it is absent or 'msi' */
+  servicePrincipalClientId?: string;
+  /** the cluster's control plane uses a managed identity (identity.type set, or clientId 'msi') */
+  usesManagedIdentity: boolean;
+  /** identity.tenantId, when the cluster has a managed identity */
+  tenantId?: string;
+}
+
+export interface AksClient {
+  /** the cluster, or an ApiError (404 names the cluster, its group and subscription) */
+  get(ref: ClusterRef): Promise<ManagedCluster>;
+  /** POST resetServicePrincipalProfile and wait for it (AKS refuses it on managed-identity clusters) */
+  resetServicePrincipalProfile(cluster: ManagedCluster, clientId: string, secret: string): Promise<void>;
+}
+
+/** SDK shape -> our facts. Pure. */
+export function toManagedCluster(c: SdkCluster, ref: ClusterRef, subscriptionId: string): ManagedCluster {
+  const kubelet = c.identityProfile?.kubeletidentity ?? Object.entries(c.identityProfile ?? {}).find(([k]) => k.toLowerCase() === 'kubeletidentity')?.[1];
+  const spClientId = c.servicePrincipalProfile?.clientId;
+  const identityType = c.identity?.type ?? 'None';
+  const id = c.id ?? `/subscriptions/${subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${ref.name}`;
+  return {
+    id,
+    name: c.name ?? ref.name,
+    resourceGroup: ref.resourceGroup,
+    subscriptionId,
+    label: ref.label,
+    location: c.location,
+    kubeletObjectId: kubelet?.objectId?.toLowerCase(),
+    kubeletClientId: kubelet?.clientId?.toLowerCase(),
+    servicePrincipalClientId: spClientId && spClientId.toLowerCase() !== 'msi' ? spClientId.toLowerCase() : undefined,
+    usesManagedIdentity: identityType !== 'None' || spClientId?.toLowerCase() === 'msi',
+    tenantId: c.identity?.tenantId,
+  };
+}
+
+/** LRO polling interval when AKS sends no Retry-After. */
+const LRO_INTERVAL_MS = 1000;
+
+export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: number } = {}): AksClient {
+  const clients = new Map<string, ContainerServiceClient>();
+  const credential = sessionCredential(session);
+  const client = (subscriptionId: string) => {
+    let c = clients.get(subscriptionId.toLowerCase());
+    if (!c) {
+      const { credentialScopes, ...rest } = armClientOptions(session);
+      c = new ContainerServiceClient(credential as never, subscriptionId, { ...rest, credentials: { scopes: credentialScopes } });
+      clients.set(subscriptionId.toLowerCase(), c);
+    }
+    return c;
+  };
+  const subOf = (ref: ClusterRef) => {
+    const sub = ref.subscriptionId ?? session.subscriptionId;
+    if (!sub) {
+      throw new ApiError({
+        service: AKS_SERVICE,
+        operation: `get cluster ${ref.label}`,
+        message: 'no subscription is known for the cluster.',
+        hint: 'Set subscription-id or cluster-subscription-id, or give the cluster as a resource id.',
+      });
+    }
+    return sub;
+  };
+
+  return {
+    async get(ref) {
+      const sub = subOf(ref);
+      const c = await armCall(AKS_SERVICE, `get cluster ${ref.resourceGroup}/${ref.name}`, () => client(sub).managedClusters.get(ref.resourceGroup, ref.name), (info) => {
+        if (info.status === 404) {
+          return `Check cluster-name / cluster-resource-group (or the clusters line '${ref.label}') and that it is in subscription ${sub}.`;
+        }
+        if (info.status === 403) return `The signed-in identity needs at least Reader on the cluster (Microsoft.ContainerService/managedClusters/read) in subscription ${sub}.`;
+        return undefined;
+      });
+      return toManagedCluster(c, ref, sub);
+    },
+
+    async resetServicePrincipalProfile(cluster, clientId, secret) {
+      await armCall(
+        AKS_SERVICE,
+        `reset service principal of ${cluster.resourceGroup}/${cluster.name}`,
+        async () => {
+          await client(cluster.subscriptionId).managedClusters.resetServicePrincipalProfile(cluster.resourceGroup, cluster.name, { clientId, secret }, { updateIntervalInMs: opts.lroIntervalMs ?? LRO_INTERVAL_MS });
+        },
+        (info) =>
+          info.status === 403
+            ? `The signed-in identity needs Contributor (or Azure Kubernetes Service Contributor) on ${cluster.id} to reset its credentials.`
+            : undefined,
+      );
+    },
+  };
+}

@@ -1,0 +1,267 @@
+// Role definitions and role assignments (Microsoft.Authorization 2022-04-01) over
+// @azure/arm-authorization. Shared by the managed-identity, service-principal and pull-secret
+// scenarios. Rules every caller gets for free:
+//   - principalType ServicePrincipal on every assignment (no Graph lookup, no replication trap);
+//   - deterministic names (src/roles.ts assignmentName), created with one PUT straight away;
+//     201 = created; 200 (same name) or 409 RoleAssignmentExists (another name) = unchanged;
+//   - PrincipalNotFound (a new identity not yet replicated) retried with bounded backoff;
+//   - AuthorizationFailed explained: which roles the caller needs, and on which scope.
+import { AuthorizationManagementClient } from '@azure/arm-authorization';
+import type { RoleAssignment as SdkAssignment } from '@azure/arm-authorization';
+import type { AzureSession } from './types.ts';
+import { armCall, armClientOptions, sessionCredential } from './arm.ts';
+import { ApiError } from '../errors.ts';
+import { withRetry } from '../retry.ts';
+import { assignmentName, roleDefinitionId, roleGuidOf, roleName, sameCondition } from '../roles.ts';
+
+export const RBAC_SERVICE = 'Azure RBAC';
+
+export interface RoleAssignment {
+  id: string;
+  name: string;
+  scope: string;
+  roleDefinitionId: string;
+  /** lower-case GUID of the role definition */
+  roleGuid: string;
+  principalId: string;
+  principalType?: string;
+  condition?: string | null;
+  createdOn?: string;
+}
+
+export interface EnsureRequest {
+  /** the resource the role is granted on (e.g. the registry's id) */
+  scope: string;
+  roleGuid: string;
+  principalId: string;
+  /** ABAC condition (version 2.0) */
+  condition?: string;
+  description?: string;
+}
+
+export interface EnsureOutcome {
+  /** the assignment's id (the existing one's when it was there under another name) */
+  id: string;
+  /** true when this call created it (or changed its condition) */
+  changed: boolean;
+  assignment?: RoleAssignment;
+}
+
+export interface RbacClient {
+  /** a role definition GUID by role name, as seen from `scope` (custom roles); ApiError when none matches */
+  roleIdByName(scope: string, name: string): Promise<string>;
+  /** the assignment named `name` at `scope`, or undefined */
+  get(scope: string, name: string): Promise<RoleAssignment | undefined>;
+  /** role assignments of `principalId` that apply at `scope` (at, above and below it) */
+  listForPrincipal(scope: string, principalId: string): Promise<RoleAssignment[]>;
+  /** grant `roleGuid` to `principalId` on `scope` under the deterministic name; idempotent */
+  ensure(req: EnsureRequest): Promise<EnsureOutcome>;
+  /** delete by id; false when it was already gone */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface RbacOptions {
+  /** the tenant to ask for tokens in (e.g. the registry's, cross-tenant); default: the login's */
+  tenantId?: string;
+  /** PrincipalNotFound retry: total budget (default 120 s) and first delay (default 2 s) */
+  principalRetry?: { budgetMs?: number; baseMs?: number; maxDelayMs?: number };
+  sleep?: (ms: number) => Promise<void>;
+  /** called before each PrincipalNotFound retry (for a log line) */
+  onRetry?: (message: string) => void;
+}
+
+export const PRINCIPAL_RETRY_BUDGET_MS = 120_000;
+
+/**
+ * The PrincipalNotFound retry timing, overridable through ACR_KUBE_AUTH_PRINCIPAL_RETRY_BUDGET_MS
+ * and ACR_KUBE_AUTH_PRINCIPAL_RETRY_BASE_MS (tests shorten it; values are clamped to sane bounds).
+ */
+export function principalRetryFromEnv(env: Record<string, string | undefined>): RbacOptions['principalRetry'] {
+  const num = (v: string | undefined, min: number, max: number) => {
+    const n = v && /^\d{1,7}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+    return Number.isNaN(n) ? undefined : Math.min(max, Math.max(min, n));
+  };
+  return {
+    budgetMs: num(env.ACR_KUBE_AUTH_PRINCIPAL_RETRY_BUDGET_MS, 0, 600_000),
+    baseMs: num(env.ACR_KUBE_AUTH_PRINCIPAL_RETRY_BASE_MS, 1, 60_000),
+  };
+}
+
+/** The roles that can write role assignments, named in AuthorizationFailed errors. */
+export const ASSIGNMENT_WRITER_ROLES = 'Owner, User Access Administrator, or Role Based Access Control Administrator';
+
+/** '/subscriptions/{id}' prefix of a scope, or undefined above subscriptions. */
+export function subscriptionOf(scope: string): string | undefined {
+  return /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
+}
+
+function toAssignment(a: SdkAssignment): RoleAssignment {
+  const roleDef = a.roleDefinitionId ?? '';
+  return {
+    id: a.id ?? '',
+    name: a.name ?? '',
+    scope: a.scope ?? '',
+    roleDefinitionId: roleDef,
+    roleGuid: roleGuidOf(roleDef),
+    principalId: (a.principalId ?? '').toLowerCase(),
+    principalType: a.principalType,
+    condition: a.condition ?? null,
+    createdOn: a.createdOn ? new Date(a.createdOn).toISOString() : undefined,
+  };
+}
+
+export const isPrincipalNotFound = (e: unknown) => e instanceof ApiError && e.code === 'PrincipalNotFound';
+const isExists = (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'RoleAssignmentExists';
+const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+
+/** The hint for a 403: who may write role assignments, and where. */
+export function writeHint(scope: string, verb: 'create' | 'delete' | 'read') {
+  return (info: { status?: number; code?: string }) => {
+    if (info.status === 403 || info.code === 'AuthorizationFailed') {
+      const what = verb === 'read' ? 'read role assignments' : `${verb} role assignments`;
+      return `The signed-in identity may not ${what} on ${scope}: it needs ${ASSIGNMENT_WRITER_ROLES} there (or on its resource group or subscription).`;
+    }
+    if (info.code === 'PrincipalNotFound') {
+      return 'The identity was not found in the directory; it may have been created moments ago (replication delay) or deleted.';
+    }
+    return undefined;
+  };
+}
+
+export function createRbacClient(session: AzureSession, opts: RbacOptions = {}): RbacClient {
+  const clients = new Map<string, AuthorizationManagementClient>();
+  const credential = sessionCredential(session, opts.tenantId);
+  const client = (scope: string) => {
+    // one SDK client per subscription (the SDK wants one even for scope-based calls)
+    const sub = (subscriptionOf(scope) ?? session.subscriptionId ?? '00000000-0000-0000-0000-000000000000').toLowerCase();
+    let c = clients.get(sub);
+    if (!c) {
+      const { credentialScopes, ...rest } = armClientOptions(session);
+      // this older generated SDK builds URLs from $host, not only from endpoint
+      c = new AuthorizationManagementClient(credential as never, sub, { ...rest, credentialScopes, $host: session.cloud.resourceManager } as never);
+      clients.set(sub, c);
+    }
+    return c;
+  };
+  const retry = opts.principalRetry ?? {};
+
+  const rbac: RbacClient = {
+    async roleIdByName(scope, name) {
+      const found: string[] = [];
+      await armCall(
+        RBAC_SERVICE,
+        `find role '${name}'`,
+        async () => {
+          for await (const d of client(scope).roleDefinitions.list(scope, { filter: `roleName eq '${name.replace(/'/g, "''")}'` })) {
+            if (d.name || d.id) found.push(roleGuidOf(d.name ?? d.id ?? ''));
+          }
+        },
+        writeHint(scope, 'read'),
+      );
+      if (!found.length) {
+        throw new ApiError({ service: RBAC_SERVICE, operation: `find role '${name}'`, code: 'RoleDefinitionDoesNotExist', message: `no role named '${name}' is visible at ${scope}.`, hint: 'Check the role input: a built-in or custom role name, or a role definition id (GUID).' });
+      }
+      return found[0];
+    },
+
+    async get(scope, name) {
+      try {
+        return toAssignment(await armCall(RBAC_SERVICE, `get role assignment ${name}`, () => client(scope).roleAssignments.get(scope, name), writeHint(scope, 'read')));
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+
+    async listForPrincipal(scope, principalId) {
+      const out: RoleAssignment[] = [];
+      await armCall(
+        RBAC_SERVICE,
+        `list role assignments of ${principalId}`,
+        async () => {
+          for await (const a of client(scope).roleAssignments.listForScope(scope, { filter: `principalId eq '${principalId}'` })) out.push(toAssignment(a));
+        },
+        writeHint(scope, 'read'),
+      );
+      return out;
+    },
+
+    async ensure(req) {
+      const sub = subscriptionOf(req.scope);
+      if (!sub) throw new Error(`role assignments are made on a resource, not '${req.scope}'`);
+      const name = assignmentName(req.scope, req.roleGuid, req.principalId);
+      const started = Date.now();
+      const params = {
+        roleDefinitionId: roleDefinitionId(sub, req.roleGuid),
+        principalId: req.principalId,
+        principalType: 'ServicePrincipal' as const,
+        ...(req.condition ? { condition: req.condition, conditionVersion: '2.0' } : {}),
+        ...(req.description ? { description: req.description } : {}),
+      };
+      const operation = `assign ${roleName(req.roleGuid)} to ${req.principalId}`;
+      // A conditioned grant is read first: an equal one is left alone, a different one is reported as changed.
+      let before: RoleAssignment | undefined;
+      if (req.condition) {
+        before = await rbac.get(req.scope, name);
+        if (before && sameCondition(before.condition, req.condition)) return { id: before.id, changed: false, assignment: before };
+      }
+      let status = 0;
+      try {
+        const created = await withRetry(
+          () =>
+            armCall(
+              RBAC_SERVICE,
+              operation,
+              () => client(req.scope).roleAssignments.create(req.scope, name, params, { onResponse: (raw) => void (status = raw.status) }),
+              writeHint(req.scope, 'create'),
+            ),
+          {
+            attempts: 1000,
+            baseMs: retry.baseMs ?? 2000,
+            maxDelayMs: retry.maxDelayMs ?? 15_000,
+            budgetMs: retry.budgetMs ?? PRINCIPAL_RETRY_BUDGET_MS,
+            retryable: isPrincipalNotFound,
+            sleep: opts.sleep,
+            onRetry: (_e, attempt, delay) =>
+              opts.onRetry?.(`principal ${req.principalId} is not in the directory yet (replication delay); retrying the role assignment in ${Math.round(delay / 100) / 10} s (attempt ${attempt + 1})`),
+          },
+        );
+        const assignment = toAssignment(created);
+        // 201 is a new assignment; 200 is the same-named one, already there. A 201 for an
+        // assignment created well before this call is also an existing one (ARM may answer so).
+        const createdOn = assignment.createdOn ? Date.parse(assignment.createdOn) : NaN;
+        const old = !Number.isNaN(createdOn) && createdOn < started - 120_000;
+        const changed = (status === 201 && !old) || before !== undefined;
+        return { id: assignment.id || `${req.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, changed, assignment };
+      } catch (e) {
+        if (!isExists(e)) throw e;
+        // the same role for the same principal at the same scope, under another name (az aks --attach-acr, the portal)
+        const existing = (await rbac.listForPrincipal(req.scope, req.principalId)).find(
+          (a) => a.scope.toLowerCase() === req.scope.toLowerCase() && a.roleGuid === req.roleGuid.toLowerCase(),
+        );
+        return { id: existing?.id ?? '', changed: false, assignment: existing };
+      }
+    },
+
+    async delete(id) {
+      const m = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/([^/]+)$/i.exec(id);
+      if (!m) throw new Error(`not a role assignment id: ${id}`);
+      const scope = m[1] || '/';
+      let status = 0;
+      try {
+        await armCall(
+          RBAC_SERVICE,
+          `delete role assignment ${m[2]}`,
+          () => client(scope).roleAssignments.delete(scope, m[2], { onResponse: (raw) => void (status = raw.status) }),
+          writeHint(scope, 'delete'),
+        );
+        // 200 with the deleted assignment; 204 when there was none
+        return status !== 204;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    },
+  };
+  return rbac;
+}
