@@ -221,6 +221,80 @@ describe('kube handler (direct calls)', () => {
     assert.equal(state.kube.secrets.n1.b, undefined);
   });
 
+  test('server-side apply takes a YAML body; a second apply of the same YAML stores nothing', () => {
+    const yaml = 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: builder\n  labels:\n    team: a\nimagePullSecrets:\n- name: acr\n';
+    const url = new URL('https://127.0.0.1:1/api/v1/namespaces/n1/serviceaccounts/builder?fieldManager=acr-kube-auth');
+    const req = (): EmuRequest => ({
+      method: 'PATCH',
+      url,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: { 'content-type': 'application/apply-patch+yaml' },
+      hostname: '127.0.0.1',
+      body: Buffer.from(yaml),
+      json: undefined,
+      bearer: 'tok',
+    });
+    const first = handlers[0](req(), ctx) as { status: number };
+    assert.equal(first.status, 201);
+    const sa = state.kube.serviceaccounts.n1.builder;
+    assert.deepEqual(sa.imagePullSecrets, [{ name: 'acr' }]);
+    assert.deepEqual(sa.metadata.managedFields, [
+      {
+        manager: 'acr-kube-auth',
+        operation: 'Apply',
+        apiVersion: 'v1',
+        time: NOW,
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:imagePullSecrets': {}, 'f:metadata': { 'f:labels': { 'f:team': {} } } },
+      },
+    ]);
+    const rv = sa.metadata.resourceVersion;
+    const second = handlers[0](req(), ctx) as { status: number };
+    assert.equal(second.status, 200);
+    assert.equal(state.kube.serviceaccounts.n1.builder.metadata.resourceVersion, rv);
+  });
+
+  test('a protobuf body (what kubectl create sends) is decoded', () => {
+    const varint = (n: number): Buffer => {
+      const out: number[] = [];
+      do {
+        let b = n & 0x7f;
+        n >>>= 7;
+        if (n) b |= 0x80;
+        out.push(b);
+      } while (n);
+      return Buffer.from(out);
+    };
+    const field = (num: number, value: Buffer | string): Buffer => {
+      const v = typeof value === 'string' ? Buffer.from(value) : value;
+      return Buffer.concat([varint((num << 3) | 2), varint(v.length), v]);
+    };
+    const meta = Buffer.concat([field(1, 'pb'), field(2, ''), field(11, Buffer.concat([field(1, 'app'), field(2, 'x')]))]);
+    const secret = Buffer.concat([field(1, meta), field(2, Buffer.concat([field(1, 'k'), field(2, 'v')])), field(3, 'Opaque')]);
+    const unknown = Buffer.concat([field(1, Buffer.concat([field(1, 'v1'), field(2, 'Secret')])), field(2, secret)]);
+    const url = new URL('https://127.0.0.1:1/api/v1/namespaces/n1/secrets?fieldManager=kubectl-create');
+    const r = handlers[0](
+      {
+        method: 'POST',
+        url,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+        hostname: '127.0.0.1',
+        body: Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), unknown]),
+        json: undefined,
+        bearer: 'tok',
+      },
+      ctx,
+    ) as { status: number };
+    assert.equal(r.status, 201);
+    const s = state.kube.secrets.n1.pb;
+    assert.deepEqual(s.data, { k: b64('v') });
+    assert.deepEqual(s.metadata.labels, { app: 'x' });
+    assert.equal(s.metadata.generateName, undefined, 'empty proto strings are unset');
+  });
+
   test('discovery lists the three resources, aggregated when asked', () => {
     const legacy = call('GET', '/api/v1');
     assert.deepEqual(legacy?.body.resources.map((r: { name: string; namespaced: boolean }) => [r.name, r.namespaced]), [

@@ -427,7 +427,16 @@ function bucket(kube: KubeState, info: ResourceInfo, ns: string | undefined): Re
 }
 
 function getObject(kube: KubeState, info: ResourceInfo, ns: string | undefined, name: string): KubeObject | undefined {
-  return bucket(kube, info, ns)?.[name];
+  const obj = bucket(kube, info, ns)?.[name];
+  return obj ? withTypeMeta(info, obj, ns, name) : undefined;
+}
+
+/** Objects a test wrote into the state by hand may lack type meta or their name/namespace: fill them in. */
+function withTypeMeta(info: ResourceInfo, obj: KubeObject, ns: string | undefined, name: string): KubeObject {
+  if (obj.kind === info.kind && obj.apiVersion === 'v1' && obj.metadata?.name === name && (!info.namespaced || obj.metadata.namespace === ns)) return obj;
+  const metadata = { ...(obj.metadata ?? {}), name } as KubeObject['metadata'];
+  if (info.namespaced) metadata.namespace = ns;
+  return { ...obj, kind: info.kind, apiVersion: 'v1', metadata };
 }
 
 function nextResourceVersion(kube: KubeState): string {
@@ -1300,9 +1309,12 @@ function list(c: Call): EmuResponse {
     throw new ApiError(405, 'MethodNotAllowed', 'the emulator does not serve watch requests', {});
   }
   let objs: KubeObject[];
-  if (info.resource === 'namespaces') objs = Object.values(kube.namespaces);
-  else if (c.namespace !== undefined) objs = Object.values(kube[info.resource][c.namespace] ?? {});
-  else objs = Object.values(kube[info.resource]).flatMap((b) => Object.values(b));
+  if (info.resource === 'namespaces') objs = Object.entries(kube.namespaces).map(([n, o]) => withTypeMeta(info, o, undefined, n));
+  else {
+    const nss = c.namespace !== undefined ? [c.namespace] : Object.keys(kube[info.resource]);
+    const all: Record<string, Record<string, KubeObject>> = kube[info.resource];
+    objs = nss.flatMap((ns) => Object.entries(all[ns] ?? {}).map(([n, o]) => withTypeMeta(info, o, ns, n)));
+  }
   const ls = req.query.get('labelSelector');
   if (ls) {
     const reqs = parseLabelSelector(ls);
@@ -1462,7 +1474,7 @@ function patch(c: Call): EmuResponse {
   }
   const isDryRun = dryRun(req);
   const force = req.query.get('force');
-  if (type === 'application/apply-patch+yaml') return apply(c, isDryRun, force === 'true');
+  if (type === 'application/apply-patch+yaml') return apply(c, isDryRun, ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(force ?? ''));
   if (force !== null) {
     throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch', {
       group: 'meta.k8s.io',
@@ -1536,7 +1548,7 @@ function apply(c: Call, isDryRun: boolean, force: boolean): EmuResponse {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     md.namespace = c.namespace;
-  }
+  } else delete md.namespace;
   const unknown = unknownFields(cfg, SCHEMAS[info.kind]);
   if (unknown.length) {
     throw badRequest(`failed to create typed patch object (/v1, Kind=${info.kind}): ${unknown.map((f) => `${f}: field not declared in schema`).join(', ')}`);

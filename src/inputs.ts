@@ -378,6 +378,10 @@ export function readSettings(get: GetInput): Settings {
     }
     if (resetCluster && clusters.length > 1) throw new InputError('reset-cluster-credentials', 'applies to one cluster, but clusters lists several', 'cluster-name for one cluster');
     if (createSecret && spSecret) throw new InputError('create-secret', 'is true while service-principal-secret is also given', 'either create-secret: true or service-principal-secret');
+    if (createSecret && !resetCluster) {
+      // on AKS the new secret is not output: without the reset it would be an unused, live credential
+      throw new InputError('create-secret', 'on an AKS cluster only makes sense with reset-cluster-credentials: true (the new secret is not output, so it would go unused)', 'create-secret: true together with reset-cluster-credentials: true');
+    }
   }
 
   // AKS clusters named as resourceGroup/name need a subscription (a default login may bring one

@@ -4,7 +4,7 @@
 import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
 import type { Token } from '@azure/arm-containerregistry';
 import type { AzureSession } from './types.ts';
-import { armCall, armClientOptions } from './arm.ts';
+import { armCall, armClientOptions, sessionCredential } from './arm.ts';
 import { ApiError } from '../errors.ts';
 
 /** Where a registry lives (parsed from its ARM id). */
@@ -76,13 +76,6 @@ const iso = (d: Date | string | undefined): string | undefined => {
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
 };
 
-/** {subscriptionId, resourceGroup, name} from a registry's ARM id. */
-export function registryLocation(id: string): RegistryLocation {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)$/i.exec(id);
-  if (!m) throw new Error(`not a registry resource id: ${id}`);
-  return { id, subscriptionId: m[1], resourceGroup: m[2], name: m[3] };
-}
-
 function tokenInfo(t: Token): TokenInfo {
   return {
     id: t.id ?? '',
@@ -97,13 +90,14 @@ function tokenInfo(t: Token): TokenInfo {
 
 const missing = (e: unknown) => e instanceof ApiError && e.status === 404;
 
-export function createAcrClient(session: AzureSession): AcrClient {
+export function createAcrClient(session: AzureSession, tenantId?: string): AcrClient {
+  const credential = sessionCredential(session, tenantId);
   const clients = new Map<string, ContainerRegistryManagementClient>();
   const client = (subscriptionId: string) => {
     let c = clients.get(subscriptionId);
     if (!c) {
       const { credentialScopes, ...opts } = armClientOptions(session);
-      c = new ContainerRegistryManagementClient(session.credential as never, subscriptionId, { ...opts, credentials: { scopes: credentialScopes } });
+      c = new ContainerRegistryManagementClient(credential as never, subscriptionId, { ...opts, credentials: { scopes: credentialScopes } });
       clients.set(subscriptionId, c);
     }
     return c;

@@ -12,6 +12,8 @@ import { createRegistryResolver } from './registry.ts';
 import type { RegistryResolver } from './registry.ts';
 import { createRbacClient, principalRetryFromEnv } from './rbac.ts';
 import type { RbacClient } from './rbac.ts';
+import { createAcrClient } from './acr.ts';
+import type { AcrClient } from './acr.ts';
 
 export function createAzureClients(settings: Settings, runner: Runner, env: Record<string, string | undefined>): AzureClients {
   const session = createSession(settings, runner, env);
@@ -19,6 +21,7 @@ export function createAzureClients(settings: Settings, runner: Runner, env: Reco
   let aks: AksClient | undefined;
   let registries: RegistryResolver | undefined;
   const rbac = new Map<string, RbacClient>();
+  const acr = new Map<string, AcrClient>();
   return {
     session,
     get graph() {
@@ -34,6 +37,12 @@ export function createAzureClients(settings: Settings, runner: Runner, env: Reco
       const key = tenantId ?? '';
       let c = rbac.get(key);
       if (!c) rbac.set(key, (c = createRbacClient(session, { tenantId, principalRetry: principalRetryFromEnv(env), onRetry: (m) => runner.info(m) })));
+      return c;
+    },
+    acr(tenantId) {
+      const key = tenantId ?? '';
+      let c = acr.get(key);
+      if (!c) acr.set(key, (c = createAcrClient(session, tenantId)));
       return c;
     },
   };

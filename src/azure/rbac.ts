@@ -95,6 +95,9 @@ export function subscriptionOf(scope: string): string | undefined {
   return /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
 }
 
+/** The SDK's URL template is `/{scope}/providers/...` with the scope unencoded: it takes the scope without its leading slash. */
+const sdkScope = (scope: string) => scope.replace(/^\/+/, '');
+
 function toAssignment(a: SdkAssignment): RoleAssignment {
   const roleDef = a.roleDefinitionId ?? '';
   return {
@@ -152,7 +155,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         RBAC_SERVICE,
         `find role '${name}'`,
         async () => {
-          for await (const d of client(scope).roleDefinitions.list(scope, { filter: `roleName eq '${name.replace(/'/g, "''")}'` })) {
+          for await (const d of client(scope).roleDefinitions.list(sdkScope(scope), { filter: `roleName eq '${name.replace(/'/g, "''")}'` })) {
             if (d.name || d.id) found.push(roleGuidOf(d.name ?? d.id ?? ''));
           }
         },
@@ -166,7 +169,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
 
     async get(scope, name) {
       try {
-        return toAssignment(await armCall(RBAC_SERVICE, `get role assignment ${name}`, () => client(scope).roleAssignments.get(scope, name), writeHint(scope, 'read')));
+        return toAssignment(await armCall(RBAC_SERVICE, `get role assignment ${name}`, () => client(scope).roleAssignments.get(sdkScope(scope), name), writeHint(scope, 'read')));
       } catch (e) {
         if (isNotFound(e)) return undefined;
         throw e;
@@ -179,7 +182,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         RBAC_SERVICE,
         `list role assignments of ${principalId}`,
         async () => {
-          for await (const a of client(scope).roleAssignments.listForScope(scope, { filter: `principalId eq '${principalId}'` })) out.push(toAssignment(a));
+          for await (const a of client(scope).roleAssignments.listForScope(sdkScope(scope), { filter: `principalId eq '${principalId}'` })) out.push(toAssignment(a));
         },
         writeHint(scope, 'read'),
       );
@@ -212,7 +215,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
             armCall(
               RBAC_SERVICE,
               operation,
-              () => client(req.scope).roleAssignments.create(req.scope, name, params, { onResponse: (raw) => void (status = raw.status) }),
+              () => client(req.scope).roleAssignments.create(sdkScope(req.scope), name, params, { onResponse: (raw) => void (status = raw.status) }),
               writeHint(req.scope, 'create'),
             ),
           {
@@ -234,6 +237,16 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         const changed = (status === 201 && !old) || before !== undefined;
         return { id: assignment.id || `${req.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, changed, assignment };
       } catch (e) {
+        if (isPrincipalNotFound(e) && e instanceof ApiError) {
+          throw new ApiError({
+            service: RBAC_SERVICE,
+            operation,
+            status: e.status,
+            code: e.code,
+            message: `principal ${req.principalId} was still not in the directory after retrying for ${Math.round((Date.now() - started) / 1000)} s.`,
+            hint: 'A new identity can take a few minutes to replicate (run the step again), or the principal id is wrong or was deleted.',
+          });
+        }
         if (!isExists(e)) throw e;
         // the same role for the same principal at the same scope, under another name (az aks --attach-acr, the portal)
         const existing = (await rbac.listForPrincipal(req.scope, req.principalId)).find(
@@ -252,7 +265,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         await armCall(
           RBAC_SERVICE,
           `delete role assignment ${m[2]}`,
-          () => client(scope).roleAssignments.delete(scope, m[2], { onResponse: (raw) => void (status = raw.status) }),
+          () => client(scope).roleAssignments.delete(sdkScope(scope), m[2], { onResponse: (raw) => void (status = raw.status) }),
           writeHint(scope, 'delete'),
         );
         // 200 with the deleted assignment; 204 when there was none

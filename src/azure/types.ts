@@ -33,4 +33,6 @@ export interface AzureClients {
   readonly registries: import('./registry.ts').RegistryResolver;
   /** role definitions and assignments, with tokens from `tenantId` (default: the login's); see rbac.ts */
   rbac(tenantId?: string): import('./rbac.ts').RbacClient;
+  /** ACR management: scope maps, tokens, token passwords, admin credentials, with tokens from `tenantId`; see acr.ts */
+  acr(tenantId?: string): import('./acr.ts').AcrClient;
 }

@@ -39,8 +39,10 @@ export interface AksContext {
 type Method = 'managed-identity' | 'service-principal';
 
 /** Which method a cluster gets. Pure. */
-export function methodFor(settings: Pick<Settings, 'authMethod'>, cluster: ManagedCluster): Method {
+export function methodFor(settings: Pick<Settings, 'authMethod'> & { servicePrincipal?: Settings['servicePrincipal'] }, cluster: ManagedCluster): Method {
   if (settings.authMethod === 'managed-identity' || settings.authMethod === 'service-principal') return settings.authMethod;
+  // under auto, service-principal-only inputs mean service-principal (which refuses a reset on a managed-identity cluster)
+  if (settings.servicePrincipal?.resetClusterCredentials || settings.servicePrincipal?.clientId) return 'service-principal';
   return cluster.kubeletObjectId ? 'managed-identity' : 'service-principal';
 }
 

@@ -1,8 +1,51 @@
-// credential-type: admin (not implemented yet; see issue #3).
-import type { SourceFactory } from './credentials.ts';
-import { InputError } from '../../errors.ts';
+// credential-type: admin. The registry's admin user (POST .../listCredentials). It works only while
+// the admin user is enabled; it can push and delete on the whole registry and its password never
+// expires, so a repository-scoped token is the better choice, and the error says so.
+import { ApiError, CheckError } from '../../errors.ts';
+import { checkAcrCredential } from '../../azure/acr-data.ts';
+import type { CredentialSource, SourceFactory } from './credentials.ts';
+import { azureRegistry } from './credentials.ts';
 
-const factory: SourceFactory = async () => {
-  throw new InputError('credential-type', "'admin' is not available in this build", 'basic');
+/** The error for a registry whose admin user is disabled: how to enable it, and why not to. */
+export function adminDisabledMessage(registryName: string): string {
+  return (
+    `The admin user of registry ${registryName} is disabled, so credential-type admin has no password to use. ` +
+    `Enable it with \`az acr update --name ${registryName} --admin-enabled true\` (or adminUserEnabled: true on the registry), ` +
+    `or better, use credential-type token (the default): a token is read-only, limited to the repositories you name, expires and rotates, ` +
+    `while the admin user can push and delete anywhere in the registry and its password never expires.`
+  );
+}
+
+const factory: SourceFactory = async (settings, deps) => {
+  const { clients, registry, tenantId } = await azureRegistry(settings, deps);
+  const acr = clients.acr(tenantId);
+  const trace = (l: string) => deps.runner.debug(l);
+  const source: CredentialSource = {
+    loginServer: async () => registry.loginServer,
+    registryId: async () => registry.id,
+    describe: () => `use the admin user of ${registry.name} (listCredentials)`,
+    async obtain() {
+      if (registry.adminUserEnabled === false) throw new CheckError(adminDisabledMessage(registry.name));
+      let cred: { username: string; password: string };
+      try {
+        cred = await acr.listAdminCredentials(registry);
+      } catch (e) {
+        if (e instanceof ApiError && (e.code === 'UnAuthorizedForCredentialOperations' || /admin user is disabled/i.test(e.message))) {
+          throw new CheckError(adminDisabledMessage(registry.name));
+        }
+        throw e;
+      }
+      deps.runner.setSecret(cred.password);
+      return { username: cred.username, password: cred.password };
+    },
+    async check(username, password) {
+      const r = await checkAcrCredential(registry.loginServer, username, password, { trace });
+      return r.ok ? undefined : r.reason;
+    },
+    warnings: [
+      `credential-type admin puts the registry's admin password (push and delete on every repository, no expiry) into the cluster; prefer credential-type token, which is read-only, repository-scoped and expiring.`,
+    ],
+  };
+  return source;
 };
 export default factory;

@@ -17,6 +17,10 @@ export interface PullCredential {
   changed?: boolean;
   /** what was done in Azure, for the log and the job summary */
   lines?: string[];
+  /** service-principal: the principal (object id in the registry's tenant), its pull role and the assignment */
+  principalId?: string;
+  role?: string;
+  roleAssignmentId?: string;
 }
 
 /** What the live secret holds for this registry (read before obtain, already masked). */
@@ -76,4 +80,20 @@ export async function credentialSource(settings: Settings, deps: Deps): Promise<
   const load = SOURCES[type];
   const mod = await load();
   return mod.default(settings, deps);
+}
+
+/** The Azure side every ACR-backed source shares: the signed-in clients, the registry and its tenant. */
+export interface AzureRegistryContext {
+  clients: import('../../azure/types.ts').AzureClients;
+  registry: import('../../azure/registry.ts').Registry;
+  /** the registry's tenant when it is not the login's (registry-tenant-id), else undefined */
+  tenantId?: string;
+}
+
+/** Signs in and finds the registry (loads the Azure SDKs; only ACR-backed sources call it). */
+export async function azureRegistry(settings: Settings, deps: Deps): Promise<AzureRegistryContext> {
+  const clients = await deps.azure(settings);
+  const tenantId = settings.servicePrincipal.registryTenantId;
+  const registry = await clients.registries.resolve(settings.registry, { tenantId });
+  return { clients, registry, tenantId };
 }

@@ -1,8 +1,45 @@
-// credential-type: exchange (not implemented yet; see issue #3).
-import type { SourceFactory } from './credentials.ts';
-import { InputError } from '../../errors.ts';
+// credential-type: exchange. The signed-in identity's Entra access token (for ARM, which ACR
+// accepts) is exchanged at the registry's POST /oauth2/exchange for an ACR refresh token
+// (shared/azure-api/acr-dataplane/AAD-OAuth.md). Username: the null GUID; password: the refresh
+// token; expiry: its `exp` claim, about 3 hours out. Good for a job that deploys right away,
+// not for pods that restart tomorrow: the run warns.
+import { REFRESH_TOKEN_USERNAME, checkAcrCredential, exchangeRefreshToken, jwtClaims, jwtExpiry } from '../../azure/acr-data.ts';
+import type { CredentialSource, SourceFactory } from './credentials.ts';
+import { azureRegistry } from './credentials.ts';
 
-const factory: SourceFactory = async () => {
-  throw new InputError('credential-type', "'exchange' is not available in this build", 'basic');
+export function exchangeWarning(loginServer: string, expiresOn: string | undefined): string {
+  return (
+    `credential-type exchange wrote an ACR refresh token for ${loginServer} that lasts about 3 hours${expiresOn ? ` (until ${expiresOn})` : ''}: ` +
+    'pods that pull after that fail with ImagePullBackOff. Run this step again before then, or use credential-type token for a long-lived, repository-scoped credential.'
+  );
+}
+
+const factory: SourceFactory = async (settings, deps) => {
+  const az = await azureRegistry(settings, deps);
+  const { registry, clients } = az;
+  const session = clients.session;
+  const trace = (l: string) => deps.runner.debug(l);
+  const warnings: string[] = [];
+  const source: CredentialSource = {
+    loginServer: async () => registry.loginServer,
+    registryId: async () => registry.id,
+    describe: () => `exchange the signed-in identity's Entra token at ${registry.loginServer}/oauth2/exchange for an ACR refresh token (about 3 hours)`,
+    async obtain() {
+      const tenant = az.tenantId ?? session.tenantId;
+      const access = await session.token(`${session.cloud.armAudience}.default`, az.tenantId);
+      const tid = tenant ?? (jwtClaims(access)?.tid as string | undefined) ?? '';
+      const refresh = await exchangeRefreshToken(registry.loginServer, tid, access, { trace });
+      deps.runner.setSecret(refresh);
+      const expiresOn = jwtExpiry(refresh);
+      warnings.push(exchangeWarning(registry.loginServer, expiresOn));
+      return { username: REFRESH_TOKEN_USERNAME, password: refresh, expiresOn };
+    },
+    async check(username, password) {
+      const r = await checkAcrCredential(registry.loginServer, username, password, { trace });
+      return r.ok ? undefined : r.reason;
+    },
+    warnings,
+  };
+  return source;
 };
 export default factory;

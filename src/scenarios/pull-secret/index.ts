@@ -99,6 +99,9 @@ function publish(result: Result, deps: Deps, settings: Settings, cred: PullCrede
   const { config } = mask(deps, cred, loginServer);
   result.username = cred.username;
   result.expiresOn = cred.expiresOn;
+  if (cred.principalId) result.principalId = cred.principalId;
+  if (cred.role) result.role = cred.role;
+  if (cred.roleAssignmentId) result.roleAssignmentIds = [cred.roleAssignmentId];
   result.dockerConfigJson = config;
   const docs = settings.pullSecret.namespaces.map((namespace) =>
     renderSecret({ name: settings.pullSecret.secretName, namespace, config: withRegistry(undefined, loginServer, cred.username, cred.password), registries: { [loginServer]: record(settings, cred) } }),
