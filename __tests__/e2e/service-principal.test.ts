@@ -173,7 +173,8 @@ describe('create-secret and reset', () => {
     assert.equal(bad.code, 1);
     assert.equal(bad.errors.length, 1);
     assert.match(bad.errors[0], /AKS reset service principal of rg-aks\/aks-sp failed: .*ServicePrincipalValidationClientError/);
-    assert.ok(!bad.stdout.includes('not-the-secret~000'), 'the given secret is masked');
+    assert.ok(bad.masks.includes('not-the-secret~000'), 'the given secret is masked');
+    assert.deepEqual(bad.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::') && l.includes('not-the-secret~000')), []);
   });
 
   test('refused on a managed-identity cluster before any write, pointing to auth-method: managed-identity', async () => {

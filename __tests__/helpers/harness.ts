@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Emulator } from '../../emulator/server.ts';
 import { DEPLOYER_APP_ID, DEPLOYER_SECRET, SUB_1, TENANT_A } from '../../emulator/ids.ts';
+import { recordFigure, scanRun, secretsInState, type LeakReport } from './leaks.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** the bundle under test: dist/index.js, or ACR_DIST (a helper's private build, e.g. .tmp/dist-x/index.js) */
@@ -25,6 +26,8 @@ export interface RunResult {
   runnerTemp: string;
   /** files left in RUNNER_TEMP after the step */
   leftovers: string[];
+  /** unmasked secrets found by the leak scan (the run throws unless allowLeaks) */
+  leaks: LeakReport[];
 }
 
 /** Parses GITHUB_OUTPUT's `name<<delimiter` blocks (and plain name=value lines). */
@@ -66,7 +69,7 @@ export function oidcInputs(emu: Emulator, extra: Record<string, string> = {}): R
 export async function runAction(
   emu: Emulator | undefined,
   inputs: Record<string, string>,
-  opts: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string | undefined>; timeoutMs?: number; allowLeaks?: boolean } = {},
 ): Promise<RunResult> {
   const work = mkdtempSync(join(tmpdir(), 'acr-e2e-'));
   const runnerTemp = join(work, 'temp');
@@ -90,6 +93,7 @@ export async function runAction(
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
+  const firstRequest = emu ? emu.requests.length : 0;
   const child = spawn(NODE, [DIST], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -111,7 +115,26 @@ export async function runAction(
       .map((l) => l.slice('::add-mask::'.length).replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%')),
     runnerTemp,
     leftovers: readdirSync(runnerTemp),
+    leaks: [],
   };
+  // The leak scan: every run, every secret the emulator knows and every secret input.
+  const secretInputs = ['client-secret', 'password', 'service-principal-secret'].map((k) => inputs[k]).filter(Boolean);
+  const credsSecret = /"clientSecret"\s*:\s*"([^"]+)"/.exec(inputs.creds ?? '')?.[1];
+  if (credsSecret) secretInputs.push(credsSecret);
+  const secrets = [...new Set([...(emu ? secretsInState(emu.state) : []), ...secretInputs])];
+  result.leaks = scanRun({
+    stdout,
+    stderr,
+    outputs: result.outputs,
+    summary: result.summary,
+    runnerTemp,
+    requestLog: emu ? emu.requests.slice(firstRequest).map((q) => `${q.method} ${q.host}${q.path}${q.query ? `?${q.query}` : ''}`) : [],
+    secrets,
+  });
+  recordFigure('leak-scan', { secrets: secrets.length, leaks: result.leaks.length, leftovers: result.leftovers.length });
   rmSync(work, { recursive: true, force: true });
+  if (result.leaks.length && !opts.allowLeaks) {
+    throw new Error(`leak scan: ${result.leaks.length} unmasked secret occurrence(s): ${result.leaks.map((l) => `${l.where}: ${l.secret.slice(0, 3)}…`).join('; ')}`);
+  }
   return result;
 }

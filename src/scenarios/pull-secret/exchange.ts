@@ -4,7 +4,7 @@
 // token; expiry: its `exp` claim, about 3 hours out. Good for a job that deploys right away,
 // not for pods that restart tomorrow: the run warns.
 import { REFRESH_TOKEN_USERNAME, checkAcrCredential, exchangeRefreshToken, jwtClaims, jwtExpiry } from '../../azure/acr-data.ts';
-import type { CredentialSource, SourceFactory } from './credentials.ts';
+import type { CredentialSource, PreviousCredential, SourceFactory } from './credentials.ts';
 import { azureRegistry } from './credentials.ts';
 
 export function exchangeWarning(loginServer: string, expiresOn: string | undefined): string {
@@ -12,6 +12,16 @@ export function exchangeWarning(loginServer: string, expiresOn: string | undefin
     `credential-type exchange wrote an ACR refresh token for ${loginServer} that lasts about 3 hours${expiresOn ? ` (until ${expiresOn})` : ''}: ` +
     'pods that pull after that fail with ImagePullBackOff. Run this step again before then, or use credential-type token for a long-lived, repository-scoped credential.'
   );
+}
+
+/** Keep a live refresh token: ours (null-GUID user, exchange record) with more than half of its exp - iat left. Pure. */
+export function keepRefreshToken(previous: PreviousCredential, now: Date): boolean {
+  if (previous.username !== REFRESH_TOKEN_USERNAME || previous.record?.credentialType !== 'exchange') return false;
+  const claims = jwtClaims(previous.password);
+  const exp = claims?.exp;
+  const iat = claims?.iat;
+  if (typeof exp !== 'number' || typeof iat !== 'number' || exp <= iat) return false;
+  return exp * 1000 - now.getTime() > ((exp - iat) * 1000) / 2;
 }
 
 const factory: SourceFactory = async (settings, deps) => {
@@ -24,7 +34,14 @@ const factory: SourceFactory = async (settings, deps) => {
     loginServer: async () => registry.loginServer,
     registryId: async () => registry.id,
     describe: () => `exchange the signed-in identity's Entra token at ${registry.loginServer}/oauth2/exchange for an ACR refresh token (about 3 hours)`,
-    async obtain() {
+    async obtain(previous) {
+      // Like token passwords, a live refresh token with more than half its lifetime left that the
+      // registry still accepts is kept: an identical re-run right away writes nothing.
+      if (previous && keepRefreshToken(previous, deps.now()) && !(await source.check(previous.username, previous.password))) {
+        const expiresOn = jwtExpiry(previous.password);
+        warnings.push(exchangeWarning(registry.loginServer, expiresOn));
+        return { username: REFRESH_TOKEN_USERNAME, password: previous.password, expiresOn, lines: [`kept the secret's ACR refresh token: valid until ${expiresOn}, more than half its lifetime`] };
+      }
       const tenant = az.tenantId ?? session.tenantId;
       const access = await session.token(`${session.cloud.armAudience}.default`, az.tenantId);
       const tid = tenant ?? (jwtClaims(access)?.tid as string | undefined) ?? '';
