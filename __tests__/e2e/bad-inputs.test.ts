@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { mapLimit } from '../../src/pool.ts';
 import { azureInputs, runAction } from '../helpers/harness.ts';
+import { recordFigure } from '../helpers/leaks.ts';
 import { SUB_1 } from '../../emulator/ids.ts';
 
 let emu: Emulator;
@@ -128,4 +129,5 @@ test(`${CASES.length} bad inputs fail with one error naming the input and no req
   }
   assert.deepEqual(failures, []);
   assert.equal(emu.requests.length, 0, `the emulator received requests: ${emu.requests.map((q) => `${q.method} ${q.path}`).join(', ')}`);
+  recordFigure('bad inputs', { text: `${CASES.length - failures.length} of ${CASES.length} rejected with exit code 1, one ::error:: line naming the input, and ${emu.requests.length} requests to the emulator` });
 });
