@@ -376,6 +376,17 @@ describe('Authorization (@azure/arm-authorization)', () => {
     assert.equal(ok.principalId, ids.CLUSTER_SP_OID_A);
     await client.roleAssignments.delete(sdkScope(scope), name);
 
+    // replication delay by time: pending until `until`
+    emu.state.pendingPrincipals[ids.CLUSTER_SP_OID_A] = { until: new Date(Date.now() + 60_000).toISOString() };
+    assert.equal((await rejection(client.roleAssignments.create(sdkScope(scope), name, { roleDefinitionId, principalId: ids.CLUSTER_SP_OID_A }))).code, 'PrincipalNotFound');
+    emu.state.pendingPrincipals[ids.CLUSTER_SP_OID_A] = { until: new Date(Date.now() - 1000).toISOString() };
+    await client.roleAssignments.create(sdkScope(scope), name, { roleDefinitionId, principalId: ids.CLUSTER_SP_OID_A });
+    await client.roleAssignments.delete(sdkScope(scope), name);
+    delete emu.state.pendingPrincipals[ids.CLUSTER_SP_OID_A];
+
+    const unknown = await rejection(client.roleAssignments.create(sdkScope(scope), name, { roleDefinitionId, principalId: '99999999-0000-4000-8000-000000000009' }));
+    assert.equal(unknown.code, 'PrincipalNotFound');
+
     // an SP of tenant A is no principal in tenant B's directory
     const cross = await rejection(authz(deployerB, ids.SUB_B).roleAssignments.create(sdkScope(registryId('tenantbacr', ids.SUB_B, 'rg-b')), name, {
       roleDefinitionId: `/subscriptions/${ids.SUB_B}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL}`,

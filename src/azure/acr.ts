@@ -67,8 +67,12 @@ export interface AcrClient {
   listAdminCredentials(registry: RegistryLocation): Promise<{ username: string; password: string }>;
 }
 
-/** Polling interval for long-running operations when Azure sends no Retry-After. */
-const LRO_INTERVAL_MS = 1000;
+/**
+ * Polling interval for long-running operations when Azure sends no Retry-After. ACR's scope map,
+ * token and generateCredentials operations finish within a few seconds, and a run waits on up to
+ * three of them in a row, so polls are frequent (still far below ARM's read limits).
+ */
+const LRO_INTERVAL_MS = 500;
 
 const iso = (d: Date | string | undefined): string | undefined => {
   if (d === undefined || d === null) return undefined;

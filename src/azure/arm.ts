@@ -1,7 +1,8 @@
 // Shared plumbing for the @azure/arm-* clients: endpoint and scopes from the cloud, our own retry
 // policy budget, a per-request timeout, debug tracing (method, path, status, duration; never
 // bodies or headers), and the mapping of RestError into ApiError at the client boundary.
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
+import type { HttpClient, PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ApiError } from '../errors.ts';
 import type { AzureSession } from './types.ts';
 
@@ -42,9 +43,18 @@ export function sessionCredential(session: AzureSession, tenantId?: string) {
 }
 
 /** Options for any @azure/arm-* client constructor. */
+/** One HTTP client (one keep-alive connection pool) for every ARM SDK client of a session. */
+const httpClients = new WeakMap<AzureSession, HttpClient>();
+function sharedHttpClient(session: AzureSession): HttpClient {
+  let c = httpClients.get(session);
+  if (!c) httpClients.set(session, (c = createDefaultHttpClient()));
+  return c;
+}
+
 export function armClientOptions(session: AzureSession) {
   return {
     endpoint: session.cloud.resourceManager,
+    httpClient: sharedHttpClient(session),
     credentialScopes: [`${session.cloud.armAudience}.default`],
     retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
     additionalPolicies: [{ policy: tracePolicy(session, 'ARM'), position: 'perRetry' as const }],

@@ -4,7 +4,7 @@
 // else subscription-id first and then every other subscription the caller can list.
 import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
 import type { Registry as SdkRegistry } from '@azure/arm-containerregistry';
-import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { bearerTokenAuthenticationPolicy, createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { AzureSession } from './types.ts';
 import type { RegistryRef } from '../settings.ts';
 import { REQUEST_TIMEOUT_MS, armCall, armClientOptions, restErrorInfo, sessionCredential, tracePolicy } from './arm.ts';
@@ -191,7 +191,7 @@ async function fetchSubscriptions(session: AzureSession, tenantId: string | unde
   });
   pipeline.addPolicy(tracePolicy(session, 'ARM'), { afterPhase: 'Retry' });
   pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: sessionCredential(session, tenantId) as never, scopes: `${session.cloud.armAudience}.default` }));
-  const http = createDefaultHttpClient();
+  const http = armClientOptions(session).httpClient;
   const out: SubscriptionInfo[] = [];
   let url: string | undefined = `${session.cloud.resourceManager}/subscriptions?api-version=2022-12-01`;
   for (let pages = 0; url && pages < 50; pages++) {

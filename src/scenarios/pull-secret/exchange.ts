@@ -9,7 +9,7 @@ import { azureRegistry } from './credentials.ts';
 
 export function exchangeWarning(loginServer: string, expiresOn: string | undefined): string {
   return (
-    `credential-type exchange wrote an ACR refresh token for ${loginServer} that lasts about 3 hours${expiresOn ? ` (until ${expiresOn})` : ''}: ` +
+    `credential-type exchange puts an ACR refresh token for ${loginServer} in the secret, and it lasts only about 3 hours${expiresOn ? ` (until ${expiresOn})` : ''}: ` +
     'pods that pull after that fail with ImagePullBackOff. Run this step again before then, or use credential-type token for a long-lived, repository-scoped credential.'
   );
 }

@@ -1,0 +1,259 @@
+// `npm run bench`: measures the action against what users run today, side by side in one run,
+// interleaved, median of BENCH_RUNS (default 7) runs each, and writes bench/RESULTS.md.
+// These are measurements, not tests: nothing here fails on a slow machine.
+import { spawn } from 'node:child_process';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { addFleet } from '../emulator/fixtures.ts';
+import { DEPLOYER_APP_ID, DEPLOYER_SECRET, SUB_1, TENANT_A } from '../emulator/ids.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DIST = join(ROOT, 'dist', 'index.js');
+const PROBE = join(ROOT, 'bench', 'probe.mjs');
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const LATENCY_MS = 50;
+
+interface Sample {
+  ms: number;
+  rssKb?: number;
+  loadedBytes?: number;
+  code: number;
+  /** requests to the emulator after sign-in, and the longest chain of sequential ones */
+  requests?: number;
+  sequential?: number;
+}
+
+function run(cmd: string, args: string[], env: Record<string, string>, opts: { probe?: boolean; input?: string } = {}): Promise<Sample> {
+  const probeFile = opts.probe ? join(mkdtempSync(join(tmpdir(), 'probe-')), 'p.json') : undefined;
+  const fullEnv = { ...env, ...(probeFile ? { BENCH_PROBE_FILE: probeFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim() } : {}) };
+  return new Promise((res, rej) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env: fullEnv, stdio: [opts.input ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
+    if (opts.input) child.stdin!.end(opts.input);
+    child.on('error', rej);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      let probe: { maxRssKb?: number; bytes?: number } = {};
+      if (probeFile) {
+        try {
+          probe = JSON.parse(readFileSync(probeFile, 'utf8'));
+        } catch {
+          // the process died before writing it
+        }
+        rmSync(join(probeFile, '..'), { recursive: true, force: true });
+      }
+      res({ ms, code: code ?? -1, rssKb: probe.maxRssKb, loadedBytes: probe.bytes });
+    });
+  });
+}
+
+function actionEnv(emu: Emulator | undefined, inputs: Record<string, string>): Record<string, string> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-'));
+  writeFileSync(join(work, 'out'), '');
+  writeFileSync(join(work, 'sum'), '');
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: work, GITHUB_OUTPUT: join(work, 'out'), GITHUB_STEP_SUMMARY: join(work, 'sum'), RUNNER_TEMP: work, ...(emu ? emu.env() : {}) };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  return env;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The longest chain of requests where each starts after the previous one ended. */
+function sequentialDepth(entries: { time: string; durationMs: number }[]): number {
+  const spans = entries.map((e) => ({ start: Date.parse(e.time), end: Date.parse(e.time) + e.durationMs })).sort((a, b) => a.start - b.start);
+  const depth: number[] = [];
+  spans.forEach((s, i) => {
+    let best = 0;
+    for (let j = 0; j < i; j++) if (spans[j].end <= s.start + 2) best = Math.max(best, depth[j]);
+    depth[i] = best + 1;
+  });
+  return Math.max(0, ...depth);
+}
+
+interface Row {
+  name: string;
+  a: string;
+  b: string;
+  aMs: number;
+  bMs: number;
+  metric: string;
+  target: string;
+  met: boolean;
+  notes: string;
+}
+
+async function pair(name: string, runs: number, a: () => Promise<Sample>, b: () => Promise<Sample>): Promise<{ a: Sample[]; b: Sample[] }> {
+  const as: Sample[] = [];
+  const bs: Sample[] = [];
+  await a(); // warm-up (file cache), not counted
+  await b();
+  for (let i = 0; i < runs; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  const bad = [...as, ...bs].filter((s) => s.code !== 0 && s.code !== 1);
+  if (bad.length) console.warn(`${name}: ${bad.length} runs exited abnormally`);
+  process.stderr.write(`  ${name}: ${median(as.map((s) => s.ms)).toFixed(0)} ms vs ${median(bs.map((s) => s.ms)).toFixed(0)} ms\n`);
+  return { a: as, b: bs };
+}
+
+const emu = await startEmulator({ quiet: true });
+const rows: Row[] = [];
+const rss: [string, number, number][] = [];
+const cloud = JSON.stringify(emu.cloud());
+const login = { 'client-id': DEPLOYER_APP_ID, 'tenant-id': TENANT_A, 'client-secret': DEPLOYER_SECRET, 'subscription-id': SUB_1, environment: cloud };
+const node = process.execPath;
+const reset = (latency: boolean) => {
+  emu.reset();
+  if (latency) emu.addFault({ kind: 'latency', ms: LATENCY_MS, pathPattern: '^(?!.*/oauth2/v2\\.0/token)(?!.*/_github/)(?!.*openid-configuration)' });
+};
+const noteRss = (label: string, s: Sample[]) => rss.push([label, Math.max(...s.map((x) => x.rssKb ?? 0)), Math.max(...s.map((x) => x.loadedBytes ?? 0))]);
+
+try {
+  console.error(`benchmarks: ${RUNS} interleaved runs each`);
+
+  // 1. Render path versus kubectl.
+  {
+    const renderInputs = { registry: 'contosoacr.azurecr.io', 'credential-type': 'basic', username: 'puller', password: 'Pa55word', apply: 'false' };
+    const r = await pair(
+      'render',
+      RUNS,
+      () => run(node, [DIST], actionEnv(undefined, renderInputs), { probe: true }),
+      () => run('kubectl', ['create', 'secret', 'docker-registry', 'acr-contosoacr', '--docker-server=contosoacr.azurecr.io', '--docker-username=puller', '--docker-password=Pa55word', '--dry-run=client', '-o', 'yaml'], { PATH: process.env.PATH ?? '', HOME: tmpdir() }),
+    );
+    const am = median(r.a.map((s) => s.ms));
+    const bm = median(r.b.map((s) => s.ms));
+    rows.push({ name: 'Render a basic pull secret (apply: false)', a: 'node dist/index.js', b: 'kubectl create secret docker-registry --dry-run=client -o yaml', aMs: am, bMs: bm, metric: `ratio ${(am / bm).toFixed(2)}`, target: 'ratio ≤ 1.0', met: am / bm <= 1.0, notes: '' });
+    noteRss('render (basic, apply: false)', r.a);
+  }
+
+  // 2. Start-up overhead: an input-validation failure versus `node -e 0`.
+  {
+    const r = await pair(
+      'startup',
+      RUNS,
+      () => run(node, [DIST], actionEnv(undefined, { registry: 'not a registry' }), { probe: true }),
+      () => run(node, ['-e', '0'], { PATH: process.env.PATH ?? '' }),
+    );
+    const am = median(r.a.map((s) => s.ms));
+    const bm = median(r.b.map((s) => s.ms));
+    rows.push({ name: 'Start-up: input-validation failure', a: 'node dist/index.js', b: 'node -e 0', aMs: am, bMs: bm, metric: `+${(am - bm).toFixed(0)} ms`, target: '< 60 ms over plain Node', met: am - bm < 60, notes: '' });
+    noteRss('input-validation failure', r.a);
+  }
+
+  // 3. Attach versus the az CLI's sequence of calls, at 50 ms per request.
+  {
+    const attachInputs = { ...login, registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks', 'auth-method': 'managed-identity' };
+    let counts: { requests: number; sequential: number }[] = [];
+    let azCounts: { requests: number; sequential: number }[] = [];
+    const armOnly = () => emu.requests.filter((q) => q.service === 'arm');
+    const r = await pair(
+      'attach',
+      RUNS,
+      async () => {
+        reset(true);
+        const s = await run(node, [DIST], actionEnv(emu, attachInputs), { probe: true });
+        counts.push({ requests: armOnly().length, sequential: sequentialDepth(armOnly()) });
+        return s;
+      },
+      async () => {
+        reset(true);
+        const s = await run(node, [join(ROOT, 'bench', 'az-sequence.mjs')], { ...emu.env(), PATH: process.env.PATH ?? '', EMU_URL: emu.url, ASSIGNMENT: randomUUID() });
+        azCounts.push({ requests: armOnly().length, sequential: sequentialDepth(armOnly()) });
+        return s;
+      },
+    );
+    counts = counts.slice(1);
+    azCounts = azCounts.slice(1);
+    const am = median(r.a.map((s) => s.ms));
+    const bm = median(r.b.map((s) => s.ms));
+    const req = Math.max(...counts.map((c) => c.requests));
+    const seq = Math.max(...counts.map((c) => c.sequential));
+    rows.push({
+      name: `Attach (managed identity), ${LATENCY_MS} ms per request`,
+      a: 'acr-kube-auth attach',
+      b: "the az aks update --attach-acr call sequence (bench/az-sequence.mjs)",
+      aMs: am,
+      bMs: bm,
+      metric: `ratio ${(am / bm).toFixed(2)}; ${req} ARM requests, ${seq} sequential (az: ${Math.max(...azCounts.map((c) => c.requests))} and ${Math.max(...azCounts.map((c) => c.sequential))})`,
+      target: 'ratio ≤ 0.6; ≤ 5 requests; ≤ 3 sequential',
+      met: am / bm <= 0.6 && req <= 5 && seq <= 3,
+      notes: 'both include their own sign-in (client secret)',
+    });
+    if (r.a.some((s) => s.code !== 0)) rows[rows.length - 1].notes += '; the action exited non-zero';
+    noteRss('attach (managed identity)', r.a);
+  }
+
+  // 4. Fleet: 50 clusters versus 1, same latency.
+  {
+    const fleetRun = (n: number) => async () => {
+      reset(true);
+      const names = addFleet(emu.state, n);
+      return run(node, [DIST], actionEnv(emu, { ...login, registry: 'contosoacr', clusters: names.map((c) => `rg-fleet/${c}`).join('\n') }), { probe: true });
+    };
+    const r = await pair('fleet', Math.min(RUNS, 5), fleetRun(50), fleetRun(1));
+    const am = median(r.a.map((s) => s.ms));
+    const bm = median(r.b.map((s) => s.ms));
+    rows.push({ name: `Fleet attach: 50 clusters vs 1 (max-parallel 8), ${LATENCY_MS} ms per request`, a: '50 clusters', b: '1 cluster', aMs: am, bMs: bm, metric: `ratio ${(am / bm).toFixed(2)}`, target: 'ratio ≤ 2.5', met: am / bm <= 2.5, notes: '' });
+    noteRss('fleet attach (50 clusters)', r.a);
+  }
+
+  // 5. Namespaces: a pull secret to 100 namespaces versus 1, same latency.
+  {
+    const nsRun = (n: number) => async () => {
+      reset(true);
+      const namespaces = Array.from({ length: n }, (_, i) => `bench-${i}`);
+      return run(node, [DIST], actionEnv(emu, { registry: 'contosoacr.azurecr.io', 'credential-type': 'basic', username: 'puller', password: 'Pa55word', namespaces: namespaces.join(','), 'create-namespaces': 'true', 'max-parallel': '32' }), { probe: true });
+    };
+    const r = await pair('namespaces', Math.min(RUNS, 5), nsRun(100), nsRun(1));
+    const am = median(r.a.map((s) => s.ms));
+    const bm = median(r.b.map((s) => s.ms));
+    rows.push({ name: `Pull secret: 100 namespaces vs 1 (max-parallel 32), ${LATENCY_MS} ms per request`, a: '100 namespaces', b: '1 namespace', aMs: am, bMs: bm, metric: `ratio ${(am / bm).toFixed(2)}`, target: 'ratio ≤ 3', met: am / bm <= 3, notes: '' });
+    noteRss('pull secret to 100 namespaces', r.a);
+  }
+} finally {
+  await emu.close();
+}
+
+// 6. Memory and size.
+const distFiles = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? distFiles(join(dir, n)) : [join(dir, n)]));
+const distBytes = distFiles(join(ROOT, 'dist')).reduce((a, f) => a + statSync(f).size, 0);
+const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}`;
+const lines = [
+  '# Benchmark results',
+  '',
+  `Machine: ${machine}. ${RUNS} interleaved runs per side (fleet and namespaces: ${Math.min(RUNS, 5)}), medians of whole-process wall time. Produced by \`npm run bench\`.`,
+  '',
+  '| benchmark | action | baseline | action median | baseline median | result | target | met |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.name} | ${r.a} | ${r.b} | ${r.aMs.toFixed(0)} ms | ${r.bMs.toFixed(0)} ms | ${r.metric} | ${r.target} | ${r.met ? 'yes' : 'no'}${r.notes ? ` (${r.notes})` : ''} |`),
+  '',
+  '## Memory and size',
+  '',
+  `\`dist/\` in all: ${kb(distBytes)}.`,
+  '',
+  '| path | peak RSS | bundle code loaded |',
+  '|---|---|---|',
+  ...rss.map(([label, rssKb, bytes]) => `| ${label} | ${(rssKb / 1024).toFixed(0)} MB | ${kb(bytes)} |`),
+  '',
+];
+const table = lines.join('\n');
+console.log(table);
+if (!process.env.BENCH_NO_WRITE) {
+  const path = join(ROOT, 'bench', 'RESULTS.md');
+  let notes = '';
+  try {
+    notes = readFileSync(path, 'utf8').split('<!-- notes -->')[1] ?? '';
+  } catch {
+    // first run
+  }
+  writeFileSync(path, `${table}\n<!-- notes -->${notes || '\n'}`);
+}
