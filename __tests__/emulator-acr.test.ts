@@ -26,7 +26,8 @@ const NULL_GUID = '00000000-0000-0000-0000-000000000000';
 let emu: Emulator;
 let deployerA: TokenCredential;
 
-const registryId = (name: string, sub = ids.SUB_1, rg = 'rg-acr'): string => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${name}`;
+const registryId = (name: string, sub = ids.SUB_1, rg = 'rg-acr'): string =>
+  `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerRegistry/registries/${name}`;
 const server = (name: string): string => `${name}.azurecr.localhost:${emu.port}`;
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const claimsOf = (jwt: string): Record<string, any> => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
@@ -37,7 +38,10 @@ interface Reply {
   json: any;
 }
 
-async function call(url: string, init: { method?: string; headers?: Record<string, string>; form?: Record<string, string | string[]>; json?: unknown } = {}): Promise<Reply> {
+async function call(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; form?: Record<string, string | string[]>; json?: unknown } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   let body: string | undefined;
   if (init.form) {
@@ -89,7 +93,12 @@ async function assign(scope: string, roleGuid: string, principalId: string, cond
   const name = crypto.randomUUID();
   const sub = scope.split('/')[2];
   const r = await arm('PUT', `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, {
-    properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`, principalId, principalType: 'ServicePrincipal', ...(condition ? { condition, conditionVersion: '2.0' } : {}) },
+    properties: {
+      roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`,
+      principalId,
+      principalType: 'ServicePrincipal',
+      ...(condition ? { condition, conditionVersion: '2.0' } : {}),
+    },
   });
   assert.equal(r.status, 201, JSON.stringify(r.json));
   return `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
@@ -104,7 +113,10 @@ before(async () => {
   emu = await startEmulator({ quiet: true });
   tls.setDefaultCACertificates([...tls.getCACertificates('default'), emu.caCertPem]);
   await import(pathToFileURL(HOOK).href);
-  deployerA = new ClientSecretCredential(ids.TENANT_A, ids.DEPLOYER_APP_ID, ids.DEPLOYER_SECRET, { authorityHost: emu.url, disableInstanceDiscovery: true });
+  deployerA = new ClientSecretCredential(ids.TENANT_A, ids.DEPLOYER_APP_ID, ids.DEPLOYER_SECRET, {
+    authorityHost: emu.url,
+    disableInstanceDiscovery: true,
+  });
 });
 after(async () => {
   await emu?.close();
@@ -161,7 +173,11 @@ describe('ACR token + scope map', () => {
     assert.ok(map.status === 200 || map.status === 201, JSON.stringify(map.json));
     const tok = await arm('PUT', tokenId, { properties: { scopeMapId: map.json.id, status: 'enabled' } });
     assert.equal(tok.status, 201, JSON.stringify(tok.json));
-    const gen = await arm('POST', `${registryId('contosoacr')}/generateCredentials`, { tokenId, name: 'password1', expiry: new Date(Date.now() + 3_600_000).toISOString() });
+    const gen = await arm('POST', `${registryId('contosoacr')}/generateCredentials`, {
+      tokenId,
+      name: 'password1',
+      expiry: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     assert.equal(gen.status, 200, JSON.stringify(gen.json));
     password1 = gen.json.passwords[0].value;
   });
@@ -183,7 +199,13 @@ describe('ACR token + scope map', () => {
   });
 
   test('POST /oauth2/token grant_type=password works too; wrong, expired and disabled credentials are refused', async () => {
-    const form = { grant_type: 'password', service: server('contosoacr'), scope: 'repository:app/web:pull', username: 'kube-pull-app', password: password1 };
+    const form = {
+      grant_type: 'password',
+      service: server('contosoacr'),
+      scope: 'repository:app/web:pull',
+      username: 'kube-pull-app',
+      password: password1,
+    };
     const ok = await call(`https://${server('contosoacr')}/oauth2/token`, { form });
     assert.equal(ok.status, 200);
     assert.ok(ok.json.access_token);
@@ -274,7 +296,10 @@ describe('Entra exchange: /oauth2/exchange, refresh tokens, null-GUID user', () 
   });
 
   test('refused: no rights, wrong audience, wrong tenant, garbage, and Owner on an ABAC registry', async () => {
-    const limited = new ClientSecretCredential(ids.TENANT_A, ids.LIMITED_APP_ID, ids.LIMITED_SECRET, { authorityHost: emu.url, disableInstanceDiscovery: true });
+    const limited = new ClientSecretCredential(ids.TENANT_A, ids.LIMITED_APP_ID, ids.LIMITED_SECRET, {
+      authorityHost: emu.url,
+      disableInstanceDiscovery: true,
+    });
     assertUnauthorized(await exchange('contosoacr', await armToken(limited)));
     const graph = (await deployerA.getToken(`${emu.url}/graph/.default`))!.token;
     assertUnauthorized(await exchange('contosoacr', graph));
@@ -302,7 +327,7 @@ describe('resolve-hook.mjs', () => {
       `const port = ${emu.port};`,
       "const all = await lookup('contosoacr.azurecr.localhost', { all: true });",
       "const status = await new Promise((resolve, reject) => https.get(`https://contosoacr.azurecr.localhost:${port}/v2/`, (res) => { res.resume(); resolve([res.statusCode, res.headers['www-authenticate']]); }).on('error', reject));",
-      "const f = await fetch(`https://adminacr.azurecr.localhost:${port}/v2/`);",
+      'const f = await fetch(`https://adminacr.azurecr.localhost:${port}/v2/`);',
       'console.log(JSON.stringify({ all, status, fetch: f.status }));',
     ].join('\n');
     const { stdout } = await promisify(execFile)(process.execPath, [`--import=${pathToFileURL(HOOK).href}`, '--input-type=module', '-e', script], {

@@ -220,7 +220,8 @@ function buildAjv(): Ajv {
   const a = new Ajv({ strict: false, allErrors: true });
   const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
   a.addFormat('date-time', { type: 'string', validate: (s: string) => isoDateTime.test(s) && !Number.isNaN(Date.parse(s)) });
-  for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'password', 'uuid', 'duration', 'arm-id', 'uri', 'date', 'unixtime', 'binary', 'url']) a.addFormat(f, true);
+  for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'password', 'uuid', 'duration', 'arm-id', 'uri', 'date', 'unixtime', 'binary', 'url'])
+    a.addFormat(f, true);
   for (const id of [COMMON, CR, AKS, AUTHZ]) a.addSchema(conv.schemaDoc(id));
   return a;
 }
@@ -241,14 +242,19 @@ async function arm(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: r.status, headers: r.headers, json: text ? JSON.parse(text) : undefined };
 }
 
-const registryId = (name: string): string => `/subscriptions/${ids.SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/${name}`;
-const clusterId = (name: string): string => `/subscriptions/${ids.SUB_1}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/${name}`;
+const registryId = (name: string): string =>
+  `/subscriptions/${ids.SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/${name}`;
+const clusterId = (name: string): string =>
+  `/subscriptions/${ids.SUB_1}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/${name}`;
 
 before(async () => {
   ajv = buildAjv();
   emu = await startEmulator({ quiet: true });
   tls.setDefaultCACertificates([...tls.getCACertificates('default'), emu.caCertPem]);
-  const cred = new ClientSecretCredential(ids.TENANT_A, ids.DEPLOYER_APP_ID, ids.DEPLOYER_SECRET, { authorityHost: emu.url, disableInstanceDiscovery: true });
+  const cred = new ClientSecretCredential(ids.TENANT_A, ids.DEPLOYER_APP_ID, ids.DEPLOYER_SECRET, {
+    authorityHost: emu.url,
+    disableInstanceDiscovery: true,
+  });
   token = (await cred.getToken(ARM_SCOPE))!.token;
 });
 after(async () => {
@@ -258,15 +264,43 @@ after(async () => {
 describe('the conversion accepts the official examples and rejects unknown fields', () => {
   test('examples validate', () => {
     const ex = (...p: string[]): Json => readJson(...p).responses;
-    check(`${CR}#/definitions/Registry`, ex('containerregistry', 'examples', '2025-04-01', 'RegistryGet.json')['200'].body, 'RegistryGet.json (2025-04-01)');
-    check(`${CR}#/definitions/Registry`, ex('containerregistry', 'examples', '2023-07-01', 'RegistryGet.json')['200'].body, 'RegistryGet.json (2023-07-01)');
-    check(`${CR}#/definitions/RegistryListCredentialsResult`, ex('containerregistry', 'examples', '2025-04-01', 'RegistryListCredentials.json')['200'].body, 'RegistryListCredentials.json');
+    check(
+      `${CR}#/definitions/Registry`,
+      ex('containerregistry', 'examples', '2025-04-01', 'RegistryGet.json')['200'].body,
+      'RegistryGet.json (2025-04-01)',
+    );
+    check(
+      `${CR}#/definitions/Registry`,
+      ex('containerregistry', 'examples', '2023-07-01', 'RegistryGet.json')['200'].body,
+      'RegistryGet.json (2023-07-01)',
+    );
+    check(
+      `${CR}#/definitions/RegistryListCredentialsResult`,
+      ex('containerregistry', 'examples', '2025-04-01', 'RegistryListCredentials.json')['200'].body,
+      'RegistryListCredentials.json',
+    );
     check(`${CR}#/definitions/ScopeMap`, ex('containerregistry', '2023-07-01-examples', 'ScopeMapCreate.json')['201'].body, 'ScopeMapCreate.json');
     check(`${CR}#/definitions/Token`, ex('containerregistry', '2023-07-01-examples', 'TokenCreate.json')['201'].body, 'TokenCreate.json');
-    check(`${CR}#/definitions/GenerateCredentialsResult`, ex('containerregistry', '2023-07-01-examples', 'RegistryGenerateCredentials.json')['200'].body, 'RegistryGenerateCredentials.json');
-    check(`${AKS}#/definitions/ManagedCluster`, ex('containerservice', '2026-02-01', 'examples', 'ManagedClustersGet.json')['200'].body, 'ManagedClustersGet.json');
-    check(`${AUTHZ}#/definitions/RoleAssignment`, ex('authorization', '2022-04-01', 'examples', 'RoleAssignments_Get.json')['200'].body, 'RoleAssignments_Get.json');
-    check(`${AUTHZ}#/definitions/RoleAssignmentListResult`, ex('authorization', '2022-04-01', 'examples', 'RoleAssignments_ListForScope.json')['200'].body, 'RoleAssignments_ListForScope.json');
+    check(
+      `${CR}#/definitions/GenerateCredentialsResult`,
+      ex('containerregistry', '2023-07-01-examples', 'RegistryGenerateCredentials.json')['200'].body,
+      'RegistryGenerateCredentials.json',
+    );
+    check(
+      `${AKS}#/definitions/ManagedCluster`,
+      ex('containerservice', '2026-02-01', 'examples', 'ManagedClustersGet.json')['200'].body,
+      'ManagedClustersGet.json',
+    );
+    check(
+      `${AUTHZ}#/definitions/RoleAssignment`,
+      ex('authorization', '2022-04-01', 'examples', 'RoleAssignments_Get.json')['200'].body,
+      'RoleAssignments_Get.json',
+    );
+    check(
+      `${AUTHZ}#/definitions/RoleAssignmentListResult`,
+      ex('authorization', '2022-04-01', 'examples', 'RoleAssignments_ListForScope.json')['200'].body,
+      'RoleAssignments_ListForScope.json',
+    );
   });
 
   test('the real role assignment recorded by azure-cli validates (nulls included)', () => {
@@ -283,10 +317,21 @@ describe('the conversion accepts the official examples and rejects unknown field
     assert.match(rejectsSchema(`${CR}#/definitions/Registry`, { ...reg, properties: { ...reg.properties, adminUserEnabled: 'no' } }), /boolean/);
     assert.match(rejectsSchema(`${CR}#/definitions/Registry`, { ...reg, properties: { ...reg.properties, roleAssignmentMode: 'Abac' } }), /enum/);
     const cluster = readJson('containerservice', '2026-02-01', 'examples', 'ManagedClustersGet.json').responses['200'].body;
-    rejectsSchema(`${AKS}#/definitions/ManagedCluster`, { ...cluster, properties: { ...cluster.properties, servicePrincipalProfile: { clientId: 'x', password: 'y' } } });
+    rejectsSchema(`${AKS}#/definitions/ManagedCluster`, {
+      ...cluster,
+      properties: { ...cluster.properties, servicePrincipalProfile: { clientId: 'x', password: 'y' } },
+    });
     rejectsSchema(`${AKS}#/definitions/ManagedCluster`, { ...cluster, location: undefined });
-    rejectsSchema(`${AUTHZ}#/definitions/RoleAssignment`, { id: 'x', name: 'y', type: 'z', properties: { roleDefinitionId: 'r', principalId: 'p', principalType: 'Robot' } });
-    rejectsSchema(`${CR}#/definitions/GenerateCredentialsResult`, { username: 'u', passwords: [{ name: 'password1', value: 'v', expiry: 'tomorrow' }] });
+    rejectsSchema(`${AUTHZ}#/definitions/RoleAssignment`, {
+      id: 'x',
+      name: 'y',
+      type: 'z',
+      properties: { roleDefinitionId: 'r', principalId: 'p', principalType: 'Robot' },
+    });
+    rejectsSchema(`${CR}#/definitions/GenerateCredentialsResult`, {
+      username: 'u',
+      passwords: [{ name: 'password1', value: 'v', expiry: 'tomorrow' }],
+    });
   });
 });
 
@@ -310,7 +355,9 @@ describe('emulator responses match the specs', () => {
   });
 
   test('scope maps, tokens and generateCredentials (PUT bodies, GETs, lists, the LRO result)', async () => {
-    const map = await arm('PUT', `${registryId('contosoacr')}/scopeMaps/schema-map`, { properties: { actions: ['repositories/app/*/content/read'], description: 'd' } });
+    const map = await arm('PUT', `${registryId('contosoacr')}/scopeMaps/schema-map`, {
+      properties: { actions: ['repositories/app/*/content/read'], description: 'd' },
+    });
     assert.equal(map.status, 201);
     check(`${CR}#/definitions/ScopeMap`, map.json, 'scope map PUT');
     check(`${CR}#/definitions/ScopeMap`, (await arm('GET', `${registryId('contosoacr')}/scopeMaps/schema-map`)).json, 'scope map GET');
@@ -357,12 +404,21 @@ describe('emulator responses match the specs', () => {
   test('role assignments: PUT, GET, list, and the 409', async () => {
     const scope = registryId('contosoacr');
     const path = `${scope}/providers/Microsoft.Authorization/roleAssignments/9a9a9a9a-0000-4000-8000-000000000001`;
-    const body = { properties: { roleDefinitionId: `/subscriptions/${ids.SUB_1}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL}`, principalId: ids.KUBELET_OID, principalType: 'ServicePrincipal' } };
+    const body = {
+      properties: {
+        roleDefinitionId: `/subscriptions/${ids.SUB_1}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL}`,
+        principalId: ids.KUBELET_OID,
+        principalType: 'ServicePrincipal',
+      },
+    };
     const put = await arm('PUT', path, body);
     assert.equal(put.status, 201);
     check(`${AUTHZ}#/definitions/RoleAssignment`, put.json, 'role assignment PUT');
     check(`${AUTHZ}#/definitions/RoleAssignment`, (await arm('GET', path)).json, 'role assignment GET');
-    const list = await arm('GET', `/subscriptions/${ids.SUB_1}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${ids.KUBELET_OID}'`)}`);
+    const list = await arm(
+      'GET',
+      `/subscriptions/${ids.SUB_1}/providers/Microsoft.Authorization/roleAssignments?$filter=${encodeURIComponent(`principalId eq '${ids.KUBELET_OID}'`)}`,
+    );
     assert.equal(list.json.value.length, 1);
     check(`${AUTHZ}#/definitions/RoleAssignmentListResult`, list.json, 'role assignment list');
     const dup = await arm('PUT', path.replace('9a9a9a9a-0000-4000-8000-000000000001', '9a9a9a9a-0000-4000-8000-000000000002'), body);

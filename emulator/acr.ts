@@ -29,18 +29,31 @@ function errors(status: number, code: string, message: string, extra: Record<str
   if (detail !== undefined) entry.detail = detail;
   return {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'docker-distribution-api-version': 'registry/2.0', 'x-ms-request-id': randomUUID(), ...extra },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'docker-distribution-api-version': 'registry/2.0',
+      'x-ms-request-id': randomUUID(),
+      ...extra,
+    },
     body: { errors: [entry] },
   };
 }
 
-const unauthorized = (message = 'authentication required, visit https://aka.ms/acr/authorization for more information.', extra: Record<string, string> = {}, detail?: unknown): EmuResponse =>
-  errors(401, 'UNAUTHORIZED', message, extra, detail);
+const unauthorized = (
+  message = 'authentication required, visit https://aka.ms/acr/authorization for more information.',
+  extra: Record<string, string> = {},
+  detail?: unknown,
+): EmuResponse => errors(401, 'UNAUTHORIZED', message, extra, detail);
 
 function ok(body: unknown, extra: Record<string, string> = {}): EmuResponse {
   return {
     status: 200,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'docker-distribution-api-version': 'registry/2.0', 'x-ms-request-id': randomUUID(), ...extra },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'docker-distribution-api-version': 'registry/2.0',
+      'x-ms-request-id': randomUUID(),
+      ...extra,
+    },
     body,
   };
 }
@@ -71,7 +84,12 @@ function stringOp(op: string, value: string, repository: string): boolean {
   const r = ignoreCase ? lc(repository) : repository;
   if (/^StringEquals/i.test(op)) return r === v;
   if (/^StringStartsWith/i.test(op)) return r.startsWith(v);
-  const re = new RegExp(`^${v.split('*').map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${v
+      .split('*')
+      .map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(r);
 }
 
@@ -108,7 +126,13 @@ function registryTenant(state: EmulatorState, registry: Record<string, any>): st
  * state.roleAssignmentWriters stand for the subscription owners the default world assumes:
  * they hold Owner (data-plane rights on legacy registries only).
  */
-export function rbacAllows(state: EmulatorState, registry: Record<string, any>, oid: string, repository: string | undefined, permission: Permission): boolean {
+export function rbacAllows(
+  state: EmulatorState,
+  registry: Record<string, any>,
+  oid: string,
+  repository: string | undefined,
+  permission: Permission,
+): boolean {
   const abac = isAbac(registry);
   if (!abac && state.roleAssignmentWriters.some((w) => w === '*' || lc(w) === lc(oid))) return true;
   for (const a of assignmentsAtOrAbove(state, oid, String(registry.id))) {
@@ -180,7 +204,12 @@ function passwordPrincipal(ctx: EmuContext, registry: Record<string, any>, usern
   if (username === NULL_GUID_USER) return refreshTokenPrincipal(ctx, registry, password);
 
   const admin = state.registrySecrets.admin[lc(String(registry.id))];
-  if (registry.properties?.adminUserEnabled && admin && lc(admin.username) === lc(username) && (password === admin.password || password === admin.password2)) {
+  if (
+    registry.properties?.adminUserEnabled &&
+    admin &&
+    lc(admin.username) === lc(username) &&
+    (password === admin.password || password === admin.password2)
+  ) {
     return { kind: 'admin', name: admin.username };
   }
 
@@ -222,7 +251,14 @@ function parseScopes(values: string[]): AccessEntry[] {
       const first = scope.indexOf(':');
       const last = scope.lastIndexOf(':');
       if (first < 0 || last === first) continue;
-      out.push({ type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) });
+      out.push({
+        type: scope.slice(0, first),
+        name: scope.slice(first + 1, last),
+        actions: scope
+          .slice(last + 1)
+          .split(',')
+          .filter(Boolean),
+      });
     }
   }
   return out;
@@ -277,7 +313,11 @@ function exchange(req: EmuRequest, ctx: EmuContext, registry: Record<string, any
   const grantType = form.get('grant_type');
   if (grantType !== 'access_token') {
     if (grantType === 'access_token_refresh_token' || grantType === 'refresh_token') {
-      return errors(400, 'UNSUPPORTED', `grant type '${grantType}' (Azure AD refresh tokens) is deprecated and not supported by this registry; present an Azure AD access token`);
+      return errors(
+        400,
+        'UNSUPPORTED',
+        `grant type '${grantType}' (Azure AD refresh tokens) is deprecated and not supported by this registry; present an Azure AD access token`,
+      );
     }
     return errors(400, 'UNSUPPORTED', 'grant_type must be access_token');
   }
@@ -285,7 +325,8 @@ function exchange(req: EmuRequest, ctx: EmuContext, registry: Record<string, any
   const aadToken = form.get('access_token');
   if (!aadToken) return errors(400, 'BAD_REQUEST', 'access_token is required');
   const claims = ctx.verifyJwt(aadToken);
-  if (!claims || typeof claims.exp !== 'number' || claims.exp * 1000 <= ctx.now().getTime()) return unauthorized('invalid or expired Azure AD access token');
+  if (!claims || typeof claims.exp !== 'number' || claims.exp * 1000 <= ctx.now().getTime())
+    return unauthorized('invalid or expired Azure AD access token');
   const aud = String(claims.aud ?? '');
   if (!isArmAudience(aud, ctx) && lc(aud.replace(/\/+$/, '')) !== ACR_AUDIENCE) {
     return unauthorized(`the Azure AD access token has audience '${aud}'; ACR accepts tokens for Azure Resource Manager or ${ACR_AUDIENCE}`);
@@ -339,7 +380,8 @@ function token(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>):
       return errors(400, 'UNSUPPORTED', 'grant_type must be refresh_token or password');
     }
   } else {
-    if (!serviceMatches(registry, req.query.get('service'))) return unauthorized(`the service '${req.query.get('service')}' does not match this registry`);
+    if (!serviceMatches(registry, req.query.get('service')))
+      return unauthorized(`the service '${req.query.get('service')}' does not match this registry`);
     scopes = req.query.getAll('scope');
     if (req.method === 'POST') scopes = [...scopes, ...formOf(req).getAll('scope')];
     if (!basic) return unauthorized(undefined, challenge(registry));
@@ -386,7 +428,9 @@ function v2(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, res
     const allowed =
       who !== undefined &&
       who !== 'invalid' &&
-      (who.kind === 'basic' ? allowsCatalog(ctx.state, registry, who.principal) : who.access.some((a) => a.type === 'registry' && a.name === 'catalog'));
+      (who.kind === 'basic'
+        ? allowsCatalog(ctx.state, registry, who.principal)
+        : who.access.some((a) => a.type === 'registry' && a.name === 'catalog'));
     if (!allowed) return unauthorized(undefined, challenge(registry, scope), [{ Type: 'registry', Name: 'catalog', Action: '*' }]);
     return ok({ repositories: [] });
   }

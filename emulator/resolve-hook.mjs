@@ -34,7 +34,12 @@ if (!dns.lookup.__acrKubeAuthPatched) {
     }
     process.nextTick(() => {
       if (!familyAllowed(opts)) {
-        const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', errno: -3008, syscall: 'getaddrinfo', hostname });
+        const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+          code: 'ENOTFOUND',
+          errno: -3008,
+          syscall: 'getaddrinfo',
+          hostname,
+        });
         cb(err);
       } else if (wantsAll(opts)) {
         cb(null, [{ address: LOOPBACK, family: 4 }]);

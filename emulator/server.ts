@@ -328,13 +328,17 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
 
   function parseRequest(req: IncomingMessage, body: Buffer): EmuRequest {
     const hostHeader = req.headers.host ?? `127.0.0.1:${port}`;
-    const u = new URL(req.url ?? '/', `https://${hostHeader}`);
+    // Not new URL(path, base): a path starting with // (an SDK joining "/" and a scope that starts
+    // with "/") would be read as a host.
+    const u = new URL(`https://${hostHeader}${req.url ?? '/'}`);
     let path = u.pathname;
     try {
       path = decodeURIComponent(u.pathname);
     } catch {
       // keep the raw path when it is not valid percent-encoding
     }
+    // ARM, like most front doors, treats a doubled leading slash as one.
+    path = path.replace(/^\/{2,}/, '/');
     let json: unknown;
     if (body.length > 0) {
       try {

@@ -130,6 +130,11 @@ describe('attach', () => {
     assert.ok(!armRequests().some((q) => q.path.startsWith(`/subscriptions/${SUB_1}/providers/Microsoft.ContainerRegistry`)));
 
     emu.reset();
+    const grouped = await runAction(emu, azureInputs(emu, { registry: 'otheracr', 'registry-subscription-id': SUB_2, 'registry-resource-group': 'rg-other', ...MI_CLUSTER }));
+    assert.equal(grouped.code, 0, grouped.stdout);
+    assert.equal(armRequests().filter((q) => /Microsoft.ContainerRegistry\/registries$/i.test(q.path)).length, 0, 'a known group needs no listing');
+
+    emu.reset();
     const byId = await runAction(emu, azureInputs(emu, { registry: OTHER, ...MI_CLUSTER }));
     assert.equal(byId.code, 0, byId.stdout);
     assert.equal(assignmentsOf(KUBELET_OID, OTHER).length, 1);

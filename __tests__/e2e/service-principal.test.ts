@@ -11,6 +11,7 @@ import {
   CLUSTER_SP_OID_A,
   CLUSTER_SP_VALID_KEY_ID,
   CLUSTER_SP_SECRET,
+  LIMITED_APP_ID,
   SUB_1,
   SUB_B,
   TENANT_A,
@@ -234,9 +235,9 @@ describe('verify', () => {
     assert.match(expired.errors[0], /newest client secret 'rbac \(expired\)' .* expired on 2023-01-01/);
     assert.doesNotMatch(expired.errors[0], /holds no pull role/);
 
-    const other = await runAction(emu, azureInputs(emu, { ...sameTenant, operation: 'verify', 'service-principal-client-id': 'd0000000-0000-4000-8000-000000000001' }));
+    const other = await runAction(emu, azureInputs(emu, { ...sameTenant, operation: 'verify', 'service-principal-client-id': LIMITED_APP_ID }));
     assert.equal(other.code, 1);
-    assert.match(other.errors[0], /runs as service principal c0000000-0000-4000-8000-000000000001, not d0000000/);
+    assert.match(other.errors[0], /runs as service principal c0000000-0000-4000-8000-000000000001, not e0000000/);
   });
 
   test('where Graph denies reading the app, the secret check is skipped, not failed', async () => {

@@ -49,7 +49,13 @@ const SYSTEM_SCOPE_MAPS: Array<{ name: string; description: string; actions: str
   {
     name: '_repositories_admin',
     description: 'Can perform all read, write and delete operations on the registry',
-    actions: ['repositories/*/metadata/read', 'repositories/*/metadata/write', 'repositories/*/content/read', 'repositories/*/content/write', 'repositories/*/content/delete'],
+    actions: [
+      'repositories/*/metadata/read',
+      'repositories/*/metadata/write',
+      'repositories/*/content/read',
+      'repositories/*/content/write',
+      'repositories/*/content/delete',
+    ],
   },
   { name: '_repositories_pull', description: 'Can pull any repository of the registry', actions: ['repositories/*/content/read'] },
   {
@@ -57,7 +63,11 @@ const SYSTEM_SCOPE_MAPS: Array<{ name: string; description: string; actions: str
     description: 'Can perform all read operations on the registry',
     actions: ['repositories/*/content/read', 'repositories/*/metadata/read'],
   },
-  { name: '_repositories_push', description: 'Can push to any repository of the registry', actions: ['repositories/*/content/read', 'repositories/*/content/write'] },
+  {
+    name: '_repositories_push',
+    description: 'Can push to any repository of the registry',
+    actions: ['repositories/*/content/read', 'repositories/*/content/write'],
+  },
   {
     name: '_repositories_push_metadata_write',
     description: 'Can perform all read and write operations on the registry',
@@ -109,7 +119,8 @@ export function scopeMapAllows(scopeMap: Record<string, any> | undefined, reposi
   });
 }
 
-const ACTION = /^(repositories\/(\*|[a-z0-9]+(?:[._\-/][a-z0-9]+)*(?:\/\*)?)\/(content\/(read|write|delete)|metadata\/(read|write))|gateway\/[a-z0-9-]+\/(config|message)\/(read|write))$/;
+const ACTION =
+  /^(repositories\/(\*|[a-z0-9]+(?:[._\-/][a-z0-9]+)*(?:\/\*)?)\/(content\/(read|write|delete)|metadata\/(read|write))|gateway\/[a-z0-9-]+\/(config|message)\/(read|write))$/;
 const SCOPE_MAP_NAME = /^[a-zA-Z0-9-_]{5,50}$/;
 const TOKEN_NAME = /^[a-zA-Z0-9-]{5,50}$/;
 
@@ -204,7 +215,10 @@ function generateCredentials(req: EmuRequest, ctx: EmuContext, r: RegistryCtx): 
   return empty(202, lroHeaders(asyncUrl, location));
 }
 
-const locationCode = (resource: Record<string, any>): string => String(resource.location ?? 'eastus').replace(/\s+/g, '').toUpperCase();
+const locationCode = (resource: Record<string, any>): string =>
+  String(resource.location ?? 'eastus')
+    .replace(/\s+/g, '')
+    .toUpperCase();
 
 // ---------------------------------------------------------------- scope maps
 
@@ -251,7 +265,12 @@ function scopeMaps(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: strin
       if (system) return armErr(ctx, 400, 'BadRequest', `The system defined scope map '${name}' cannot be modified.`);
       if (req.method === 'PATCH' && !existing) return resourceNotFound(ctx, `${REGISTRY_TYPE}/${registry.name}/scopeMaps`, name, r.resourceGroup);
       if (!SCOPE_MAP_NAME.test(name)) {
-        return armErr(ctx, 400, 'InvalidParameter', `The scope map name '${name}' is invalid. It must be 5-50 characters long and contain only alphanumeric characters, '-' and '_'.`);
+        return armErr(
+          ctx,
+          400,
+          'InvalidParameter',
+          `The scope map name '${name}' is invalid. It must be 5-50 characters long and contain only alphanumeric characters, '-' and '_'.`,
+        );
       }
       const body = bodyObject(req, ctx);
       if (!body.ok) return body.res;
@@ -262,7 +281,13 @@ function scopeMaps(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: strin
           return armErr(ctx, 400, 'InvalidParameter', 'The scope map must have at least one action.');
         }
         const bad = (actions as string[]).find((a) => !ACTION.test(a));
-        if (bad) return armErr(ctx, 400, 'InvalidParameter', `The scope map action '${bad}' is invalid. Actions look like repositories/{repository}/content/read.`);
+        if (bad)
+          return armErr(
+            ctx,
+            400,
+            'InvalidParameter',
+            `The scope map action '${bad}' is invalid. Actions look like repositories/{repository}/content/read.`,
+          );
       }
       const now = ctx.now().toISOString();
       const scopeMap: Record<string, any> = existing ?? {
@@ -328,7 +353,12 @@ function tokens(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: string |
     case 'PATCH': {
       if (req.method === 'PATCH' && !existing) return resourceNotFound(ctx, `${REGISTRY_TYPE}/${registry.name}/tokens`, name, r.resourceGroup);
       if (!TOKEN_NAME.test(name)) {
-        return armErr(ctx, 400, 'InvalidParameter', `The token name '${name}' is invalid. It must be 5-50 characters long and contain only alphanumeric characters and '-'.`);
+        return armErr(
+          ctx,
+          400,
+          'InvalidParameter',
+          `The token name '${name}' is invalid. It must be 5-50 characters long and contain only alphanumeric characters and '-'.`,
+        );
       }
       const body = bodyObject(req, ctx);
       if (!body.ok) return body.res;
@@ -351,7 +381,13 @@ function tokens(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: string |
         id,
         name,
         type: TOKEN_TYPE,
-        properties: { creationDate: now, provisioningState: 'Succeeded', scopeMapId, credentials: { certificates: [], passwords: [] }, status: 'enabled' },
+        properties: {
+          creationDate: now,
+          provisioningState: 'Succeeded',
+          scopeMapId,
+          credentials: { certificates: [], passwords: [] },
+          status: 'enabled',
+        },
       };
       token.systemData = systemData(r.claims, ctx.now(), existing?.systemData);
       if (typeof scopeMapId === 'string') token.properties.scopeMapId = scopeMapId;

@@ -49,16 +49,32 @@ function servicePrincipalSignsIn(state: EmulatorState, tenantId: string, clientI
 
 const locationSlug = (location: unknown): string => lc(String(location ?? 'eastus')).replace(/\s+/g, '');
 
-function resetServicePrincipalProfile(req: EmuRequest, ctx: EmuContext, cluster: Record<string, any>, subscriptionId: string, tenantId: string): EmuResponse {
+function resetServicePrincipalProfile(
+  req: EmuRequest,
+  ctx: EmuContext,
+  cluster: Record<string, any>,
+  subscriptionId: string,
+  tenantId: string,
+): EmuResponse {
   const body = bodyObject(req, ctx);
   if (!body.ok) return body.res;
   const clientId = body.value.clientId;
   const secret = body.value.secret;
   if (typeof clientId !== 'string' || clientId.length === 0) {
-    return armErr(ctx, 400, 'InvalidParameter', "The value of parameter servicePrincipalProfile.clientId is invalid. Please see https://aka.ms/aks-naming-rules for more details.");
+    return armErr(
+      ctx,
+      400,
+      'InvalidParameter',
+      'The value of parameter servicePrincipalProfile.clientId is invalid. Please see https://aka.ms/aks-naming-rules for more details.',
+    );
   }
   if (typeof secret !== 'string' || secret.length === 0) {
-    return armErr(ctx, 400, 'InvalidParameter', "The value of parameter servicePrincipalProfile.secret is invalid. Please see https://aka.ms/aks-naming-rules for more details.");
+    return armErr(
+      ctx,
+      400,
+      'InvalidParameter',
+      'The value of parameter servicePrincipalProfile.secret is invalid. Please see https://aka.ms/aks-naming-rules for more details.',
+    );
   }
   if (usesManagedIdentity(cluster)) {
     return armErr(

@@ -137,7 +137,8 @@ function definitionFilter(filter: string | null): (d: Record<string, any>) => bo
 }
 
 function roleDefinitions(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, guid: string | undefined): EmuResponse {
-  if (req.method !== 'GET') return armErr(ctx, 405, 'MethodNotAllowed', `The emulator serves role definitions read-only (${req.method} ${req.path}).`);
+  if (req.method !== 'GET')
+    return armErr(ctx, 405, 'MethodNotAllowed', `The emulator serves role definitions read-only (${req.method} ${req.path}).`);
   if (guid !== undefined) {
     const def = definitionByGuid(ctx.state, guid, info.subscriptionPrefix);
     if (!def) return armErr(ctx, 404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${guid}' does not exist.`);
@@ -218,7 +219,12 @@ function parseAssignmentFilter(filter: string | null): AssignmentFilter | string
 function listAssignments(req: EmuRequest, ctx: EmuContext, info: ScopeInfo): EmuResponse {
   const filter = parseAssignmentFilter(req.query.get('$filter'));
   if (typeof filter === 'string') {
-    return armErr(ctx, 400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}' or assignedTo('{value}')'.`);
+    return armErr(
+      ctx,
+      400,
+      'UnsupportedQuery',
+      `The filter '${filter}' is not supported. Supported filters are either 'atScope()' or 'principalId eq '{value}' or assignedTo('{value}')'.`,
+    );
   }
   const items = Object.values(ctx.state.roleAssignments)
     .filter((a) => {
@@ -227,7 +233,9 @@ function listAssignments(req: EmuRequest, ctx: EmuContext, info: ScopeInfo): Emu
       if (!info.subscriptionPrefix) {
         // above subscriptions: only the caller tenant's subscriptions
         const sub = scope.split('/')[2];
-        const tenant = sub ? ctx.state.subscriptions[sub]?.tenantId ?? Object.entries(ctx.state.subscriptions).find(([id]) => lc(id) === lc(sub))?.[1].tenantId : undefined;
+        const tenant = sub
+          ? (ctx.state.subscriptions[sub]?.tenantId ?? Object.entries(ctx.state.subscriptions).find(([id]) => lc(id) === lc(sub))?.[1].tenantId)
+          : undefined;
         if (sub && lc(tenant ?? '') !== lc(info.tenantId ?? '')) return false;
       }
       const above = isAtOrBelow(info.scope, scope);
@@ -236,7 +244,10 @@ function listAssignments(req: EmuRequest, ctx: EmuContext, info: ScopeInfo): Emu
       if (filter.principalId && lc(String(a.properties?.principalId ?? '')) !== lc(filter.principalId)) return false;
       return true;
     })
-    .sort((a, b) => String(a.properties?.createdOn ?? '').localeCompare(String(b.properties?.createdOn ?? '')) || String(a.name).localeCompare(String(b.name)));
+    .sort(
+      (a, b) =>
+        String(a.properties?.createdOn ?? '').localeCompare(String(b.properties?.createdOn ?? '')) || String(a.name).localeCompare(String(b.name)),
+    );
   return json(200, page(req, ctx, items));
 }
 
@@ -253,14 +264,24 @@ function putAssignment(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name: 
   const roleDefinitionId = typeof props.roleDefinitionId === 'string' ? props.roleDefinitionId : '';
   const principalId = typeof props.principalId === 'string' ? props.principalId : '';
   if (!roleDefinitionId || !principalId) {
-    return armErr(ctx, 400, 'InvalidRoleAssignmentRequest', 'The request to create a role assignment must specify properties.roleDefinitionId and properties.principalId.');
+    return armErr(
+      ctx,
+      400,
+      'InvalidRoleAssignmentRequest',
+      'The request to create a role assignment must specify properties.roleDefinitionId and properties.principalId.',
+    );
   }
   const roleGuid = roleGuidOf(roleDefinitionId);
   if (!GUID.test(roleGuid) || !definitionByGuid(state, roleGuid, info.subscriptionPrefix)) {
     return armErr(ctx, 400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleGuid}' does not exist.`);
   }
   if (!GUID.test(principalId)) {
-    return armErr(ctx, 400, 'InvalidPrincipalId', `A valid principal ID must be provided for role assignment. The principal ID '${principalId}' is not valid.`);
+    return armErr(
+      ctx,
+      400,
+      'InvalidPrincipalId',
+      `A valid principal ID must be provided for role assignment. The principal ID '${principalId}' is not valid.`,
+    );
   }
   if (principalPending(state, principalId, ctx.now()) || !principalExists(state, info.tenantId, principalId)) {
     return armErr(
@@ -283,7 +304,12 @@ function putAssignment(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name: 
   let conditionVersion = typeof props.conditionVersion === 'string' ? props.conditionVersion : null;
   if (condition && !conditionVersion) conditionVersion = '2.0';
   if (conditionVersion && !['1.0', '2.0'].includes(conditionVersion)) {
-    return armErr(ctx, 400, 'InvalidConditionVersion', `The condition version '${conditionVersion}' is not supported. Supported values are '1.0' and '2.0'.`);
+    return armErr(
+      ctx,
+      400,
+      'InvalidConditionVersion',
+      `The condition version '${conditionVersion}' is not supported. Supported values are '1.0' and '2.0'.`,
+    );
   }
   if (!condition && props.conditionVersion) conditionVersion = null;
   const description = typeof props.description === 'string' ? props.description : null;
@@ -293,7 +319,12 @@ function putAssignment(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name: 
   if (existing) {
     const p = existing.properties;
     if (lc(p.principalId) !== lc(principalId) || roleGuidOf(p.roleDefinitionId) !== roleGuid || lc(p.scope) !== lc(info.scope)) {
-      return armErr(ctx, 409, 'RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
+      return armErr(
+        ctx,
+        409,
+        'RoleAssignmentUpdateNotPermitted',
+        'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.',
+      );
     }
     p.condition = condition;
     p.conditionVersion = conditionVersion;

@@ -85,7 +85,13 @@ export function requireArmToken(req: EmuRequest, ctx: EmuContext): Gate<AccessTo
   if (!req.bearer) {
     return {
       ok: false,
-      res: armErr(ctx, 401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", challenge("The authentication failed because of missing 'Authorization' header.")),
+      res: armErr(
+        ctx,
+        401,
+        'AuthenticationFailed',
+        "Authentication failed. The 'Authorization' header is missing.",
+        challenge("The authentication failed because of missing 'Authorization' header."),
+      ),
     };
   }
   if (!req.token) {
@@ -95,10 +101,19 @@ export function requireArmToken(req: EmuRequest, ctx: EmuContext): Gate<AccessTo
       const expIso = new Date(exp * 1000).toISOString();
       return {
         ok: false,
-        res: armErr(ctx, 401, 'ExpiredAuthenticationToken', `The access token expiry UTC time '${expIso}' is earlier than current UTC time '${ctx.now().toISOString()}'.`, challenge('The access token has expired.')),
+        res: armErr(
+          ctx,
+          401,
+          'ExpiredAuthenticationToken',
+          `The access token expiry UTC time '${expIso}' is earlier than current UTC time '${ctx.now().toISOString()}'.`,
+          challenge('The access token has expired.'),
+        ),
       };
     }
-    return { ok: false, res: armErr(ctx, 401, 'InvalidAuthenticationToken', 'The access token is invalid.', challenge('The access token is invalid.')) };
+    return {
+      ok: false,
+      res: armErr(ctx, 401, 'InvalidAuthenticationToken', 'The access token is invalid.', challenge('The access token is invalid.')),
+    };
   }
   if (!isArmAudience(req.token.aud, ctx)) {
     const allowed = ARM_AUDIENCES.flatMap((a) => [`'${a}/'`, `'${a}'`]).join(',');
@@ -119,7 +134,7 @@ export function requireArmToken(req: EmuRequest, ctx: EmuContext): Gate<AccessTo
 /** ARM requires `api-version` on every call (any value is accepted here: the SDKs pin their own). */
 export function requireApiVersion(req: EmuRequest, ctx: EmuContext): EmuResponse | undefined {
   if (req.query.get('api-version')) return undefined;
-  return armErr(ctx, 400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+  return armErr(ctx, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
 }
 
 export interface SubscriptionAccess {

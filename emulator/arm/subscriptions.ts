@@ -129,7 +129,10 @@ export const armFallbackHandler: Handler = (req: EmuRequest, ctx: EmuContext): E
   const at = s.findIndex((x) => lc(x) === 'providers');
   const namespace = at >= 0 ? s[at + 1] : undefined;
   const type = at >= 0 ? s[at + 2] : undefined;
-  if (namespace && ['microsoft.containerservice', 'microsoft.containerregistry', 'microsoft.authorization', 'microsoft.resources'].includes(lc(namespace))) {
+  if (
+    namespace &&
+    ['microsoft.containerservice', 'microsoft.containerregistry', 'microsoft.authorization', 'microsoft.resources'].includes(lc(namespace))
+  ) {
     return armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} ${req.path}.`);
   }
   if (namespace && type) {

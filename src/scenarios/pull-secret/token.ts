@@ -20,8 +20,13 @@ import { checkAcrCredential } from '../../azure/acr-data.ts';
 import type { AzureRegistryContext, CredentialSource, PreviousCredential, PullCredential, SourceFactory } from './credentials.ts';
 import { azureRegistry } from './credentials.ts';
 
-/** The description of scope maps this action created; detach deletes only those (and their tokens). */
+/**
+ * Descriptions of the scope maps this action creates: what detach reads to tell what attach made.
+ * The first marks a scope map and token both created here (detach deletes both); the second a
+ * scope map created for a token that already existed (detach leaves the token, and with it the map).
+ */
 export const MANAGED_SCOPE_MAP_DESCRIPTION = 'Read-only pull for Kubernetes pull secrets (managed by acr-kube-auth)';
+export const MANAGED_FOR_EXISTING_TOKEN_DESCRIPTION = 'Read-only pull for Kubernetes pull secrets (managed by acr-kube-auth; the token was not created by it)';
 
 const SLOTS: readonly PasswordSlot[] = ['password1', 'password2'];
 const other = (slot: PasswordSlot): PasswordSlot => (slot === 'password1' ? 'password2' : 'password1');
@@ -108,9 +113,10 @@ const factory: SourceFactory = async (settings, deps) => {
   /** Scope map and token as they should be; returns the token and what was written. */
   async function ensureToken(lines: string[]): Promise<{ token: TokenInfo; changed: boolean }> {
     let changed = false;
-    let map = await acr.getScopeMap(registry, mapName);
+    let [token, map] = await Promise.all([acr.getToken(registry, tokenName), acr.getScopeMap(registry, mapName)]);
     if (!map) {
-      map = await acr.putScopeMap(registry, mapName, { actions, description: MANAGED_SCOPE_MAP_DESCRIPTION });
+      const description = token ? MANAGED_FOR_EXISTING_TOKEN_DESCRIPTION : MANAGED_SCOPE_MAP_DESCRIPTION;
+      map = await acr.putScopeMap(registry, mapName, { actions, description });
       lines.push(`created scope map ${mapName} on ${registry.name}: read-only on ${scopeText(settings.repositories)}`);
       changed = true;
     } else if (!sameActions(map.actions, actions)) {
@@ -119,12 +125,13 @@ const factory: SourceFactory = async (settings, deps) => {
       changed = true;
     }
     const scopeMapId = map.id || `${registry.id}/scopeMaps/${mapName}`;
-    let token = await acr.getToken(registry, tokenName);
     if (!token) {
       token = await acr.createToken(registry, tokenName, { scopeMapId, status: 'enabled' });
       lines.push(`created token ${tokenName} on ${registry.name}`);
       changed = true;
     } else if (!sameId(token.scopeMapId, scopeMapId) || token.status !== 'enabled') {
+      // An existing token is pointed at the read-only scope map (its rights are what the inputs say).
+      if (!sameId(token.scopeMapId, scopeMapId)) lines.push(`token ${tokenName} used scope map ${token.scopeMapId?.split('/').pop() ?? '(none)'} before`);
       token = await acr.updateToken(registry, tokenName, { scopeMapId, status: 'enabled' });
       lines.push(`updated token ${tokenName} on ${registry.name} (scope map ${mapName}, enabled)`);
       changed = true;
