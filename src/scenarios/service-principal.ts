@@ -139,7 +139,7 @@ const where = (registry: Registry) => `${registry.name} (${registry.id})`;
 /** The principal in the registry's tenant; provisions it when missing (not under dry-run). */
 async function ensurePrincipal(run: Run): Promise<{ sp?: GraphServicePrincipal; provisioned: boolean }> {
   const { ctx, appId, tenant, tenantLabel, graph, cluster } = run;
-  const found = await graph.servicePrincipal(appId, undefined);
+  const found = await graph.servicePrincipal(appId, tenant);
   if (found) return { sp: found, provisioned: false };
   if (ctx.settings.dryRun) {
     ctx.result.plan.push(`${cluster.label}: would create the service principal of app ${appId} in tenant ${tenantLabel} (POST /servicePrincipals)`);

@@ -101,8 +101,9 @@ const factory: SourceFactory = async (settings, deps) => {
       }
       const secret = await createClientSecret(graph, { appId, tenantId: tenant, homeTenantId: sp.appOwnerOrganizationId, lifetimeMs: settings.secretExpiry.ms, now });
       deps.runner.setSecret(secret.secretText);
-      lines.push(`created a client secret on app ${appId}, valid until ${secret.endDateTime} (older secrets are left alone)`);
-      return { username: appId, password: secret.secretText, expiresOn: secret.endDateTime, changed: true, lines, principalId: sp.id, role, roleAssignmentId: granted.id };
+            lines.push(`created a client secret on app ${appId}, valid until ${secret.endDateTime} (older secrets are left alone)`);
+      const expiresOn = Number.isNaN(Date.parse(secret.endDateTime)) ? secret.endDateTime : new Date(secret.endDateTime).toISOString();
+      return { username: appId, password: secret.secretText, expiresOn, changed: true, lines, principalId: sp.id, role, roleAssignmentId: granted.id };
     },
     async detach() {
       return {

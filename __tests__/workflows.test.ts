@@ -1,0 +1,514 @@
+// The ecosystem files are checked like code:
+// - every workflow in .github/workflows/ and examples/ parses and validates with GitHub's own workflow
+//   parser (@actions/workflow-parser), reusable-workflow calls included (their `with:` against the
+//   called workflow's inputs);
+// - action.yml validates against the published action-metadata JSON schema (SchemaStore's
+//   github-action.json, vendored in fixtures/) and GitHub's own action parser;
+// - every step that runs this action passes only inputs action.yml declares, and all required ones;
+// - the reusable matrix workflow's own scripts (clusters -> matrix, results merge) behave;
+// - `npm run local-action` with .env.example runs the action against the emulator.
+// Broken inputs are fed to each checker too, so none of them can pass by accident.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { load } from 'js-yaml';
+import { ROOT, parseOutputs } from './helpers/harness.ts';
+import { startEmulator } from '../emulator/server.ts';
+import type { Emulator } from '../emulator/server.ts';
+
+// @actions/workflow-parser imports its JSON schemas without `with { type: 'json' }` (it is written for
+// bundlers); Node needs the attribute, so add it for that package's .json files only.
+registerHooks({
+  load(url, context, nextLoad) {
+    if (/\/@actions\/workflow-parser\/dist\/[^?#]+\.json$/.test(url)) {
+      return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: 'json' } });
+    }
+    return nextLoad(url, context);
+  },
+});
+const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import('@actions/workflow-parser');
+const { parseAction, convertActionTemplate } = await import('@actions/workflow-parser/actions/index');
+
+const THIS_REPO = 'acr-kube-auth/acr-kube-auth';
+/** `uses:` values that run this action: the checkout itself, or the published action at any ref */
+const THIS_ACTION = /^(?:\.\/?|acr-kube-auth\/acr-kube-auth@[\w./-]+)$/;
+const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
+
+// ------------------------------------------------------------------------------------- helpers
+
+/** Workflow files under a folder (relative paths). */
+function workflowFiles(dir: string): string[] {
+  const abs = join(ROOT, dir);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+}
+
+/** Resolves `uses:` of reusable workflows: local paths, and this repository's published ones, from the working tree. */
+const fileProvider = {
+  async getFileContent(ref: { path: string; owner?: string; repository?: string; version?: string }) {
+    if (ref.owner !== undefined && `${ref.owner}/${ref.repository}` !== THIS_REPO) {
+      throw new Error(`not available offline: ${ref.owner}/${ref.repository}/${ref.path}@${ref.version}`);
+    }
+    return { name: ref.path, content: readFileSync(join(ROOT, ref.path), 'utf8') };
+  },
+};
+
+/** Every error GitHub's workflow parser reports: syntax, schema, expressions, and reusable-workflow calls. */
+async function workflowErrors(name: string, content: string): Promise<string[]> {
+  const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
+  if (parsed.value !== undefined) {
+    await convertWorkflowTemplate(parsed.context, parsed.value, fileProvider, { fetchReusableWorkflowDepth: 1 });
+  }
+  const errors = parsed.context.errors.getErrors().map((e) => e.message);
+  if (parsed.value === undefined && !errors.length) errors.push(`${name}: no workflow`);
+  return errors;
+}
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+  run?: string;
+  shell?: string;
+}
+interface Job {
+  uses?: string;
+  with?: Record<string, unknown>;
+  steps?: Step[];
+  permissions?: Record<string, string> | string;
+  outputs?: Record<string, string>;
+}
+interface Workflow {
+  on?: Record<string, any>;
+  permissions?: Record<string, string> | string;
+  jobs: Record<string, Job>;
+}
+
+function steps(wf: Workflow): Array<{ job: string; index: number; step: Step }> {
+  return Object.entries(wf.jobs ?? {}).flatMap(([job, j]) => (j.steps ?? []).map((step, index) => ({ job, index, step })));
+}
+
+/** The steps that run this action. */
+function actionSteps(wf: Workflow): Array<{ job: string; index: number; step: Step }> {
+  return steps(wf).filter(({ step }) => typeof step.uses === 'string' && THIS_ACTION.test(step.uses.trim()));
+}
+
+interface ActionMeta {
+  inputs: Record<string, { description: string; required?: boolean; default?: string }>;
+  outputs: Record<string, { description: string }>;
+}
+const actionMeta = load(read('action.yml')) as ActionMeta;
+
+/** Problems with the inputs a workflow passes to this action: undeclared ones, missing required ones. */
+function inputProblems(wf: Workflow, meta: ActionMeta): string[] {
+  const declared = new Set(Object.keys(meta.inputs));
+  const required = Object.entries(meta.inputs)
+    .filter(([, v]) => v.required && v.default === undefined)
+    .map(([k]) => k);
+  const problems: string[] = [];
+  for (const { job, index, step } of actionSteps(wf)) {
+    const where = `jobs.${job}.steps[${index}]${step.id ? ` (${step.id})` : ''}`;
+    const given = Object.keys(step.with ?? {});
+    for (const k of given) if (!declared.has(k)) problems.push(`${where}: input '${k}' is not declared in action.yml`);
+    for (const k of required) if (!given.includes(k)) problems.push(`${where}: required input '${k}' is missing`);
+  }
+  return problems;
+}
+
+function parseYaml(rel: string): Workflow {
+  return load(read(rel)) as Workflow;
+}
+
+/** Runs one `shell: node {0}` step's script the way the runner does: the script in a file, node on it, GITHUB_OUTPUT. */
+function runNodeStep(script: string, env: Record<string, string>): { code: number; stdout: string; outputs: Record<string, string>; summary: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'acr-wf-step-'));
+  try {
+    const file = join(dir, 'step.js');
+    const out = join(dir, 'output');
+    const summary = join(dir, 'summary');
+    writeFileSync(file, script);
+    writeFileSync(out, '');
+    writeFileSync(summary, '');
+    const r = spawnSync(process.execPath, [file], {
+      env: { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: summary, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return { code: r.status ?? -1, stdout: r.stdout + r.stderr, outputs: parseOutputs(readFileSync(out, 'utf8')), summary: readFileSync(summary, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function stepScript(rel: string, job: string, id: string): string {
+  const step = (parseYaml(rel).jobs[job]?.steps ?? []).find((s) => s.id === id);
+  assert.ok(step?.run, `${rel}: jobs.${job} has no step '${id}' with a run script`);
+  assert.equal(step.shell, 'node {0}', `${rel}: jobs.${job}.${id} runs with node`);
+  return step.run;
+}
+
+// ------------------------------------------------------------------------------------- the files
+
+const WORKFLOWS = workflowFiles('.github/workflows');
+const EXAMPLES = workflowFiles('examples');
+const ALL = [...WORKFLOWS, ...EXAMPLES];
+const MATRIX = '.github/workflows/attach-matrix.yml';
+
+test('the workflows and one example per scenario exist', () => {
+  for (const f of ['.github/workflows/ci.yml', MATRIX]) assert.ok(WORKFLOWS.includes(f), `${f} is missing`);
+  for (const f of [
+    'aks-managed-identity-oidc.yml',
+    'aks-managed-identity-client-secret.yml',
+    'aks-service-principal-cross-tenant.yml',
+    'pull-secret-token.yml',
+    'pull-secret-render-gitops.yml',
+    'matrix-reusable.yml',
+  ]) {
+    assert.ok(EXAMPLES.includes(`examples/${f}`), `examples/${f} is missing`);
+  }
+});
+
+describe("GitHub's workflow parser accepts every workflow and example", () => {
+  for (const rel of ALL) {
+    test(rel, async () => {
+      assert.deepEqual(await workflowErrors(rel, read(rel)), []);
+    });
+  }
+});
+
+describe("GitHub's workflow parser rejects broken workflows (the check above can fail)", () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['an unknown job key', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz:\n      - run: echo hi\n', /Unexpected value 'stepz'/],
+    ['a YAML error', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "a: b"\n        name: x: y\n', /mapping/i],
+    ['an unknown context in an expression', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secretz.X }}\n', /secretz/],
+    ['a job that needs a missing job', 'on: push\njobs:\n  a:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n', /nope/],
+    [
+      'an undeclared input to the reusable workflow',
+      `on: push\njobs:\n  a:\n    uses: ${THIS_REPO}/${MATRIX}@v1\n    with:\n      registry: r\n      clusters: rg/aks\n      regsitry-tenant-id: t\n`,
+      /regsitry-tenant-id is not defined/,
+    ],
+    ['a missing required input of the reusable workflow', `on: push\njobs:\n  a:\n    uses: ./${MATRIX}\n    with:\n      registry: r\n`, /Input clusters is required/],
+    ['a wrongly typed input of the reusable workflow', `on: push\njobs:\n  a:\n    uses: ./${MATRIX}\n    with:\n      registry: r\n      clusters: rg/aks\n      max-parallel: many\n`, /max-parallel|number/i],
+  ];
+  for (const [what, content, expected] of cases) {
+    test(what, async () => {
+      const errors = await workflowErrors('broken.yml', content);
+      assert.ok(errors.length > 0, `no error reported for ${what}`);
+      assert.match(errors.join('\n'), expected);
+    });
+  }
+});
+
+// ------------------------------------------------------------------------------------- action.yml
+
+describe('action.yml', () => {
+  const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+  const schema = JSON.parse(read('__tests__/fixtures/github-action.schema.json')) as Record<string, unknown>;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  const errorsOf = (doc: unknown) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
+
+  test('validates against the published action-metadata JSON schema (SchemaStore github-action.json)', () => {
+    assert.deepEqual(errorsOf(load(read('action.yml'))), []);
+  });
+
+  test('the schema rejects broken metadata (the check above can fail)', () => {
+    const good = load(read('action.yml')) as Record<string, any>;
+    const broken: Array<[string, (d: Record<string, any>) => void]> = [
+      ['an input without description', (d) => delete d.inputs.registry.description],
+      ['an unknown runtime', (d) => (d.runs.using = 'node99')],
+      ['an unknown top-level key', (d) => (d.input = {})],
+      ['an output with a value on a node action', (d) => (d.outputs['login-server'].value = 'x')],
+      ['a branding icon that is not Feather', (d) => (d.branding.icon = 'kubernetes')],
+    ];
+    for (const [what, mutate] of broken) {
+      const d = structuredClone(good);
+      mutate(d);
+      assert.ok(errorsOf(d).length > 0, `the schema accepted ${what}`);
+    }
+  });
+
+  test("GitHub's own action parser accepts it, and sees the same inputs and outputs", () => {
+    const parsed = parseAction({ name: 'action.yml', content: read('action.yml') }, new NoOperationTraceWriter());
+    assert.deepEqual(
+      parsed.context.errors.getErrors().map((e) => e.message),
+      [],
+    );
+    assert.ok(parsed.value);
+    const template = convertActionTemplate(parsed.context, parsed.value);
+    assert.deepEqual((template.inputs ?? []).map((i) => i.id).sort(), Object.keys(actionMeta.inputs).sort());
+    assert.deepEqual((template.outputs ?? []).map((o) => o.id).sort(), Object.keys(actionMeta.outputs).sort());
+    assert.equal((template.runs as { using: string }).using, 'node24');
+  });
+
+  test("GitHub's action parser rejects a broken action.yml", () => {
+    const parsed = parseAction({ name: 'action.yml', content: 'name: x\ndescription: y\nrunz:\n  using: node24\n' }, new NoOperationTraceWriter());
+    assert.ok(parsed.context.errors.getErrors().length > 0);
+  });
+});
+
+// ------------------------------------------------------------------------------------- inputs given to this action
+
+describe('every step that runs this action passes only inputs action.yml declares', () => {
+  let total = 0;
+  for (const rel of ALL) {
+    test(rel, () => {
+      const wf = parseYaml(rel);
+      total += actionSteps(wf).length;
+      assert.deepEqual(inputProblems(wf, actionMeta), []);
+    });
+  }
+  test('the action is used in the workflows at all (the check above is not vacuous)', () => {
+    assert.ok(total >= 8, `only ${total} steps run this action`);
+    assert.ok(actionSteps(parseYaml('.github/workflows/ci.yml')).some(({ step }) => step.uses === './'), 'ci.yml runs `uses: ./`');
+  });
+  test('an undeclared or missing input is reported', () => {
+    const wf = load(
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - id: acr\n        uses: ./\n        with:\n          regsitry: contosoacr\n      - uses: acr-kube-auth/acr-kube-auth@v1\n        with:\n          registry: r\n          namespace: web\n',
+    ) as Workflow;
+    assert.deepEqual(inputProblems(wf, actionMeta), [
+      "jobs.a.steps[0] (acr): input 'regsitry' is not declared in action.yml",
+      "jobs.a.steps[0] (acr): required input 'registry' is missing",
+      "jobs.a.steps[1]: input 'namespace' is not declared in action.yml",
+    ]);
+  });
+});
+
+// ------------------------------------------------------------------------------------- examples
+
+describe('the examples', () => {
+  for (const rel of EXAMPLES) {
+    test(`${rel}: later steps use the action's outputs`, () => {
+      const text = read(rel);
+      const wf = parseYaml(rel);
+      const uses = actionSteps(wf);
+      if (!uses.length) {
+        // the matrix example calls the reusable workflow and reads its outputs through needs
+        const callers = Object.entries(wf.jobs).filter(([, j]) => j.uses?.includes('/.github/workflows/attach-matrix.yml'));
+        assert.ok(callers.length, `${rel} neither runs the action nor calls the reusable workflow`);
+        for (const [id] of callers) assert.match(text, new RegExp(`needs\\.${id}\\.outputs\\.`), `${rel}: nothing reads needs.${id}.outputs`);
+        return;
+      }
+      for (const { job, step } of uses) {
+        assert.ok(step.id, `${rel}: the action step in job ${job} has no id, so no later step can read its outputs`);
+        const later = JSON.stringify(wf.jobs[job].steps!.slice(wf.jobs[job].steps!.indexOf(step) + 1));
+        const read = [...later.matchAll(new RegExp(`steps\\.${step.id}\\.outputs\\.([\\w-]+)`, 'g'))].map((m) => m[1]);
+        assert.ok(read.length, `${rel}: no step after '${step.id}' reads its outputs`);
+        for (const name of read) assert.ok(name in actionMeta.outputs, `${rel}: steps.${step.id}.outputs.${name} is not an output in action.yml`);
+      }
+    });
+
+    test(`${rel}: OIDC sign-in comes with id-token: write`, () => {
+      const wf = parseYaml(rel);
+      const oidc = actionSteps(wf).some(({ step }) => step.with?.['client-id'] && !step.with['client-secret'] && !step.with.creds);
+      const callsReusable = Object.values(wf.jobs).some((j) => j.uses && j.with?.['client-id']);
+      if (!oidc && !callsReusable) return;
+      const grants = (p: Workflow['permissions']) => typeof p === 'object' && p['id-token'] === 'write';
+      assert.ok(grants(wf.permissions) || Object.values(wf.jobs).every((j) => grants(j.permissions)), `${rel} signs in with OIDC without id-token: write`);
+    });
+  }
+
+  test('the pull-secret example hands secret-name to azure/k8s-deploy as imagepullsecrets', () => {
+    const wf = parseYaml('examples/pull-secret-token.yml');
+    const deploy = steps(wf).find(({ step }) => step.uses?.startsWith('azure/k8s-deploy@'));
+    assert.equal(deploy?.step.with?.imagepullsecrets, '${{ steps.acr.outputs.secret-name }}');
+  });
+
+  test('the matrix example reads only outputs the reusable workflow declares, and matrix keys the plan makes', () => {
+    const declared = Object.keys(parseYaml(MATRIX).on!.workflow_call.outputs);
+    const text = read('examples/matrix-reusable.yml');
+    const used = [...text.matchAll(/needs\.acr\.outputs\.([\w-]+)/g)].map((m) => m[1]);
+    assert.ok(used.length >= 3);
+    for (const o of used) assert.ok(declared.includes(o), `needs.acr.outputs.${o} is not an output of ${MATRIX}`);
+  });
+
+  test('the GitOps example renders only (apply: false) and passes the manifest through env, not into a script', () => {
+    const rel = 'examples/pull-secret-render-gitops.yml';
+    const wf = parseYaml(rel);
+    assert.equal(String(actionSteps(wf)[0].step.with?.apply), 'false');
+    for (const { step } of steps(wf)) assert.doesNotMatch(step.run ?? '', /\$\{\{\s*steps\.\w+\.outputs\.(manifest|docker-config-json)/, `${rel}: a secret output is interpolated into a script`);
+  });
+});
+
+// ------------------------------------------------------------------------------------- the reusable matrix workflow
+
+describe('the reusable matrix workflow', () => {
+  const wf = parseYaml(MATRIX);
+  const plan = stepScript(MATRIX, 'plan', 'plan');
+  const merge = stepScript(MATRIX, 'collect', 'merge');
+  const clustersOf = (r: { outputs: Record<string, string> }) =>
+    JSON.parse(r.outputs.clusters) as Array<{ name: string; resourceGroup: string; subscriptionId: string; label: string; key: string }>;
+
+  test('is callable (on: workflow_call) with a required clusters input, and fans out with strategy.matrix', () => {
+    const call = wf.on!.workflow_call;
+    assert.equal(call.inputs.clusters.required, true);
+    assert.equal(call.inputs.registry.required, true);
+    for (const s of ['client-secret', 'creds']) assert.equal(call.secrets[s].required, false);
+    const attach = wf.jobs.attach as Job & { strategy: { matrix: Record<string, string> }; needs: string };
+    assert.equal(attach.needs, 'plan');
+    assert.equal(attach.strategy.matrix.cluster, '${{ fromJSON(needs.plan.outputs.clusters) }}');
+    assert.equal(actionSteps(wf).length, 1);
+  });
+
+  test('uses every input it declares', () => {
+    const text = read(MATRIX);
+    for (const name of Object.keys(wf.on!.workflow_call.inputs)) assert.match(text, new RegExp(`inputs\\.${name}\\b`), `input ${name} is never used`);
+    for (const name of Object.keys(wf.on!.workflow_call.secrets)) assert.match(text, new RegExp(`secrets\\.${name}\\b`), `secret ${name} is never used`);
+  });
+
+  test('turns one-a-line clusters (comments, resourceGroup/name, resource ids) into the matrix', () => {
+    const r = runNodeStep(plan, {
+      CLUSTERS: '# fleet\nrg-eu/aks-eu-1\n\n  rg.prod(1)/aks_2  \n/subscriptions/sub-2/resourceGroups/rg-asia/providers/Microsoft.ContainerService/managedClusters/aks-asia-1\n',
+    });
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(clustersOf(r), [
+      { name: 'aks-eu-1', resourceGroup: 'rg-eu', subscriptionId: '', label: 'rg-eu/aks-eu-1', key: '001-rg-eu-aks-eu-1' },
+      { name: 'aks_2', resourceGroup: 'rg.prod(1)', subscriptionId: '', label: 'rg.prod(1)/aks_2', key: '002-rg.prod-1--aks_2' },
+      { name: 'aks-asia-1', resourceGroup: 'rg-asia', subscriptionId: 'sub-2', label: 'rg-asia/aks-asia-1', key: '003-rg-asia-aks-asia-1' },
+    ]);
+    assert.equal(r.outputs.count, '3');
+    assert.match(r.outputs.batch, /^[0-9a-f]{12}$/);
+  });
+
+  test('takes a JSON array of strings and objects', () => {
+    const r = runNodeStep(plan, {
+      CLUSTERS: JSON.stringify(['rg-a/aks-1', { name: 'aks-2', resourceGroup: 'rg-b', subscriptionId: 'sub-9' }, { name: 'aks-3', 'resource-group': 'rg-c' }]),
+    });
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(
+      clustersOf(r).map((c) => [c.label, c.subscriptionId]),
+      [
+        ['rg-a/aks-1', ''],
+        ['rg-b/aks-2', 'sub-9'],
+        ['rg-c/aks-3', ''],
+      ],
+    );
+  });
+
+  test('every matrix key the workflows read is one the plan makes', () => {
+    const r = runNodeStep(plan, { CLUSTERS: 'rg/aks' });
+    const keys = Object.keys(clustersOf(r)[0]);
+    for (const rel of [MATRIX, 'examples/matrix-reusable.yml']) {
+      const used = [...read(rel).matchAll(/matrix\.cluster\.(\w+)/g)].map((m) => m[1]);
+      assert.ok(used.length, `${rel} reads no matrix.cluster key`);
+      for (const k of used) assert.ok(keys.includes(k), `${rel} reads matrix.cluster.${k}, which the plan does not make`);
+    }
+  });
+
+  const rejected: Array<[string, string, RegExp]> = [
+    ['an empty list', ' \n# only a comment\n', /lists no cluster/],
+    ['a bare name', 'rg/aks-1\naks-2', /entry 2 'aks-2' is neither/],
+    ['a duplicate (case-insensitive)', 'rg/aks-1\nRG/AKS-1', /entry 2 repeats entry 1/],
+    ['invalid JSON', '[ "rg/aks-1", ', /not a valid JSON array/],
+    ['an object without resourceGroup', '[{"name":"aks-1"}]', /entry 1 needs a resourceGroup/],
+    ['a number', '[42]', /entry 1 is neither a string nor an object/],
+    ['more clusters than a matrix takes', Array.from({ length: 257 }, (_, i) => `rg/aks-${i}`).join('\n'), /257 clusters; a matrix takes at most 256/],
+  ];
+  for (const [what, clusters, message] of rejected) {
+    test(`rejects ${what} with one ::error:: naming the problem`, () => {
+      const r = runNodeStep(plan, { CLUSTERS: clusters });
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /^::error title=clusters::/m);
+      assert.match(r.stdout, message);
+      assert.equal(r.outputs.clusters, undefined);
+    });
+  }
+
+  test('merges every cluster job’s results into one output and a summary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acr-wf-results-'));
+    try {
+      writeFileSync(join(dir, '001-rg-a-aks-1.json'), JSON.stringify([{ target: 'rg-a/aks-1', ok: true, changed: false, action: 'unchanged' }]));
+      writeFileSync(join(dir, '002-rg-b-aks-2.json'), JSON.stringify([{ target: 'rg-b/aks-2', ok: false, changed: true, action: 'failed', error: 'a|b' }]));
+      const r = runNodeStep(merge, { DIR: dir, EXPECTED: '3', ATTACH_RESULT: 'failure' });
+      assert.equal(r.code, 0, r.stdout);
+      assert.deepEqual(
+        JSON.parse(r.outputs.results).map((x: { target: string }) => x.target),
+        ['rg-a/aks-1', 'rg-b/aks-2'],
+      );
+      assert.equal(r.outputs.changed, 'true');
+      assert.match(r.summary, /2 of 3 cluster\(s\) reported \(failure\)/);
+      assert.match(r.summary, /\| rg-b\/aks-2 \| ❌ failed: a\\\|b \| yes \|/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('merges nothing into an empty array when no cluster job reported', () => {
+    const r = runNodeStep(merge, { DIR: join(tmpdir(), 'acr-wf-does-not-exist'), EXPECTED: '2', ATTACH_RESULT: 'cancelled' });
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(r.outputs.results, '[]');
+    assert.equal(r.outputs.changed, 'false');
+  });
+});
+
+// ------------------------------------------------------------------------------------- npm run local-action
+
+describe('npm run local-action with .env.example', () => {
+  const env = parseEnv(read('.env.example'));
+
+  test('names only inputs action.yml declares, and the emulator the README starts', () => {
+    const inputs = Object.keys(env).filter((k) => k.startsWith('INPUT_'));
+    assert.ok(inputs.length >= 5);
+    const declared = new Set(Object.keys(actionMeta.inputs).map((k) => `INPUT_${k.toUpperCase()}`));
+    for (const k of inputs) assert.ok(declared.has(k), `${k} is not an input of action.yml`);
+    const cloud = JSON.parse(env.INPUT_ENVIRONMENT) as { endpoints: Record<string, string> };
+    assert.equal(cloud.endpoints.resourceManager, 'https://127.0.0.1:8443/');
+    assert.equal(env.NODE_EXTRA_CA_CERTS, '.tmp/emulator/ca.crt');
+    assert.equal(env.KUBECONFIG, '.tmp/emulator/kubeconfig');
+    assert.match(read('.env.example'), /npm run emulator -- --port 8443 --dir \.tmp\/emulator/);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    assert.equal(pkg.scripts['local-action'], 'node scripts/local-action.ts');
+  });
+
+  let emu: Emulator;
+  let work: string;
+  before(async () => {
+    emu = await startEmulator({ quiet: true });
+    work = mkdtempSync(join(tmpdir(), 'acr-local-action-'));
+  });
+  after(async () => {
+    await emu?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('runs the action from src/ against the emulator and writes the pull secret', { timeout: 120_000 }, () => {
+    // .env.example as it is, moved to this emulator's port and files (the file names 8443 and .tmp/emulator)
+    mkdirSync(work, { recursive: true });
+    const text = read('.env.example')
+      .replaceAll('127.0.0.1:8443', `127.0.0.1:${emu.port}`)
+      .replace(/^NODE_EXTRA_CA_CERTS=.*$/m, `NODE_EXTRA_CA_CERTS=${emu.caCertPath}`)
+      .replace(/^KUBECONFIG=.*$/m, `KUBECONFIG=${emu.kubeconfigPath}`)
+      .replace(/^GITHUB_STEP_SUMMARY=.*$/m, `GITHUB_STEP_SUMMARY=${join(work, 'summary.md')}`);
+    const envFile = join(work, 'env');
+    writeFileSync(envFile, text);
+    // a CA bundle already in the environment must not win over the file's (as `node --env-file` would let it)
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'local-action.ts'), envFile], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: work, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' },
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
+    const out = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.status, 0, out);
+    assert.doesNotMatch(out, /::error::/, out);
+    assert.match(out, /set-output name=changed::true/);
+    assert.match(out, /set-output name=secret-name::acr-contosoacr/);
+    const secret = emu.state.kube.secrets.default?.['acr-contosoacr'];
+    assert.ok(secret, 'no acr-contosoacr Secret in the emulated cluster');
+    assert.equal(secret.type, 'kubernetes.io/dockerconfigjson');
+    assert.match(readFileSync(join(work, 'summary.md'), 'utf8'), /acr-kube-auth/);
+  });
+});
