@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { scanRun, secretsInState } from './helpers/leaks.ts';
+import { scanRun, secretsInState, type ScanInput } from './helpers/leaks.ts';
 
 const S = 'Sup3r-Secret~value';
-const base = () => ({ stdout: '', stderr: '', outputs: {}, summary: '', runnerTemp: mkdtempSync(join(tmpdir(), 'leak-')), requestLog: [], secrets: [S] });
+const base = (): ScanInput => ({ stdout: '', stderr: '', outputs: {}, summary: '', runnerTemp: mkdtempSync(join(tmpdir(), 'leak-')), requestLog: [], secrets: [S] });
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 test('a secret printed before its mask, in stderr, in the summary, or in a left-over file is a leak', () => {

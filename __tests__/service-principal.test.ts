@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import type { ManagedCluster } from '../src/azure/aks.ts';
 import type { Settings } from '../src/settings.ts';
 import { CheckError } from '../src/errors.ts';
-import { checkClusterPrincipal, checkNewestSecret, checkResetAllowed, consentMessage, principalAppId, registryTenantOf } from '../src/scenarios/service-principal.ts';
+import {
+  checkClusterPrincipal,
+  checkNewestSecret,
+  checkResetAllowed,
+  consentMessage,
+  principalAppId,
+  registryTenantOf,
+} from '../src/scenarios/service-principal.ts';
 import { methodFor } from '../src/scenarios/aks.ts';
 
 const spCluster: ManagedCluster = {
@@ -16,25 +23,37 @@ const spCluster: ManagedCluster = {
   servicePrincipalClientId: 'c0000000-0000-4000-8000-000000000001',
   usesManagedIdentity: false,
 };
-const miCluster: ManagedCluster = { ...spCluster, label: 'rg/mi', servicePrincipalClientId: undefined, usesManagedIdentity: true, kubeletObjectId: 'f0000000-0000-4000-8000-000000000001' };
+const miCluster: ManagedCluster = {
+  ...spCluster,
+  label: 'rg/mi',
+  servicePrincipalClientId: undefined,
+  usesManagedIdentity: true,
+  kubeletObjectId: 'f0000000-0000-4000-8000-000000000001',
+};
 
 const sp = (over: Partial<Settings['servicePrincipal']> = {}): Pick<Settings, 'servicePrincipal'> => ({
   servicePrincipal: { createSecret: false, resetClusterCredentials: false, ...over },
 });
 
 describe('principalAppId', () => {
-  test('the given client id wins, else the cluster\'s', () => {
+  test("the given client id wins, else the cluster's", () => {
     assert.equal(principalAppId(sp({ clientId: 'D0000000-0000-4000-8000-000000000001' }), spCluster), 'd0000000-0000-4000-8000-000000000001');
     assert.equal(principalAppId(sp(), spCluster), 'c0000000-0000-4000-8000-000000000001');
   });
   test('a managed-identity cluster with none named points to managed-identity', () => {
-    assert.throws(() => principalAppId(sp(), miCluster), (e: unknown) => e instanceof CheckError && /auth-method: managed-identity/.test(e.message) && /f0000000/.test(e.message));
+    assert.throws(
+      () => principalAppId(sp(), miCluster),
+      (e: unknown) => e instanceof CheckError && /auth-method: managed-identity/.test(e.message) && /f0000000/.test(e.message),
+    );
   });
 });
 
 describe('checkResetAllowed', () => {
   test('refuses a reset on a managed-identity cluster only', () => {
-    assert.throws(() => checkResetAllowed(sp({ resetClusterCredentials: true }), miCluster), /uses a managed identity.*auth-method: managed-identity/);
+    assert.throws(
+      () => checkResetAllowed(sp({ resetClusterCredentials: true }), miCluster),
+      /uses a managed identity.*auth-method: managed-identity/,
+    );
     assert.doesNotThrow(() => checkResetAllowed(sp({ resetClusterCredentials: true }), spCluster));
     assert.doesNotThrow(() => checkResetAllowed(sp(), miCluster));
   });

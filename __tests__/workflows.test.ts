@@ -10,14 +10,14 @@
 // Broken inputs are fed to each checker too, so none of them can pass by accident.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import * as ajvFormats from 'ajv-formats';
 import { load } from 'js-yaml';
 import { ROOT, parseOutputs } from './helpers/harness.ts';
 import { startEmulator } from '../emulator/server.ts';
@@ -214,7 +214,8 @@ describe("GitHub's workflow parser rejects broken workflows (the check above can
 // ------------------------------------------------------------------------------------- action.yml
 
 describe('action.yml', () => {
-  const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+  // ajv-formats is CommonJS: its plugin is the module itself (module.exports) and its `default`
+  const addFormats = ajvFormats.default as unknown as (a: Ajv) => Ajv;
   const schema = JSON.parse(read('__tests__/fixtures/github-action.schema.json')) as Record<string, unknown>;
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats(ajv);
@@ -464,7 +465,7 @@ describe('npm run local-action with .env.example', () => {
     assert.ok(inputs.length >= 5);
     const declared = new Set(Object.keys(actionMeta.inputs).map((k) => `INPUT_${k.toUpperCase()}`));
     for (const k of inputs) assert.ok(declared.has(k), `${k} is not an input of action.yml`);
-    const cloud = JSON.parse(env.INPUT_ENVIRONMENT) as { endpoints: Record<string, string> };
+    const cloud = JSON.parse(env.INPUT_ENVIRONMENT ?? '') as { endpoints: Record<string, string> };
     assert.equal(cloud.endpoints.resourceManager, 'https://127.0.0.1:8443/');
     assert.equal(env.NODE_EXTRA_CA_CERTS, '.tmp/emulator/ca.crt');
     assert.equal(env.KUBECONFIG, '.tmp/emulator/kubeconfig');
@@ -484,7 +485,7 @@ describe('npm run local-action with .env.example', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  test('runs the action from src/ against the emulator and writes the pull secret', { timeout: 120_000 }, () => {
+  test('runs the action from src/ against the emulator and writes the pull secret', { timeout: 120_000 }, async () => {
     // .env.example as it is, moved to this emulator's port and files (the file names 8443 and .tmp/emulator)
     mkdirSync(work, { recursive: true });
     const text = read('.env.example')
@@ -495,14 +496,19 @@ describe('npm run local-action with .env.example', () => {
     const envFile = join(work, 'env');
     writeFileSync(envFile, text);
     // a CA bundle already in the environment must not win over the file's (as `node --env-file` would let it)
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'local-action.ts'), envFile], {
+    // (asynchronously: the emulator answers from this process)
+    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'local-action.ts'), envFile], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: work, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' },
-      encoding: 'utf8',
-      timeout: 110_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const out = `${r.stdout}\n${r.stderr}`;
-    assert.equal(r.status, 0, out);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    assert.equal(code, 0, out);
     assert.doesNotMatch(out, /::error::/, out);
     assert.match(out, /set-output name=changed::true/);
     assert.match(out, /set-output name=secret-name::acr-contosoacr/);

@@ -38,7 +38,7 @@ async function kubectl(...args: (string | { input: string })[]): Promise<string>
 }
 
 function dockerConfig(ns: string, name = 'acr-contosoacr') {
-  const s = emu.state.kube.secrets[ns]?.[name] as { type: string; data: Record<string, string> } | undefined;
+  const s = emu.state.kube.secrets[ns]?.[name] as unknown as { type: string; data: Record<string, string> } | undefined;
   assert.ok(s, `secret ${ns}/${name} exists`);
   assert.equal(s.type, 'kubernetes.io/dockerconfigjson');
   return JSON.parse(Buffer.from(s.data['.dockerconfigjson'], 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string; auth: string }> };

@@ -399,3 +399,72 @@ test('detach leaves a token the action did not create', async () => {
   assert.match(d.stdout, /left token team-builds on contosoacr alone/);
   assert.equal(secretIn('team-a'), undefined, 'the secret is gone (no other entry)');
 });
+
+// ------------------------------------------------------------------ the pure rules behind the runs
+
+test('rotation rules: keep while good, else the other slot; with no live password, an empty or the older slot', async () => {
+  const { decideSlot, defaultTokenName, scopeMapName, scopeMapActions } = await import('../../src/scenarios/pull-secret/token.ts');
+  const { keepRefreshToken } = await import('../../src/scenarios/pull-secret/exchange.ts');
+  const { keepCreatedSecret } = await import('../../src/scenarios/pull-secret/service-principal.ts');
+  const { previousCredential } = await import('../../src/scenarios/pull-secret/index.ts');
+  const now = new Date('2026-01-01T00:00:00Z');
+  const day = 86400_000;
+  const at = (d: number) => new Date(now.getTime() + d * day).toISOString();
+  const prev = (slot: string, expiresOn: string) => ({ username: 'tk-pull', password: 'p', record: { credentialType: 'token', username: 'tk-pull', slot, expiresOn } });
+  const token = (...p: { name: 'password1' | 'password2'; creationTime?: string; expiry?: string }[]) => ({ id: 'x', name: 'tk-pull', passwords: p });
+  const base = { tokenName: 'tk-pull', now, expiryMs: 90 * day };
+
+  assert.deepEqual(decideSlot({ ...base }).slot, 'password1', 'a new token starts with password1');
+  const keep = decideSlot({ ...base, previous: prev('password2', at(60)), token: token({ name: 'password2', creationTime: at(-30), expiry: at(60) }) });
+  assert.equal(keep.keep, true);
+  assert.equal(keep.slot, 'password2');
+  const half = decideSlot({ ...base, previous: prev('password2', at(40)), token: token({ name: 'password2', creationTime: at(-50), expiry: at(40) }) });
+  assert.deepEqual([half.keep, half.slot], [false, 'password1'], 'past half its lifetime: the other slot');
+  const elsewhere = decideSlot({ ...base, previous: prev('password1', at(80)), token: token({ name: 'password1', creationTime: at(0), expiry: at(85) }) });
+  assert.deepEqual([elsewhere.keep, elsewhere.slot], [false, 'password2'], 'regenerated elsewhere: not kept');
+  const gone = decideSlot({ ...base, previous: prev('password1', at(80)), token: token({ name: 'password2', expiry: at(10) }) });
+  assert.deepEqual([gone.keep, gone.slot], [false, 'password2']);
+  const notOurs = decideSlot({ ...base, previous: { username: 'someone', password: 'p' }, token: token({ name: 'password1', creationTime: at(-1), expiry: at(80) }) });
+  assert.deepEqual([notOurs.keep, notOurs.slot], [false, 'password2'], 'unknown live slot: fill the empty slot');
+  const older = decideSlot({ ...base, token: token({ name: 'password1', creationTime: at(-1), expiry: at(80) }, { name: 'password2', creationTime: at(-20), expiry: at(70) }) });
+  assert.equal(older.slot, 'password2', 'both in use: replace the older, keep the newest');
+
+  assert.equal(defaultTokenName({ clusters: [], pullSecret: { namespaces: ['team-a'] } }), 'kube-pull-team-a');
+  assert.equal(defaultTokenName({ clusters: [{ name: 'aks_prod', resourceGroup: 'rg', label: 'rg/aks_prod' }], pullSecret: { namespaces: ['x'] } }), 'kube-pull-aks-prod');
+  const long = defaultTokenName({ clusters: [], pullSecret: { namespaces: ['a'.repeat(60), 'b'.repeat(60)] } });
+  assert.ok(/^[A-Za-z0-9-]{5,50}$/.test(long), long);
+  assert.notEqual(long, defaultTokenName({ clusters: [], pullSecret: { namespaces: ['a'.repeat(60), 'c'.repeat(60)] } }), 'cut names stay distinct');
+  assert.ok(scopeMapName(long).length <= 50 && scopeMapName(long).endsWith('-scope'));
+  assert.deepEqual(scopeMapActions([]), ['repositories/*/content/read', 'repositories/*/metadata/read']);
+  assert.deepEqual(scopeMapActions(['b/x', 'A/y', 'b/x']), ['repositories/a/y/content/read', 'repositories/a/y/metadata/read', 'repositories/b/x/content/read', 'repositories/b/x/metadata/read']);
+
+  const jwt = (claims: object) => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.s`;
+  const s = now.getTime() / 1000;
+  const ex = (iat: number, exp: number) => ({ username: NULL_GUID, password: jwt({ iat: s + iat, exp: s + exp }), record: { credentialType: 'exchange', username: NULL_GUID } });
+  assert.equal(keepRefreshToken(ex(-1800, 9000), now), true);
+  assert.equal(keepRefreshToken(ex(-7200, 3600), now), false);
+  assert.equal(keepCreatedSecret({ username: 'APP', password: 'p', record: { credentialType: 'service-principal', username: 'app', expiresOn: at(50) } }, 'app', now, 90 * day), true);
+  assert.equal(keepCreatedSecret({ username: 'app', password: 'p', record: { credentialType: 'service-principal', username: 'app', expiresOn: at(40) } }, 'app', now, 90 * day), false);
+  assert.equal(keepCreatedSecret({ username: 'other', password: 'p', record: { credentialType: 'service-principal', username: 'other', expiresOn: at(80) } }, 'app', now, 90 * day), false);
+
+  const live = (password: string, expiresOn: string) => ({
+    metadata: { name: 's', namespace: 'n', resourceVersion: '1', annotations: { 'acr-kube-auth.github.io/registries': JSON.stringify({ reg: { credentialType: 'token', username: 'u', expiresOn } }) } },
+    data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { reg: { username: 'u', password, auth: '' } } })).toString('base64') },
+  });
+  assert.equal(previousCredential([undefined, live('old', at(1)), live('new', at(9))], 'reg')?.password, 'new', 'namespaces disagree: the entry that expires last');
+  assert.equal(previousCredential([live('x', at(1))], 'other'), undefined);
+});
+
+test('concurrent runs sharing one token end green with a working secret everywhere', async () => {
+  const login = server('contosoacr');
+  // two matrix legs (one namespace each) on one token, and three runs on the very same secret
+  const legs = ['team-a', 'team-b'].map((ns) => runAction(emu, inputs({ namespaces: ns, 'token-name': 'shared-pull' })));
+  const same = [0, 1, 2].map(() => runAction(emu, inputs({ namespaces: 'default', 'token-name': 'same-pull' })));
+  const runs = await Promise.all([...legs, ...same]);
+  assert.deepEqual(runs.map((r) => r.code), [0, 0, 0, 0, 0], runs.map((r) => r.errors.join()).join('\n'));
+  for (const [ns, user] of [['team-a', 'shared-pull'], ['team-b', 'shared-pull'], ['default', 'same-pull']]) {
+    const a = auths(ns)[login];
+    assert.equal(a.username, user);
+    await assertPulls(login, a);
+  }
+});

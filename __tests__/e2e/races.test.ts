@@ -18,7 +18,7 @@ beforeEach(() => emu.reset());
 const N = 20;
 const basic = (registry: string, extra: Record<string, string> = {}) => ({ registry, 'credential-type': 'basic', username: 'puller', password: `Pw-${registry}-x`, namespaces: 'team-a', ...extra });
 const auths = (ns: string, name: string) => {
-  const s = emu.state.kube.secrets[ns]?.[name] as { data: Record<string, string> } | undefined;
+  const s = emu.state.kube.secrets[ns]?.[name] as unknown as { data: Record<string, string> } | undefined;
   return s ? Object.keys(JSON.parse(Buffer.from(s.data['.dockerconfigjson'], 'base64').toString()).auths).sort() : [];
 };
 

@@ -54,7 +54,7 @@ const writes = () => emu.requests.filter((q) => q.method !== 'GET' && (q.service
 const results = (r: { outputs: Record<string, string> }) => JSON.parse(r.outputs.results) as Array<Record<string, any>>;
 
 describe('attach', () => {
-  test('same tenant: grants AcrPull on the registry to the cluster\'s service principal', async () => {
+  test("same tenant: grants AcrPull on the registry to the cluster's service principal", async () => {
     const r = await runAction(emu, azureInputs(emu, sameTenant));
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.outputs['auth-method'], 'service-principal');
@@ -67,7 +67,10 @@ describe('attach', () => {
     assert.equal(a.properties.principalType, 'ServicePrincipal');
     assert.deepEqual(r.outputs['role-assignment-ids'].toLowerCase(), a.id.toLowerCase());
     assert.ok(!emu.requests.some((q) => q.service === 'graph' && q.method === 'POST'), 'nothing provisioned in the same tenant');
-    assert.ok(emu.requests.some((q) => q.service === 'graph' && q.path.includes(`servicePrincipals(appId='${CLUSTER_SP_APP_ID}')`)), 'resolved through Graph servicePrincipals(appId=...)');
+    assert.ok(
+      emu.requests.some((q) => q.service === 'graph' && q.path.includes(`servicePrincipals(appId='${CLUSTER_SP_APP_ID}')`)),
+      'resolved through Graph servicePrincipals(appId=...)',
+    );
   });
 
   test('auto picks service-principal for a cluster without a kubelet identity; a second run changes nothing', async () => {
@@ -84,10 +87,18 @@ describe('attach', () => {
     assert.deepEqual(Object.keys(emu.state.roleAssignments), Object.keys(before), 'no new assignment');
   });
 
-  test('cross-tenant: provisions the principal in the registry\'s tenant (token for that tenant) and retries PrincipalNotFound', async () => {
+  test("cross-tenant: provisions the principal in the registry's tenant (token for that tenant) and retries PrincipalNotFound", async () => {
     assert.equal(spIn(TENANT_B), undefined, 'seed: no principal in tenant B');
     // replication delay: ARM does not see the new principal on the first PUT
-    emu.addFault({ kind: 'armError', method: 'PUT', pathPattern: 'roleAssignments', status: 400, code: 'PrincipalNotFound', message: 'Principal does not exist in the directory.', times: 1 });
+    emu.addFault({
+      kind: 'armError',
+      method: 'PUT',
+      pathPattern: 'roleAssignments',
+      status: 400,
+      code: 'PrincipalNotFound',
+      message: 'Principal does not exist in the directory.',
+      times: 1,
+    });
     const r = await runAction(emu, azureInputs(emu, crossTenant), fastRetry);
     assert.equal(r.code, 0, r.stdout);
     const sp = spIn(TENANT_B);
@@ -96,9 +107,13 @@ describe('attach', () => {
     assert.notEqual(sp.id, CLUSTER_SP_OID_A);
     const post = emu.requests.find((q) => q.service === 'graph' && q.method === 'POST' && q.path.endsWith('/servicePrincipals'));
     assert.equal(post?.status, 201);
-    assert.equal(post?.tid, TENANT_B, 'provisioned with a token for the registry\'s tenant');
+    assert.equal(post?.tid, TENANT_B, "provisioned with a token for the registry's tenant");
     const puts = emu.requests.filter((q) => q.method === 'PUT' && q.path.includes('roleAssignments'));
-    assert.deepEqual(puts.map((q) => q.status), [400, 201], 'PrincipalNotFound retried');
+    assert.deepEqual(
+      puts.map((q) => q.status),
+      [400, 201],
+      'PrincipalNotFound retried',
+    );
     assert.ok(puts.every((q) => q.tid === undefined || q.tid === TENANT_B));
     assert.equal(assignmentsFor(TENANT_B_ACR, sp.id).length, 1);
     assert.match(results(r)[0].action, /provisioned principal, created/);
@@ -115,7 +130,7 @@ describe('attach', () => {
 
   test('cross-tenant without the right to provision: a clear failure and the consent-url output', async () => {
     emu.state.tenants[TENANT_B].canProvisionServicePrincipals = [];
-    const r = await runAction(emu, azureInputs(emu, crossTenant));
+    const r = await runAction(emu, azureInputs(emu, crossTenant), fastRetry);
     assert.equal(r.code, 1);
     const url = `${emu.url}/${TENANT_B}/adminconsent?client_id=${CLUSTER_SP_APP_ID}`;
     assert.equal(r.outputs['consent-url'], url);
@@ -132,15 +147,21 @@ describe('attach', () => {
     const r = await runAction(emu, azureInputs(emu, { ...crossTenant, 'dry-run': 'true' }));
     assert.equal(r.code, 0, r.stdout);
     assert.deepEqual(writes(), []);
-    assert.match(r.stdout, /\[dry-run\] rg-aks\/aks-sp: would create the service principal of app c0000000-0000-4000-8000-000000000001 in tenant 22222222/);
+    assert.match(
+      r.stdout,
+      /\[dry-run\] rg-aks\/aks-sp: would create the service principal of app c0000000-0000-4000-8000-000000000001 in tenant 22222222/,
+    );
     assert.match(r.stdout, /\[dry-run\] rg-aks\/aks-sp: would assign AcrPull/);
     assert.equal(r.outputs.changed, 'true');
   });
 });
 
 describe('create-secret and reset', () => {
-  test('adds a secret in the app\'s home tenant, masks it, keeps the old ones, resets the cluster (LRO polled)', async () => {
-    const r = await runAction(emu, azureInputs(emu, { ...sameTenant, 'create-secret': 'true', 'secret-expiry': '30d', 'reset-cluster-credentials': 'true' }));
+  test("adds a secret in the app's home tenant, masks it, keeps the old ones, resets the cluster (LRO polled)", async () => {
+    const r = await runAction(
+      emu,
+      azureInputs(emu, { ...sameTenant, 'create-secret': 'true', 'secret-expiry': '30d', 'reset-cluster-credentials': 'true' }),
+    );
     assert.equal(r.code, 0, r.stdout);
     const creds = clusterApp().passwordCredentials;
     assert.equal(creds.length, 3, 'old secrets are left alone');
@@ -153,29 +174,47 @@ describe('create-secret and reset', () => {
     const days = (Date.parse(r.outputs['expires-on']) - Date.now()) / 86400e3;
     assert.ok(days > 29.9 && days <= 30, `expires in ${days} days`);
     const addPassword = emu.requests.find((q) => q.path.endsWith('/addPassword'));
-    assert.equal(addPassword?.tid, TENANT_A, 'added in the app\'s home tenant');
+    assert.equal(addPassword?.tid, TENANT_A, "added in the app's home tenant");
     // the summary says how many others remain and when they expire
-    assert.match(r.summary, /2 other client secrets remain \(left alone\): 'rbac' expires 2099-01-01T00:00:00Z; 'rbac \(expired\)' expired 2023-01-01T00:00:00Z/);
+    assert.match(
+      r.summary,
+      /2 other client secrets remain \(left alone\): 'rbac' expires 2099-01-01T00:00:00Z; 'rbac \(expired\)' expired 2023-01-01T00:00:00Z/,
+    );
     // the reset: 202 with Azure-AsyncOperation, polled to completion, with the new secret
     const reset = emu.requests.find((q) => q.method === 'POST' && q.path.endsWith('/resetServicePrincipalProfile'));
     assert.equal(reset?.status, 202);
-    assert.ok(emu.requests.some((q) => q.method === 'GET' && /\/operations\//.test(q.path)), 'the operation was polled');
-    assert.deepEqual({ ...emu.state.clusterSecrets![AKS_SP], updatedAt: '' }, { clientId: CLUSTER_SP_APP_ID, secret: added.secretText, updatedAt: '' });
+    assert.ok(
+      emu.requests.some((q) => q.method === 'GET' && /\/operations\//.test(q.path)),
+      'the operation was polled',
+    );
+    assert.deepEqual(
+      { ...emu.state.clusterSecrets![AKS_SP], updatedAt: '' },
+      { clientId: CLUSTER_SP_APP_ID, secret: added.secretText, updatedAt: '' },
+    );
     assert.match(results(r)[0].action, /secret added, credentials reset/);
   });
 
   test('reset with a given secret; a failing operation is reported with its error', async () => {
-    const ok = await runAction(emu, azureInputs(emu, { ...sameTenant, 'service-principal-secret': CLUSTER_SP_SECRET, 'reset-cluster-credentials': 'true' }));
+    const ok = await runAction(
+      emu,
+      azureInputs(emu, { ...sameTenant, 'service-principal-secret': CLUSTER_SP_SECRET, 'reset-cluster-credentials': 'true' }),
+    );
     assert.equal(ok.code, 0, ok.stdout);
     assert.equal(emu.state.clusterSecrets![AKS_SP].secret, CLUSTER_SP_SECRET);
     assert.equal(clusterApp().passwordCredentials.length, 2, 'no secret created');
 
-    const bad = await runAction(emu, azureInputs(emu, { ...sameTenant, 'service-principal-secret': 'not-the-secret~000', 'reset-cluster-credentials': 'true' }));
+    const bad = await runAction(
+      emu,
+      azureInputs(emu, { ...sameTenant, 'service-principal-secret': 'not-the-secret~000', 'reset-cluster-credentials': 'true' }),
+    );
     assert.equal(bad.code, 1);
     assert.equal(bad.errors.length, 1);
     assert.match(bad.errors[0], /AKS reset service principal of rg-aks\/aks-sp failed: .*ServicePrincipalValidationClientError/);
     assert.ok(bad.masks.includes('not-the-secret~000'), 'the given secret is masked');
-    assert.deepEqual(bad.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::') && l.includes('not-the-secret~000')), []);
+    assert.deepEqual(
+      bad.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::') && l.includes('not-the-secret~000')),
+      [],
+    );
   });
 
   test('refused on a managed-identity cluster before any write, pointing to auth-method: managed-identity', async () => {
@@ -183,7 +222,14 @@ describe('create-secret and reset', () => {
       emu.reset();
       const r = await runAction(
         emu,
-        azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks', 'auth-method': method, 'service-principal-secret': CLUSTER_SP_SECRET, 'reset-cluster-credentials': 'true' }),
+        azureInputs(emu, {
+          registry: 'contosoacr',
+          'cluster-name': 'aks-mi',
+          'cluster-resource-group': 'rg-aks',
+          'auth-method': method,
+          'service-principal-secret': CLUSTER_SP_SECRET,
+          'reset-cluster-credentials': 'true',
+        }),
       );
       assert.equal(r.code, 1, `${method}: ${r.stdout}`);
       assert.equal(r.errors.length, 1);
@@ -199,7 +245,11 @@ describe('create-secret and reset', () => {
     const b = await runAction(emu, azureInputs(emu, { ...sameTenant, 'create-secret': 'true' }));
     assert.equal(b.code, 1);
     assert.match(b.errors[0], /Input 'create-secret'/);
-    assert.deepEqual(emu.requests.filter((q) => q.service !== 'none'), [], 'no network call at all');
+    assert.deepEqual(
+      emu.requests.filter((q) => q.service !== 'none'),
+      [],
+      'no network call at all',
+    );
   });
 });
 
@@ -262,7 +312,10 @@ describe('detach', () => {
     assert.equal(assignmentsFor(TENANT_B_ACR, sp.id).length, 0);
     assert.ok(spIn(TENANT_B), 'the provisioned principal stays');
     assert.deepEqual(clusterApp().passwordCredentials, secrets);
-    assert.deepEqual(writes().map((q) => q.method), ['DELETE']);
+    assert.deepEqual(
+      writes().map((q) => q.method),
+      ['DELETE'],
+    );
     const again = await runAction(emu, azureInputs(emu, { ...crossTenant, operation: 'detach' }));
     assert.equal(again.code, 0);
     assert.equal(again.outputs.changed, 'false');

@@ -27,6 +27,7 @@ export function secretsInState(state: unknown): string[] {
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         if (/refreshTokens/i.test(key) && k.length >= MIN_LEN) found.add(k);
         if (k === 'kube') continue; // Kubernetes objects are scanned by what the action prints, not by field names
+        if (/^can[A-Z]/.test(k)) continue; // permission lists (canAddPassword: app ids), not secrets
         walk(x, k, depth + 1);
       }
     }

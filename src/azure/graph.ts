@@ -130,7 +130,14 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
   function fail(operation: string, res: PipelineResponse, tenantId: string | undefined, hint?: string): never {
     const info = graphErrorInfo(res.status, res.bodyAsText ?? undefined);
     const where = tenantId ? ` (tenant ${tenantId})` : '';
-    throw new ApiError({ service: GRAPH_SERVICE, operation: `${operation}${where}`, status: info.status, code: info.code, message: info.message, hint });
+    throw new ApiError({
+      service: GRAPH_SERVICE,
+      operation: `${operation}${where}`,
+      status: info.status,
+      code: info.code,
+      message: info.message,
+      hint,
+    });
   }
 
   function parse<T>(operation: string, res: PipelineResponse): T {
@@ -152,7 +159,9 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
   }
 
   const denied = (what: string) => (s: number) =>
-    s === 403 ? `The signed-in identity lacks the Graph permission to ${what} (for example Application.ReadWrite.OwnedBy or Application.ReadWrite.All with admin consent).` : undefined;
+    s === 403
+      ? `The signed-in identity lacks the Graph permission to ${what} (for example Application.ReadWrite.OwnedBy or Application.ReadWrite.All with admin consent).`
+      : undefined;
 
   return {
     async servicePrincipal(appId, tenantId) {
@@ -178,7 +187,13 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
 
     async application(appId, tenantId) {
       const op = `get application ${appId}`;
-      const res = await call(op, 'GET', `/applications(appId=${appIdKey(appId)})?$select=id,appId,displayName,passwordCredentials`, tenantId, undefined);
+      const res = await call(
+        op,
+        'GET',
+        `/applications(appId=${appIdKey(appId)})?$select=id,appId,displayName,passwordCredentials`,
+        tenantId,
+        undefined,
+      );
       if (res.status === 404) return undefined;
       if (res.status !== 200) fail(op, res, tenantId, denied('read application registrations')(res.status));
       const o = parse<Record<string, unknown>>(op, res);

@@ -217,23 +217,37 @@ async function attach(run: Run): Promise<TargetResult> {
   if (settings.servicePrincipal.createSecret) {
     const home = sp?.appOwnerOrganizationId;
     if (settings.dryRun) {
-      ctx.result.plan.push(`${cluster.label}: would add a client secret valid for ${settings.secretExpiry.text} to app ${appId}${home ? ` in its home tenant ${home}` : ''}`);
+      ctx.result.plan.push(
+        `${cluster.label}: would add a client secret valid for ${settings.secretExpiry.text} to app ${appId}${home ? ` in its home tenant ${home}` : ''}`,
+      );
       steps.push('would add secret');
     } else {
-      created = await createClientSecret(graph, { appId, tenantId: settings.tenantId, homeTenantId: home, lifetimeMs: settings.secretExpiry.ms, now: ctx.deps.now() });
+      created = await createClientSecret(graph, {
+        appId,
+        tenantId: settings.tenantId,
+        homeTenantId: home,
+        lifetimeMs: settings.secretExpiry.ms,
+        now: ctx.deps.now(),
+      });
       secret = created.secretText;
       changed = true;
       steps.push('secret added');
       ctx.result.expiresOn = created.endDateTime;
-      ctx.result.plan.push(`${cluster.label}: added client secret ${created.keyId} to app ${appId} in tenant ${created.tenantId ?? '(login tenant)'}, expiring ${created.endDateTime}`);
-      ctx.result.summaryNotes.push(`New client secret ${created.keyId} on app ${appId} expires ${created.endDateTime}; ${await otherSecrets(run, created)}.`);
+      ctx.result.plan.push(
+        `${cluster.label}: added client secret ${created.keyId} to app ${appId} in tenant ${created.tenantId ?? '(login tenant)'}, expiring ${created.endDateTime}`,
+      );
+      ctx.result.summaryNotes.push(
+        `New client secret ${created.keyId} on app ${appId} expires ${created.endDateTime}; ${await otherSecrets(run, created)}.`,
+      );
     }
   }
 
   // 4. reset the cluster's service principal credentials (a long-running operation)
   if (settings.servicePrincipal.resetClusterCredentials) {
     if (settings.dryRun) {
-      ctx.result.plan.push(`${cluster.label}: would reset the cluster's service principal to ${appId} with the ${created || settings.servicePrincipal.createSecret ? 'new' : 'given'} secret (resetServicePrincipalProfile)`);
+      ctx.result.plan.push(
+        `${cluster.label}: would reset the cluster's service principal to ${appId} with the ${created || settings.servicePrincipal.createSecret ? 'new' : 'given'} secret (resetServicePrincipalProfile)`,
+      );
       steps.push('would reset credentials');
       changed = true;
     } else {
@@ -263,7 +277,8 @@ async function otherSecrets(run: Run, created: NewClientSecret): Promise<string>
     if (!app) return 'the other client secrets could not be listed (the app registration is not visible in its home tenant)';
     return describeSecrets(app.passwordCredentials, run.ctx.deps.now(), created.keyId);
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 403 || e.status === 401)) return 'the other client secrets could not be listed (no permission to read the app registration)';
+    if (e instanceof ApiError && (e.status === 403 || e.status === 401))
+      return 'the other client secrets could not be listed (no permission to read the app registration)';
     throw e;
   }
 }
@@ -281,7 +296,8 @@ async function resetCredentials(run: Run, secret: string, fresh: boolean): Promi
     budgetMs: 60_000,
     sleep: ctx.deps.sleep,
     retryable: (e) => e instanceof ApiError && SP_VALIDATION.test(`${e.code ?? ''} ${e.message}`),
-    onRetry: (_e, attempt) => ctx.deps.runner.info(`${cluster.label}: AKS could not validate the new secret yet (replication); retrying the reset (attempt ${attempt + 1})`),
+    onRetry: (_e, attempt) =>
+      ctx.deps.runner.info(`${cluster.label}: AKS could not validate the new secret yet (replication); retrying the reset (attempt ${attempt + 1})`),
   });
 }
 
@@ -291,7 +307,9 @@ async function detach(run: Run): Promise<TargetResult> {
   const base: Base = { target: cluster.label, role: role.displayName };
   const sp = await graph.servicePrincipal(appId, tenant);
   if (!sp) {
-    ctx.result.plan.push(`${cluster.label}: app ${appId} has no service principal in tenant ${run.tenantLabel}, so it holds no role on ${registry.name}; nothing to remove`);
+    ctx.result.plan.push(
+      `${cluster.label}: app ${appId} has no service principal in tenant ${run.tenantLabel}, so it holds no role on ${registry.name}; nothing to remove`,
+    );
     return { ...base, ok: true, changed: false, action: 'unchanged', roleAssignmentIds: [] };
   }
   const principalId = sp.id;
@@ -308,7 +326,9 @@ async function detach(run: Run): Promise<TargetResult> {
   }
   const removed = await Promise.all(doomed.map((a) => rbac.delete(a.id)));
   const changed = removed.some(Boolean);
-  ctx.result.plan.push(`${cluster.label}: removed ${list} from ${principalId} (app ${appId}) on ${registry.name}; the service principal and its secrets are left alone`);
+  ctx.result.plan.push(
+    `${cluster.label}: removed ${list} from ${principalId} (app ${appId}) on ${registry.name}; the service principal and its secrets are left alone`,
+  );
   return { ...base, principalId, ok: true, changed, action: changed ? 'deleted' : 'unchanged', roleAssignmentIds: ids };
 }
 
@@ -323,11 +343,19 @@ async function verify(run: Run): Promise<TargetResult> {
   // 1. the principal exists in the registry's tenant
   const sp = await graph.servicePrincipal(appId, tenant);
   if (!sp) {
-    problems.push(`app ${appId} has no service principal in the registry's tenant ${run.tenantLabel}: run attach (it provisions it, or gives the admin-consent link)`);
+    problems.push(
+      `app ${appId} has no service principal in the registry's tenant ${run.tenantLabel}: run attach (it provisions it, or gives the admin-consent link)`,
+    );
   } else {
     details.push(`service principal ${sp.id} of app ${appId} in tenant ${run.tenantLabel}`);
     // 2. it holds a pull role the registry honours
-    const check = checkPull(registry, sp.id, await rbac.listForPrincipal(registry.id, sp.id), settings.repositories, role.auto ? undefined : role.guid);
+    const check = checkPull(
+      registry,
+      sp.id,
+      await rbac.listForPrincipal(registry.id, sp.id),
+      settings.repositories,
+      role.auto ? undefined : role.guid,
+    );
     details.push(...check.details);
     if (!check.ok) problems.push(...check.problems.slice(0, 1));
     granting = check.granting.map((a) => a.id);
@@ -339,7 +367,10 @@ async function verify(run: Run): Promise<TargetResult> {
   else details.push(`cluster ${cluster.label} runs as app ${appId}`);
 
   // 4. the app's newest secret has not expired (where Graph lets the caller read it)
-  const home = sp?.appOwnerOrganizationId ?? (await graph.servicePrincipal(appId, settings.tenantId).catch(() => undefined))?.appOwnerOrganizationId ?? settings.tenantId;
+  const home =
+    sp?.appOwnerOrganizationId ??
+    (await graph.servicePrincipal(appId, settings.tenantId).catch(() => undefined))?.appOwnerOrganizationId ??
+    settings.tenantId;
   try {
     const app = await graph.application(appId, home);
     if (!app) {
@@ -355,7 +386,16 @@ async function verify(run: Run): Promise<TargetResult> {
   }
 
   if (problems.length) {
-    return { ...base, principalId: sp?.id, ok: false, changed: false, action: 'verify failed', error: problems.join('; '), details, roleAssignmentIds: [] };
+    return {
+      ...base,
+      principalId: sp?.id,
+      ok: false,
+      changed: false,
+      action: 'verify failed',
+      error: problems.join('; '),
+      details,
+      roleAssignmentIds: [],
+    };
   }
   return { ...base, principalId: sp?.id, ok: true, changed: false, action: 'verified', details, roleAssignmentIds: granting };
 }

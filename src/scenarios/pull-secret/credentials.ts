@@ -42,6 +42,11 @@ export interface CredentialSource {
   describe(): string;
   /** detach: remove what attach made in Azure (e.g. the token and scope map); returns whether anything changed */
   detach?(dryRun: boolean): Promise<{ changed: boolean; lines: string[] }>;
+  /**
+   * after the secrets were written: is the credential obtained still the live one? False when a
+   * concurrent run regenerated the same token password slot meanwhile (attach obtains again).
+   */
+  confirm?(cred: PullCredential): Promise<boolean>;
   /** verify: undefined when the registry accepts the credential, else what is wrong */
   check(username: string, password: string): Promise<string | undefined>;
   /** warnings to print (e.g. short-lived exchange tokens) */

@@ -248,49 +248,67 @@ function settle(result: Result, namespaces: string[], outcomes: PromiseSettledRe
   result.changed = result.results.some((r) => r.changed);
 }
 
+/** Concurrent runs sharing one ACR token may replace each other's new password: bounded re-obtains. */
+const CONFIRM_ROUNDS = 3;
+
 async function attach(settings: Settings, deps: Deps, kube: KubeClient, source: CredentialSource, loginServer: string, result: Result): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const dryRun = settings.dryRun;
   const created = await ensureNamespaces(settings, kube, dryRun);
   for (const ns of created) result.plan.push(`${dryRun ? 'would create' : 'created'} namespace ${ns}`);
-  let cred: PullCredential;
-  const prefetched = new Map<string, LiveSecret | undefined>();
+
+  const writeAll = (cred: PullCredential, prefetched: Map<string, LiveSecret | undefined>) =>
+    mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<TargetResult> => {
+      const action = dryRun
+        ? await planSecret(settings, kube, namespace, loginServer)
+        : await writeSecret(settings, deps, kube, namespace, loginServer, cred, false, prefetched.has(namespace) ? { live: prefetched.get(namespace) } : undefined);
+      let saChanged = 0;
+      for (const sa of serviceAccounts) if (await updateServiceAccount(settings, deps, kube, namespace, sa, true, dryRun)) saChanged++;
+      const changed = (action !== 'unchanged' && !dryRun) || (saChanged > 0 && !dryRun);
+      if (dryRun) result.plan.push(`${action} Secret ${namespace}/${secretName}${saChanged ? ` and add it to ${saChanged} service account(s)` : ''}`);
+      return {
+        target: namespace,
+        namespace,
+        ok: true,
+        changed: dryRun ? action !== 'unchanged' || saChanged > 0 : changed,
+        action: saChanged && action === 'unchanged' ? (dryRun ? 'would update service accounts' : 'service accounts updated') : action,
+        secretName,
+        expiresOn: cred.expiresOn,
+      };
+    });
+
   if (dryRun) {
     result.plan.push(`would ${source.describe()}`);
-    cred = { username: '(dry-run)', password: '(dry-run)' };
-  } else {
+    settle(result, namespaces, await writeAll({ username: '(dry-run)', password: '(dry-run)' }, new Map()));
+    result.namespaces = namespaces;
+    return result;
+  }
+
+  const changedBefore = new Set<string>();
+  let azureChanged = false;
+  for (let round = 1; ; round++) {
     // Read what the secrets hold now: the source rotates from it (or keeps it while it is good).
+    const prefetched = new Map<string, LiveSecret | undefined>();
     const reads = await mapLimit(namespaces, settings.maxParallel, (ns) => kube.getSecret(ns, secretName));
     for (const r of reads) if (r.status === 'rejected') throw r.reason;
     reads.forEach((r, i) => r.status === 'fulfilled' && prefetched.set(namespaces[i], r.value));
     for (const live of prefetched.values()) if (live) deps.runner.setSecret(live.data?.['.dockerconfigjson'] ?? '');
     const previous = previousCredential([...prefetched.values()], loginServer);
     if (previous) deps.runner.setSecret(previous.password);
-    cred = await source.obtain(previous);
-    result.warnings.push(...source.warnings);
+    const cred = await source.obtain(previous);
     publish(result, deps, settings, cred, loginServer);
+    const outcomes = await writeAll(cred, prefetched);
+    settle(result, namespaces, outcomes);
+    noteAzure(result, cred);
+    azureChanged ||= !!cred.changed;
+    for (const r of result.results) if (r.changed) changedBefore.add(r.target);
+    // A concurrent run on the same token may have regenerated the slot just written: obtain again.
+    if (round >= CONFIRM_ROUNDS || !source.confirm || result.results.some((r) => !r.ok) || (await source.confirm(cred))) break;
+    result.plan.push(`the new password of ${cred.username} was replaced by a concurrent run; obtaining the credential again (round ${round + 1})`);
   }
-  const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<TargetResult> => {
-    const action = dryRun
-      ? await planSecret(settings, kube, namespace, loginServer)
-      : await writeSecret(settings, deps, kube, namespace, loginServer, cred, false, prefetched.has(namespace) ? { live: prefetched.get(namespace) } : undefined);
-    let saChanged = 0;
-    for (const sa of serviceAccounts) if (await updateServiceAccount(settings, deps, kube, namespace, sa, true, dryRun)) saChanged++;
-    const changed = (action !== 'unchanged' && !dryRun) || (saChanged > 0 && !dryRun);
-    if (dryRun) result.plan.push(`${action} Secret ${namespace}/${secretName}${saChanged ? ` and add it to ${saChanged} service account(s)` : ''}`);
-    return {
-      target: namespace,
-      namespace,
-      ok: true,
-      changed: dryRun ? action !== 'unchanged' || saChanged > 0 : changed,
-      action: saChanged && action === 'unchanged' ? (dryRun ? 'would update service accounts' : 'service accounts updated') : action,
-      secretName,
-      expiresOn: cred.expiresOn,
-    };
-  });
-  settle(result, namespaces, outcomes);
-  if (!dryRun) noteAzure(result, cred);
-  if (dryRun) result.namespaces = namespaces;
+  for (const r of result.results) if (changedBefore.has(r.target)) r.changed = true;
+  result.changed ||= azureChanged || result.results.some((r) => r.changed);
+  result.warnings.push(...new Set(source.warnings));
   return result;
 }
 

@@ -60,8 +60,11 @@ export function sameActions(a: readonly string[], b: readonly string[]): boolean
 
 const sameId = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
-/** Two timestamps name the same instant (ACR may write more sub-second digits than it returns). */
-const sameInstant = (a: string | undefined, b: string | undefined) => !!a && !!b && Math.abs(Date.parse(a) - Date.parse(b)) < 1000;
+/**
+ * Two timestamps name the same instant (to the millisecond: both come from ACR's answers, and two
+ * runs generating the same slot at nearly the same time still differ).
+ */
+const sameInstant = (a: string | undefined, b: string | undefined) => !!a && !!b && Date.parse(a) === Date.parse(b);
 
 export type SlotDecision = { keep: true; slot: PasswordSlot; expiresOn?: string; why: string } | { keep: false; slot: PasswordSlot; why: string };
 
@@ -109,6 +112,7 @@ const factory: SourceFactory = async (settings, deps) => {
   const acr: AcrClient = az.clients.acr(az.tenantId);
   const trace = (l: string) => deps.runner.debug(l);
   const concreteRepo = settings.repositories.find((r) => !r.includes('*'));
+  let generatedLast = false;
 
   /** Scope map and token as they should be; returns the token and what was written. */
   async function ensureToken(lines: string[]): Promise<{ token: TokenInfo; changed: boolean }> {
@@ -149,14 +153,23 @@ const factory: SourceFactory = async (settings, deps) => {
       const { token, changed } = await ensureToken(lines);
       const now = deps.now();
       const decision = decideSlot({ tokenName, previous, token, now, expiryMs: settings.secretExpiry.ms });
+      generatedLast = false;
       if (decision.keep && previous) {
         lines.push(`kept the secret's password: ${decision.why}`);
         return { username: tokenName, password: previous.password, expiresOn: decision.expiresOn, slot: decision.slot, changed, lines };
       }
       const generated = await acr.generatePassword(registry, token.id || `${registry.id}/tokens/${tokenName}`, decision.slot, new Date(now.getTime() + settings.secretExpiry.ms));
       deps.runner.setSecret(generated.password);
+      generatedLast = true;
       lines.push(`generated ${decision.slot} of token ${tokenName}, valid until ${generated.expiresOn} (${decision.why}; the other password keeps working until its pods restart)`);
       return { username: generated.username || tokenName, password: generated.password, expiresOn: generated.expiresOn, slot: decision.slot, changed: true, lines };
+    },
+    async confirm(cred) {
+      // A kept password is the one in the secret already; only a generated one can have been replaced.
+      if (!generatedLast) return true;
+      const token = await acr.getToken(registry, tokenName);
+      const entry = token?.passwords.find((p) => p.name === cred.slot);
+      return !!entry && (!entry.expiry || !cred.expiresOn || sameInstant(entry.expiry, cred.expiresOn));
     },
     async detach(dryRun) {
       const lines: string[] = [];
