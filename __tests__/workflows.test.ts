@@ -132,7 +132,10 @@ function parseYaml(rel: string): Workflow {
 }
 
 /** Runs one `shell: node {0}` step's script the way the runner does: the script in a file, node on it, GITHUB_OUTPUT. */
-function runNodeStep(script: string, env: Record<string, string>): { code: number; stdout: string; outputs: Record<string, string>; summary: string } {
+function runNodeStep(
+  script: string,
+  env: Record<string, string>,
+): { code: number; stdout: string; outputs: Record<string, string>; summary: string } {
   const dir = mkdtempSync(join(tmpdir(), 'acr-wf-step-'));
   try {
     const file = join(dir, 'step.js');
@@ -146,7 +149,12 @@ function runNodeStep(script: string, env: Record<string, string>): { code: numbe
       encoding: 'utf8',
       timeout: 30_000,
     });
-    return { code: r.status ?? -1, stdout: r.stdout + r.stderr, outputs: parseOutputs(readFileSync(out, 'utf8')), summary: readFileSync(summary, 'utf8') };
+    return {
+      code: r.status ?? -1,
+      stdout: r.stdout + r.stderr,
+      outputs: parseOutputs(readFileSync(out, 'utf8')),
+      summary: readFileSync(summary, 'utf8'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -192,15 +200,26 @@ describe("GitHub's workflow parser rejects broken workflows (the check above can
   const cases: Array<[string, string, RegExp]> = [
     ['an unknown job key', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz:\n      - run: echo hi\n', /Unexpected value 'stepz'/],
     ['a YAML error', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "a: b"\n        name: x: y\n', /mapping/i],
-    ['an unknown context in an expression', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secretz.X }}\n', /secretz/],
-    ['a job that needs a missing job', 'on: push\njobs:\n  a:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n', /nope/],
+    [
+      'an unknown context in an expression',
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secretz.X }}\n',
+      /secretz/,
+    ],
+    [
+      'a job that needs a missing job',
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n  b:\n    needs: nope\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n',
+      /nope/,
+    ],
     [
       'an undeclared input to the reusable workflow',
       `on: push\njobs:\n  a:\n    uses: ${THIS_REPO}/${MATRIX}@v1\n    with:\n      registry: r\n      clusters: rg/aks\n      regsitry-tenant-id: t\n`,
       /regsitry-tenant-id is not defined/,
     ],
-    ['a missing required input of the reusable workflow', `on: push\njobs:\n  a:\n    uses: ./${MATRIX}\n    with:\n      registry: r\n`, /Input clusters is required/],
-    ['a wrongly typed input of the reusable workflow', `on: push\njobs:\n  a:\n    uses: ./${MATRIX}\n    with:\n      registry: r\n      clusters: rg/aks\n      max-parallel: many\n`, /max-parallel|number/i],
+    [
+      'a missing required input of the reusable workflow',
+      `on: push\njobs:\n  a:\n    uses: ./${MATRIX}\n    with:\n      registry: r\n`,
+      /Input clusters is required/,
+    ],
   ];
   for (const [what, content, expected] of cases) {
     test(what, async () => {
@@ -274,7 +293,10 @@ describe('every step that runs this action passes only inputs action.yml declare
   }
   test('the action is used in the workflows at all (the check above is not vacuous)', () => {
     assert.ok(total >= 8, `only ${total} steps run this action`);
-    assert.ok(actionSteps(parseYaml('.github/workflows/ci.yml')).some(({ step }) => step.uses === './'), 'ci.yml runs `uses: ./`');
+    assert.ok(
+      actionSteps(parseYaml('.github/workflows/ci.yml')).some(({ step }) => step.uses === './'),
+      'ci.yml runs `uses: ./`',
+    );
   });
   test('an undeclared or missing input is reported', () => {
     const wf = load(
@@ -318,7 +340,10 @@ describe('the examples', () => {
       const callsReusable = Object.values(wf.jobs).some((j) => j.uses && j.with?.['client-id']);
       if (!oidc && !callsReusable) return;
       const grants = (p: Workflow['permissions']) => typeof p === 'object' && p['id-token'] === 'write';
-      assert.ok(grants(wf.permissions) || Object.values(wf.jobs).every((j) => grants(j.permissions)), `${rel} signs in with OIDC without id-token: write`);
+      assert.ok(
+        grants(wf.permissions) || Object.values(wf.jobs).every((j) => grants(j.permissions)),
+        `${rel} signs in with OIDC without id-token: write`,
+      );
     });
   }
 
@@ -340,7 +365,12 @@ describe('the examples', () => {
     const rel = 'examples/pull-secret-render-gitops.yml';
     const wf = parseYaml(rel);
     assert.equal(String(actionSteps(wf)[0].step.with?.apply), 'false');
-    for (const { step } of steps(wf)) assert.doesNotMatch(step.run ?? '', /\$\{\{\s*steps\.\w+\.outputs\.(manifest|docker-config-json)/, `${rel}: a secret output is interpolated into a script`);
+    for (const { step } of steps(wf))
+      assert.doesNotMatch(
+        step.run ?? '',
+        /\$\{\{\s*steps\.\w+\.outputs\.(manifest|docker-config-json)/,
+        `${rel}: a secret output is interpolated into a script`,
+      );
   });
 });
 
@@ -367,12 +397,14 @@ describe('the reusable matrix workflow', () => {
   test('uses every input it declares', () => {
     const text = read(MATRIX);
     for (const name of Object.keys(wf.on!.workflow_call.inputs)) assert.match(text, new RegExp(`inputs\\.${name}\\b`), `input ${name} is never used`);
-    for (const name of Object.keys(wf.on!.workflow_call.secrets)) assert.match(text, new RegExp(`secrets\\.${name}\\b`), `secret ${name} is never used`);
+    for (const name of Object.keys(wf.on!.workflow_call.secrets))
+      assert.match(text, new RegExp(`secrets\\.${name}\\b`), `secret ${name} is never used`);
   });
 
   test('turns one-a-line clusters (comments, resourceGroup/name, resource ids) into the matrix', () => {
     const r = runNodeStep(plan, {
-      CLUSTERS: '# fleet\nrg-eu/aks-eu-1\n\n  rg.prod(1)/aks_2  \n/subscriptions/sub-2/resourceGroups/rg-asia/providers/Microsoft.ContainerService/managedClusters/aks-asia-1\n',
+      CLUSTERS:
+        '# fleet\nrg-eu/aks-eu-1\n\n  rg.prod(1)/aks_2  \n/subscriptions/sub-2/resourceGroups/rg-asia/providers/Microsoft.ContainerService/managedClusters/aks-asia-1\n',
     });
     assert.equal(r.code, 0, r.stdout);
     assert.deepEqual(clustersOf(r), [
@@ -386,7 +418,11 @@ describe('the reusable matrix workflow', () => {
 
   test('takes a JSON array of strings and objects', () => {
     const r = runNodeStep(plan, {
-      CLUSTERS: JSON.stringify(['rg-a/aks-1', { name: 'aks-2', resourceGroup: 'rg-b', subscriptionId: 'sub-9' }, { name: 'aks-3', 'resource-group': 'rg-c' }]),
+      CLUSTERS: JSON.stringify([
+        'rg-a/aks-1',
+        { name: 'aks-2', resourceGroup: 'rg-b', subscriptionId: 'sub-9' },
+        { name: 'aks-3', 'resource-group': 'rg-c' },
+      ]),
     });
     assert.equal(r.code, 0, r.stdout);
     assert.deepEqual(
@@ -416,7 +452,11 @@ describe('the reusable matrix workflow', () => {
     ['invalid JSON', '[ "rg/aks-1", ', /not a valid JSON array/],
     ['an object without resourceGroup', '[{"name":"aks-1"}]', /entry 1 needs a resourceGroup/],
     ['a number', '[42]', /entry 1 is neither a string nor an object/],
-    ['more clusters than a matrix takes', Array.from({ length: 257 }, (_, i) => `rg/aks-${i}`).join('\n'), /257 clusters; a matrix takes at most 256/],
+    [
+      'more clusters than a matrix takes',
+      Array.from({ length: 257 }, (_, i) => `rg/aks-${i}`).join('\n'),
+      /257 clusters; a matrix takes at most 256/,
+    ],
   ];
   for (const [what, clusters, message] of rejected) {
     test(`rejects ${what} with one ::error:: naming the problem`, () => {
@@ -432,7 +472,10 @@ describe('the reusable matrix workflow', () => {
     const dir = mkdtempSync(join(tmpdir(), 'acr-wf-results-'));
     try {
       writeFileSync(join(dir, '001-rg-a-aks-1.json'), JSON.stringify([{ target: 'rg-a/aks-1', ok: true, changed: false, action: 'unchanged' }]));
-      writeFileSync(join(dir, '002-rg-b-aks-2.json'), JSON.stringify([{ target: 'rg-b/aks-2', ok: false, changed: true, action: 'failed', error: 'a|b' }]));
+      writeFileSync(
+        join(dir, '002-rg-b-aks-2.json'),
+        JSON.stringify([{ target: 'rg-b/aks-2', ok: false, changed: true, action: 'failed', error: 'a|b' }]),
+      );
       const r = runNodeStep(merge, { DIR: dir, EXPECTED: '3', ATTACH_RESULT: 'failure' });
       assert.equal(r.code, 0, r.stdout);
       assert.deepEqual(

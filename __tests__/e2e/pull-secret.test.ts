@@ -457,7 +457,9 @@ test('rotation rules: keep while good, else the other slot; with no live passwor
 
 test('concurrent runs sharing one token end green with a working secret everywhere', async () => {
   const login = server('contosoacr');
-  // two matrix legs (one namespace each) on one token, and three runs on the very same secret
+  // two matrix legs (one namespace each) on one token, and three runs on the very same secret;
+  // slow password generation makes the runs overlap where they race
+  emu.addFault({ method: 'POST', pathPattern: '/generateCredentials$', kind: 'latency', ms: 300 });
   const legs = ['team-a', 'team-b'].map((ns) => runAction(emu, inputs({ namespaces: ns, 'token-name': 'shared-pull' })));
   const same = [0, 1, 2].map(() => runAction(emu, inputs({ namespaces: 'default', 'token-name': 'same-pull' })));
   const runs = await Promise.all([...legs, ...same]);

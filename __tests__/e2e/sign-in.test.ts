@@ -54,8 +54,10 @@ test('with no login inputs and no environment: an Azure CLI session (az account 
   const script = `#!${process.execPath}
 const args = process.argv.slice(2);
 if (args[0] !== 'account' || args[1] !== 'get-access-token') { console.error('unexpected az ' + args.join(' ')); process.exit(2); }
-const scope = args[args.indexOf('--scope') + 1] ?? args[args.indexOf('--resource') + 1];
-const tenant = args.includes('--tenant') ? args[args.indexOf('--tenant') + 1] : '${TENANT_A}';
+const arg = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const resource = arg('--resource') ?? '';
+const scope = arg('--scope') ?? (resource.endsWith('/') ? resource.slice(0, -1) : resource) + '/.default';
+const tenant = arg('--tenant') ?? '${TENANT_A}';
 const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: '${DEPLOYER_APP_ID}', client_secret: '${DEPLOYER_SECRET}', scope });
 const res = await fetch('${emu.url}/' + tenant + '/oauth2/v2.0/token', { method: 'POST', body });
 const j = await res.json();

@@ -60,14 +60,16 @@ export function signInError(e: unknown, settings: Settings, assertion: string | 
   if (e instanceof AuthError) return e;
   const err = e as Error & { errorResponse?: { error?: string; errorDescription?: string }; cause?: unknown };
   if (err?.cause instanceof AuthError) return err.cause;
-  const text = `${err?.message ?? String(e)}`;
+  // ChainedTokenCredential's AggregateAuthenticationError carries each credential's reason.
+  const inner = (err as { errors?: Error[] })?.errors?.map((x) => x?.message?.split(/\r?\n/)[0]).filter(Boolean) ?? [];
+  const text = `${err?.message ?? String(e)}${inner.length ? ` (${inner.join('; ')})` : ''}`;
   if (/id-token: write/.test(text)) {
     const m = /(Could not get a GitHub OIDC token[^\n]*)/.exec(text);
     return new AuthError(m ? m[1] : text);
   }
   const codeMatch = /AADSTS(\d+)/.exec(text);
   const code = codeMatch ? `AADSTS${codeMatch[1]}` : undefined;
-  const desc = (err?.errorResponse?.errorDescription ?? text).split(/\r?\n/)[0].replace(/\s+Trace ID.*$/, '');
+  const desc = (err?.errorResponse?.errorDescription ?? text).replace(/\s+Trace ID.*$/s, '').replace(/\s*\r?\n\s*/g, ' ').slice(0, 600);
   const login = settings.login;
   const who = login.kind === 'default' ? 'the environment / Azure CLI login' : `client ${login.clientId} in tenant ${login.tenantId}`;
   if (code === 'AADSTS700213' || code === 'AADSTS70021' || code === 'AADSTS700211' || code === 'AADSTS700212') {

@@ -1,2 +1,0 @@
-import{createRequire as __acrCreateRequire}from'node:module';const require=__acrCreateRequire(import.meta.url);
-import{d as t}from"./chunk-35LQWSWT.js";import"./chunk-K4BPDKDP.js";async function s(r,e){throw new t(`cluster ${e.label} uses a service principal (servicePrincipalProfile.clientId ${e.servicePrincipalClientId??"unset"}); auth-method service-principal is not available in this build yet`)}export{s as servicePrincipalTarget};
