@@ -194,7 +194,7 @@ try {
   {
     const fleetRun = (n: number) => async () => {
       reset(true);
-      const names = addFleet(emu.state, n);
+      const { names } = addFleet(emu.state, n, { resourceGroup: 'rg-fleet' });
       return run(node, [DIST], actionEnv(emu, { ...login, registry: 'contosoacr', clusters: names.map((c) => `rg-fleet/${c}`).join('\n') }), { probe: true });
     };
     const r = await pair('fleet', Math.min(RUNS, 5), fleetRun(50), fleetRun(1));

@@ -5,7 +5,7 @@
 // before its process starts, so process-start variables (NODE_EXTRA_CA_CERTS, NODE_OPTIONS) apply:
 // `node --env-file` would not do, since a variable already in the environment beats the file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 
@@ -17,7 +17,8 @@ if (!existsSync(file)) {
 }
 const fromFile = parseEnv(readFileSync(file, 'utf8'));
 const summary = fromFile.GITHUB_STEP_SUMMARY;
-if (summary) (await import('node:fs')).mkdirSync(dirname(resolve(ROOT, summary)), { recursive: true });
+// @github/local-action creates the summary file, but not its folder
+if (summary) mkdirSync(dirname(resolve(ROOT, summary)), { recursive: true });
 
 const bin = join(ROOT, 'node_modules', '@github', 'local-action', 'bin', 'local-action.js');
 const child = spawnSync(process.execPath, [bin, '.', 'scripts/local-action-entry.ts', file], {
