@@ -18,11 +18,18 @@ test('dist/ equals a fresh build of src/', () => {
   const out = mkdtempSync(join(tmpdir(), 'acr-dist-'));
   try {
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), out], { cwd: ROOT, stdio: 'pipe' });
-    const fresh = files(out).map((f) => relative(out, f)).sort();
-    const committed = files(join(ROOT, 'dist')).map((f) => relative(join(ROOT, 'dist'), f)).sort();
+    const fresh = files(out)
+      .map((f) => relative(out, f))
+      .sort();
+    const committed = files(join(ROOT, 'dist'))
+      .map((f) => relative(join(ROOT, 'dist'), f))
+      .sort();
     assert.deepEqual(committed, fresh, 'dist/ has other files than a fresh build: run `npm run build` and commit dist/');
     for (const f of fresh) {
-      assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(ROOT, 'dist', f))), `dist/${f} differs from a fresh build: run \`npm run build\` and commit dist/`);
+      assert.ok(
+        readFileSync(join(out, f)).equals(readFileSync(join(ROOT, 'dist', f))),
+        `dist/${f} differs from a fresh build: run \`npm run build\` and commit dist/`,
+      );
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

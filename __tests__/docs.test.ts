@@ -3,21 +3,25 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { render } from '../scripts/docs.ts';
+import { renderFormatted } from '../scripts/docs.ts';
 import { ROOT } from './helpers/harness.ts';
 
 const actionYml = readFileSync(join(ROOT, 'action.yml'), 'utf8');
 
-test("README's inputs and outputs tables equal what `npm run docs` generates from action.yml", () => {
+test("README's inputs and outputs tables equal what `npm run docs` generates from action.yml", async () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  assert.equal(readme, render(readme, actionYml), 'README.md is stale: run `npm run docs`');
+  assert.equal(readme, await renderFormatted(readme, actionYml), 'README.md is stale: run `npm run docs`');
 });
 
 test('action.yml declares exactly the contract: every input and output, each with a description and a default', () => {
   const contract = readFileSync(join(ROOT, '..', 'shared', 'CONTRACT.md'), 'utf8');
   const section = (title: string) => contract.split(`## ${title}`)[1].split('\n## ')[0];
   const names = (text: string) => [...text.matchAll(/^\| `([^`]+)`(?:, `([^`]+)`)?(?:, `([^`]+)`)? \|/gm)].flatMap((m) => m.slice(1).filter(Boolean));
-  const a = load(actionYml) as { inputs: Record<string, { description: string; default?: string; required?: boolean }>; outputs: Record<string, { description: string }>; runs: { using: string; main: string } };
+  const a = load(actionYml) as {
+    inputs: Record<string, { description: string; default?: string; required?: boolean }>;
+    outputs: Record<string, { description: string }>;
+    runs: { using: string; main: string };
+  };
   assert.deepEqual(Object.keys(a.inputs).sort(), names(section('Inputs')).sort());
   assert.deepEqual(Object.keys(a.outputs).sort(), names(section('Outputs')).sort());
   for (const [k, v] of Object.entries(a.inputs)) {

@@ -106,7 +106,13 @@ describe('ids and seed', () => {
   test('a seed file is merged over the default and {PORT} is substituted after listen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'emu-seed-'));
     const file = join(dir, 'seed.json');
-    writeFileSync(file, JSON.stringify({ githubOidc: { subject: 'repo:o/r:environment:prod', repository: 'o/r', enabled: true }, resources: { x: { loginServer: 'r.azurecr.localhost:{PORT}' } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        githubOidc: { subject: 'repo:o/r:environment:prod', repository: 'o/r', enabled: true },
+        resources: { x: { loginServer: 'r.azurecr.localhost:{PORT}' } },
+      }),
+    );
     const other = await startEmulator({ seed: file, quiet: true });
     try {
       assert.equal(other.state.githubOidc.subject, 'repo:o/r:environment:prod');
@@ -259,7 +265,14 @@ describe('Entra ID with @azure/identity', () => {
   test('expired or foreign-signed assertions: AADSTS700024', async () => {
     const signer = await createJwtSigner(); // same process-wide key as the emulator
     const now = Math.floor(Date.now() / 1000);
-    const expired = signer.sign({ iss: ids.GITHUB_ISSUER, sub: ids.GITHUB_SUBJECT, aud: ids.OIDC_AUDIENCE, iat: now - 900, nbf: now - 900, exp: now - 600 });
+    const expired = signer.sign({
+      iss: ids.GITHUB_ISSUER,
+      sub: ids.GITHUB_SUBJECT,
+      aud: ids.OIDC_AUDIENCE,
+      iat: now - 900,
+      nbf: now - 900,
+      exp: now - 600,
+    });
     const form = (assertion: string): URLSearchParams =>
       new URLSearchParams({
         grant_type: 'client_credentials',
@@ -345,7 +358,13 @@ describe('faults and the request log', () => {
   test('500 and armError answer ARM error bodies; a rule matches only its method and host+path', async () => {
     emu.reset();
     emu.addFault({ kind: 'status', status: 500, method: 'POST', pathPattern: '^127\\.0\\.0\\.1/.*/oauth2/v2\\.0/token$' });
-    emu.addFault({ kind: 'armError', status: 409, code: 'Conflict', message: 'Another operation is in progress.', pathPattern: 'discovery/v2\\.0/keys' });
+    emu.addFault({
+      kind: 'armError',
+      status: 409,
+      code: 'Conflict',
+      message: 'Another operation is in progress.',
+      pathPattern: 'discovery/v2\\.0/keys',
+    });
     const r = await probe(`/${ids.TENANT_A}/oauth2/v2.0/token`, { method: 'POST', body: 'grant_type=client_credentials' });
     assert.equal(r.status, 500);
     assert.deepEqual(await r.json(), { error: { code: 'InternalServerError', message: 'Injected fault: 500 InternalServerError.' } });
@@ -363,17 +382,22 @@ describe('faults and the request log', () => {
     const t = await new ClientSecretCredential(ids.TENANT_A, ids.DEPLOYER_APP_ID, ids.DEPLOYER_SECRET, credOpts()).getToken(ARM_SCOPE);
     assert.equal(claimsOf(t.token).oid, ids.DEPLOYER_OID_A);
     const tokenCalls = emu.requests.filter((e) => e.path.endsWith('/oauth2/v2.0/token'));
-    assert.deepEqual(tokenCalls.map((e) => [e.status, e.fault ?? null, e.service]), [
-      [429, 'status:429', 'entra'],
-      [503, 'status:503', 'entra'],
-      [200, null, 'entra'],
-    ]);
+    assert.deepEqual(
+      tokenCalls.map((e) => [e.status, e.fault ?? null, e.service]),
+      [
+        [429, 'status:429', 'entra'],
+        [503, 'status:503', 'entra'],
+        [200, null, 'entra'],
+      ],
+    );
   });
 
   test('reset destroys the connection without an answer, once', async () => {
     emu.reset();
     emu.addFault({ kind: 'reset', pathPattern: '/_github/', times: 1 });
-    await assert.rejects(probe(), (err: Error) => /fetch failed|socket|ECONNRESET/i.test(`${err.message} ${String((err as { cause?: unknown }).cause)}`));
+    await assert.rejects(probe(), (err: Error) =>
+      /fetch failed|socket|ECONNRESET/i.test(`${err.message} ${String((err as { cause?: unknown }).cause)}`),
+    );
     assert.equal((await probe()).status, 200);
     assert.equal(emu.requests[0]?.fault, 'reset');
     assert.equal(emu.requests[0]?.status, 0);
@@ -408,14 +432,20 @@ describe('faults and the request log', () => {
     const nf = emu.requests.at(-1)!;
     assert.deepEqual([nf.service, nf.status, nf.path], ['none', 404, '/no/such/route']);
     assert.ok(!emu.requests.some((e) => e.path.startsWith('/_emulator/')));
-    assert.deepEqual(emu.requests.map((e) => e.seq), [...emu.requests.map((e) => e.seq)].sort((a, b) => a - b));
+    assert.deepEqual(
+      emu.requests.map((e) => e.seq),
+      [...emu.requests.map((e) => e.seq)].sort((a, b) => a - b),
+    );
   });
 });
 
 describe('admin routes, reset, cloud() and env()', () => {
   test('faults, requests and state can be driven over HTTP', async () => {
     emu.reset();
-    const add = await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ kind: 'status', status: 503, pathPattern: '/_github/' }) });
+    const add = await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'status', status: 503, pathPattern: '/_github/' }),
+    });
     assert.equal(add.status, 201);
     const bad = await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', body: JSON.stringify({ kind: 'explode' }) });
     assert.equal(bad.status, 400);
@@ -424,7 +454,10 @@ describe('admin routes, reset, cloud() and env()', () => {
     assert.equal((await fetch(`${emu.url}/_emulator/faults`, { method: 'DELETE' })).status, 204);
     assert.equal((await gh()).status, 200);
     const log = (await (await fetch(`${emu.url}/_emulator/requests`)).json()) as Array<{ status: number }>;
-    assert.deepEqual(log.map((e) => e.status), [503, 200]);
+    assert.deepEqual(
+      log.map((e) => e.status),
+      [503, 200],
+    );
     assert.equal((await fetch(`${emu.url}/_emulator/requests`, { method: 'DELETE' })).status, 204);
     assert.equal(emu.requests.length, 0);
 
@@ -491,7 +524,9 @@ describe('admin routes, reset, cloud() and env()', () => {
 describe('cli', () => {
   test('prints EMULATOR_READY with url/port/CA/kubeconfig, serves, and exits cleanly on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(NODE, [join(import.meta.dirname, '..', 'emulator', 'cli.ts'), '--quiet', '--latency', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [join(import.meta.dirname, '..', 'emulator', 'cli.ts'), '--quiet', '--latency', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let out = '';
       const ready = await new Promise<{ url: string; port: number; caCertPath: string; kubeconfigPath: string }>((resolve, reject) => {

@@ -39,7 +39,12 @@ async function token(tenant: string, appId: string, secret: string, scope = `${e
 const deployer = (tenant: string): Promise<string> => token(tenant, ids.DEPLOYER_APP_ID, ids.DEPLOYER_SECRET);
 const limited = (tenant: string): Promise<string> => token(tenant, ids.LIMITED_APP_ID, ids.LIMITED_SECRET);
 
-async function graph(method: string, path: string, bearer: string | undefined, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+async function graph(
+  method: string,
+  path: string,
+  bearer: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { 'client-request-id': 'test-client-request-id' };
   if (bearer) headers.authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -94,7 +99,10 @@ describe('service principals', () => {
     const list = await graph('GET', `/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${ids.CLUSTER_SP_APP_ID}'`)}`, t);
     assert.equal(list.status, 200);
     assert.equal(list.body['@odata.context'], `${emu.url}/graph/v1.0/$metadata#servicePrincipals`);
-    assert.deepEqual(list.body.value.map((s: { id: string }) => s.id), [ids.CLUSTER_SP_OID_A]);
+    assert.deepEqual(
+      list.body.value.map((s: { id: string }) => s.id),
+      [ids.CLUSTER_SP_OID_A],
+    );
 
     const sel = await graph('GET', `/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${ids.DEPLOYER_APP_ID}'`)}&$select=id,appId`, t);
     assert.deepEqual(sel.body.value, [{ id: ids.DEPLOYER_OID_A, appId: ids.DEPLOYER_APP_ID }]);
@@ -110,7 +118,11 @@ describe('service principals', () => {
   });
 
   test('provisioning across tenants: 403 for a caller without rights, 201 for the deployer, then 409', async () => {
-    assertGraphError(await graph('POST', '/servicePrincipals', await limited(ids.TENANT_B), { appId: ids.CLUSTER_SP_APP_ID }), 403, 'Authorization_RequestDenied');
+    assertGraphError(
+      await graph('POST', '/servicePrincipals', await limited(ids.TENANT_B), { appId: ids.CLUSTER_SP_APP_ID }),
+      403,
+      'Authorization_RequestDenied',
+    );
     assert.ok(!emu.state.tenants[ids.TENANT_B]!.servicePrincipals.some((s) => s.appId === ids.CLUSTER_SP_APP_ID));
 
     const t = await deployer(ids.TENANT_B);
@@ -126,7 +138,10 @@ describe('service principals', () => {
     assertGraphError(await graph('POST', '/servicePrincipals', t, { appId: ids.CLUSTER_SP_APP_ID }), 409, 'Request_MultipleObjectsWithSameKeyValue');
 
     // the cluster SP can now sign in to tenant B (it could not before: AADSTS700016)
-    const cred = new ClientSecretCredential(ids.TENANT_B, ids.CLUSTER_SP_APP_ID, ids.CLUSTER_SP_SECRET, { authorityHost: emu.url, disableInstanceDiscovery: true });
+    const cred = new ClientSecretCredential(ids.TENANT_B, ids.CLUSTER_SP_APP_ID, ids.CLUSTER_SP_SECRET, {
+      authorityHost: emu.url,
+      disableInstanceDiscovery: true,
+    });
     const armToken = await cred.getToken('https://management.core.windows.net//.default');
     const claims = JSON.parse(Buffer.from(armToken.token.split('.')[1]!, 'base64url').toString());
     assert.equal(claims.oid, created.body.id);
@@ -171,14 +186,24 @@ describe('applications', () => {
   });
 
   test('applications are visible only in their home tenant; a caller without rights gets 403', async () => {
-    assertGraphError(await graph('GET', `/applications(appId='${ids.CLUSTER_SP_APP_ID}')`, await deployer(ids.TENANT_B)), 404, 'Request_ResourceNotFound');
-    assertGraphError(await graph('GET', `/applications(appId='${ids.CLUSTER_SP_APP_ID}')`, await limited(ids.TENANT_A)), 403, 'Authorization_RequestDenied');
+    assertGraphError(
+      await graph('GET', `/applications(appId='${ids.CLUSTER_SP_APP_ID}')`, await deployer(ids.TENANT_B)),
+      404,
+      'Request_ResourceNotFound',
+    );
+    assertGraphError(
+      await graph('GET', `/applications(appId='${ids.CLUSTER_SP_APP_ID}')`, await limited(ids.TENANT_A)),
+      403,
+      'Authorization_RequestDenied',
+    );
   });
 
   test('addPassword returns the secret once, stores it, and the new secret signs in', async () => {
     const t = await deployer(ids.TENANT_A);
     const end = new Date(Date.now() + 90 * 86400_000).toISOString();
-    const res = await graph('POST', `/applications(appId='${ids.CLUSTER_SP_APP_ID}')/addPassword`, t, { passwordCredential: { displayName: 'acr-kube-auth', endDateTime: end } });
+    const res = await graph('POST', `/applications(appId='${ids.CLUSTER_SP_APP_ID}')/addPassword`, t, {
+      passwordCredential: { displayName: 'acr-kube-auth', endDateTime: end },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body['@odata.context'], `${emu.url}/graph/v1.0/$metadata#microsoft.graph.passwordCredential`);
     assert.equal(res.body.displayName, 'acr-kube-auth');
@@ -192,7 +217,10 @@ describe('applications', () => {
     const stored = app.body.passwordCredentials.find((p: { keyId: string }) => p.keyId === res.body.keyId);
     assert.deepEqual([stored.hint, stored.secretText, stored.displayName], [res.body.hint, null, 'acr-kube-auth']);
 
-    const cred = new ClientSecretCredential(ids.TENANT_A, ids.CLUSTER_SP_APP_ID, res.body.secretText, { authorityHost: emu.url, disableInstanceDiscovery: true });
+    const cred = new ClientSecretCredential(ids.TENANT_A, ids.CLUSTER_SP_APP_ID, res.body.secretText, {
+      authorityHost: emu.url,
+      disableInstanceDiscovery: true,
+    });
     const at = await cred.getToken('https://management.core.windows.net//.default');
     assert.equal(JSON.parse(Buffer.from(at.token.split('.')[1]!, 'base64url').toString()).oid, ids.CLUSTER_SP_OID_A);
 

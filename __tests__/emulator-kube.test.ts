@@ -30,7 +30,13 @@ const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 // ------------------------------------------------------------------ pure logic (kube-apply.ts)
 
 describe('kube-apply: managed fields and server-side apply', () => {
-  const created = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' }, data: { '.dockerconfigjson': b64('{}') }, type: 'kubernetes.io/dockerconfigjson' };
+  const created = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's', namespace: 'n' },
+    data: { '.dockerconfigjson': b64('{}') },
+    type: 'kubernetes.io/dockerconfigjson',
+  };
 
   test('an Update on create owns what it set, in the FieldsV1 format (metadata names stripped)', () => {
     const mf = updateManagedFields({ kind: 'Secret', live: undefined, next: created, manager: 'kubectl-create', now: NOW });
@@ -49,15 +55,30 @@ describe('kube-apply: managed fields and server-side apply', () => {
   });
 
   test('apply of a field another manager owns with another value conflicts; same value is shared; force takes it', () => {
-    const live = { ...created, metadata: { ...created.metadata, managedFields: updateManagedFields({ kind: 'Secret', live: undefined, next: created, manager: 'kubectl-create', now: NOW }) } };
-    const differing = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' }, data: { '.dockerconfigjson': b64('{"auths":{}}') } };
+    const live = {
+      ...created,
+      metadata: {
+        ...created.metadata,
+        managedFields: updateManagedFields({ kind: 'Secret', live: undefined, next: created, manager: 'kubectl-create', now: NOW }),
+      },
+    };
+    const differing = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'n' },
+      data: { '.dockerconfigjson': b64('{"auths":{}}') },
+    };
     const r = serverSideApply({ kind: 'Secret', live, config: differing, manager: 'acr', force: false, now: NOW });
     assert.equal(r.ok, false);
     if (r.ok) return;
-    assert.deepEqual(r.conflicts, [{ manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', subresource: undefined, path: '.data..dockerconfigjson' }]);
+    assert.deepEqual(r.conflicts, [
+      { manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', subresource: undefined, path: '.data..dockerconfigjson' },
+    ]);
     const st = conflictStatus(r.conflicts);
     assert.equal(st.message, 'Apply failed with 1 conflict: conflict with "kubectl-create" using v1: .data..dockerconfigjson');
-    assert.deepEqual(st.causes, [{ type: 'FieldManagerConflict', message: 'conflict with "kubectl-create" using v1', field: '.data..dockerconfigjson' }]);
+    assert.deepEqual(st.causes, [
+      { type: 'FieldManagerConflict', message: 'conflict with "kubectl-create" using v1', field: '.data..dockerconfigjson' },
+    ]);
 
     const same = serverSideApply({ kind: 'Secret', live, config: { ...differing, data: created.data }, manager: 'acr', force: false, now: NOW });
     assert.ok(same.ok);
@@ -86,11 +107,25 @@ describe('kube-apply: managed fields and server-side apply', () => {
     if (!first.ok) return;
     // m2 co-owns label b by applying the same value
     const live1 = { ...first.object, metadata: { ...(first.object.metadata as object), managedFields: first.managedFields } };
-    const second = serverSideApply({ kind: 'Secret', live: live1, config: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', labels: { b: '2' } } }, manager: 'm2', force: false, now: NOW });
+    const second = serverSideApply({
+      kind: 'Secret',
+      live: live1,
+      config: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', labels: { b: '2' } } },
+      manager: 'm2',
+      force: false,
+      now: NOW,
+    });
     assert.ok(second.ok);
     if (!second.ok) return;
     const live2 = { ...second.object, metadata: { ...(second.object.metadata as object), managedFields: second.managedFields } };
-    const third = serverSideApply({ kind: 'Secret', live: live2, config: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { x: b64('1') } }, manager: 'm1', force: false, now: NOW });
+    const third = serverSideApply({
+      kind: 'Secret',
+      live: live2,
+      config: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { x: b64('1') } },
+      manager: 'm1',
+      force: false,
+      now: NOW,
+    });
     assert.ok(third.ok);
     if (!third.ok) return;
     assert.deepEqual((third.object.metadata as { labels: unknown }).labels, { b: '2' });
@@ -100,7 +135,13 @@ describe('kube-apply: managed fields and server-side apply', () => {
 });
 
 describe('kube-apply: patches', () => {
-  const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', labels: { keep: 'me', drop: 'me' } }, secrets: [{ name: 'a' }], imagePullSecrets: [{ name: 'old' }] };
+  const sa = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'default', labels: { keep: 'me', drop: 'me' } },
+    secrets: [{ name: 'a' }],
+    imagePullSecrets: [{ name: 'old' }],
+  };
 
   test('JSON merge patch (RFC 7386): objects merge, null deletes, lists replace', () => {
     const out = jsonMergePatch(sa, { metadata: { labels: { drop: null, add: 'x' } }, secrets: [{ name: 'b' }] }) as typeof sa;
@@ -130,7 +171,10 @@ describe('kube-apply: patches', () => {
       () => jsonPatch(sa, [{ op: 'test', path: '/metadata/name', value: 'other' }]),
       (e: unknown) => e instanceof PatchError && e.code === 422 && e.message === 'testing value /metadata/name failed: test failed',
     );
-    assert.throws(() => jsonPatch(sa, [{ op: 'remove', path: '/nope' }]), (e: unknown) => e instanceof PatchError && e.code === 422);
+    assert.throws(
+      () => jsonPatch(sa, [{ op: 'remove', path: '/nope' }]),
+      (e: unknown) => e instanceof PatchError && e.code === 422,
+    );
   });
 });
 
@@ -168,7 +212,15 @@ describe('kube handler (direct calls)', () => {
     assert.equal(call('GET', '/graph/v1.0/applications'), undefined);
     const r = call('GET', '/api/v1/namespaces', { bearer: 'wrong' });
     assert.equal(r?.status, 401);
-    assert.deepEqual(r?.body, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    assert.deepEqual(r?.body, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
   });
 
   test('create namespace then secret; the manager defaults to the User-Agent; resourceVersion comes from the counter', () => {
@@ -212,8 +264,13 @@ describe('kube handler (direct calls)', () => {
     });
     assert.equal(dcj?.status, 422);
     assert.equal(dcj?.body.details.causes[0].field, 'data[.dockerconfigjson]');
-    assert.match(dcj?.body.message, /^Secret "d" is invalid: data\[\.dockerconfigjson\]: Invalid value: "<secret contents redacted>": invalid character/);
-    const immut = call('PUT', '/api/v1/namespaces/n1/secrets/s1', { body: { metadata: { name: 's1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '' } } });
+    assert.match(
+      dcj?.body.message,
+      /^Secret "d" is invalid: data\[\.dockerconfigjson\]: Invalid value: "<secret contents redacted>": invalid character/,
+    );
+    const immut = call('PUT', '/api/v1/namespaces/n1/secrets/s1', {
+      body: { metadata: { name: 's1' }, type: 'kubernetes.io/tls', data: { 'tls.crt': '', 'tls.key': '' } },
+    });
     assert.equal(immut?.status, 422);
     assert.match(immut?.body.message, /type: Invalid value: "kubernetes\.io\/tls": field is immutable/);
     const b = call('POST', '/api/v1/namespaces/n1/secrets', { body: { metadata: { name: 'b' }, data: { k: 'not base64!' } } });
@@ -297,11 +354,14 @@ describe('kube handler (direct calls)', () => {
 
   test('discovery lists the three resources, aggregated when asked', () => {
     const legacy = call('GET', '/api/v1');
-    assert.deepEqual(legacy?.body.resources.map((r: { name: string; namespaced: boolean }) => [r.name, r.namespaced]), [
-      ['namespaces', false],
-      ['secrets', true],
-      ['serviceaccounts', true],
-    ]);
+    assert.deepEqual(
+      legacy?.body.resources.map((r: { name: string; namespaced: boolean }) => [r.name, r.namespaced]),
+      [
+        ['namespaces', false],
+        ['secrets', true],
+        ['serviceaccounts', true],
+      ],
+    );
     assert.equal(call('GET', '/apis')?.body.kind, 'APIGroupList');
     assert.equal(call('GET', '/version')?.body.gitVersion, 'v1.32.0');
   });
@@ -360,17 +420,30 @@ describe('through startEmulator()', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0], /^NAME\s+STATUS\s+AGE$/);
-    assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2)), [
-      ['default', 'Active'],
-      ['kube-system', 'Active'],
-      ['team-a', 'Active'],
-      ['team-b', 'Active'],
-    ]);
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2)),
+      [
+        ['default', 'Active'],
+        ['kube-system', 'Active'],
+        ['team-a', 'Active'],
+        ['team-b', 'Active'],
+      ],
+    );
   });
 
   test('kubectl create secret docker-registry (protobuf body), get -o json, managed fields', { skip: kubectlSkip }, async () => {
     const rvBefore = kube().resourceVersion;
-    const c = await kubectl(['create', 'secret', 'docker-registry', 'x', '--docker-server=myreg.azurecr.io', '--docker-username=u', '--docker-password=p', '-n', 'team-a']);
+    const c = await kubectl([
+      'create',
+      'secret',
+      'docker-registry',
+      'x',
+      '--docker-server=myreg.azurecr.io',
+      '--docker-username=u',
+      '--docker-password=p',
+      '-n',
+      'team-a',
+    ]);
     assert.equal(c.code, 0, c.stderr);
     assert.equal(c.stdout.trim(), 'secret/x created');
     const g = await kubectl(['get', 'secret', 'x', '-n', 'team-a', '-o', 'json']);
@@ -393,7 +466,17 @@ describe('through startEmulator()', () => {
         fieldsV1: { 'f:data': { '.': {}, 'f:.dockerconfigjson': {} }, 'f:type': {} },
       },
     ]);
-    const again = await kubectl(['create', 'secret', 'docker-registry', 'x', '--docker-server=a', '--docker-username=u', '--docker-password=p', '-n', 'team-a']);
+    const again = await kubectl([
+      'create',
+      'secret',
+      'docker-registry',
+      'x',
+      '--docker-server=a',
+      '--docker-username=u',
+      '--docker-password=p',
+      '-n',
+      'team-a',
+    ]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /secrets "x" already exists/);
   });
@@ -404,7 +487,10 @@ describe('through startEmulator()', () => {
     assert.equal(p.stdout.trim(), 'serviceaccount/default patched');
     const sa = kube().serviceaccounts['team-a'].default;
     assert.deepEqual(sa.imagePullSecrets, [{ name: 'x' }]);
-    assert.deepEqual((sa.metadata.managedFields as { manager: string; fieldsV1: unknown }[]).map((m) => [m.manager, m.fieldsV1]), [['kubectl-patch', { 'f:imagePullSecrets': {} }]]);
+    assert.deepEqual(
+      (sa.metadata.managedFields as { manager: string; fieldsV1: unknown }[]).map((m) => [m.manager, m.fieldsV1]),
+      [['kubectl-patch', { 'f:imagePullSecrets': {} }]],
+    );
     const rv = sa.metadata.resourceVersion;
     const again = await kubectl(['patch', 'sa', 'default', '-n', 'team-a', '-p', '{"imagePullSecrets":[{"name":"x"}]}']);
     assert.equal(again.stdout.trim(), 'serviceaccount/default patched (no change)');
@@ -479,7 +565,10 @@ describe('through startEmulator()', () => {
     const sa = await core.readNamespacedServiceAccount({ name: 'default', namespace: 'team-b' });
     assert.equal(sa.metadata?.uid, kube().serviceaccounts['team-b'].default.metadata.uid);
 
-    const created = await core.createNamespacedSecret({ namespace: 'team-b', body: { metadata: { name: 'cn', labels: { tier: 'a' } }, stringData: { k: 'v1' } } });
+    const created = await core.createNamespacedSecret({
+      namespace: 'team-b',
+      body: { metadata: { name: 'cn', labels: { tier: 'a' } }, stringData: { k: 'v1' } },
+    });
     assert.equal(created.data?.k, b64('v1'));
     assert.equal(secret('team-b', 'cn')?.metadata.resourceVersion, created.metadata?.resourceVersion);
 
@@ -494,10 +583,19 @@ describe('through startEmulator()', () => {
     const stale = await apiError(core.replaceNamespacedSecret({ name: 'cn', namespace: 'team-b', body: { ...created, data: { k: b64('v3') } } }));
     assert.equal(stale.code, 409);
     assert.equal(stale.body.reason, 'Conflict');
-    assert.equal(stale.body.message, 'Operation cannot be fulfilled on secrets "cn": the object has been modified; please apply your changes to the latest version and try again');
+    assert.equal(
+      stale.body.message,
+      'Operation cannot be fulfilled on secrets "cn": the object has been modified; please apply your changes to the latest version and try again',
+    );
     assert.equal((secret('team-b', 'cn')?.data as Record<string, string>).k, b64('v2'), 'the stale write was refused');
 
-    const preDelete = await apiError(core.deleteNamespacedSecret({ name: 'cn', namespace: 'team-b', body: { preconditions: { resourceVersion: created.metadata!.resourceVersion } } }));
+    const preDelete = await apiError(
+      core.deleteNamespacedSecret({
+        name: 'cn',
+        namespace: 'team-b',
+        body: { preconditions: { resourceVersion: created.metadata!.resourceVersion } },
+      }),
+    );
     assert.equal(preDelete.code, 409);
     assert.ok(secret('team-b', 'cn'));
   });
@@ -505,16 +603,28 @@ describe('through startEmulator()', () => {
   test('client-node: list with label and field selectors', async () => {
     await core.createNamespacedSecret({ namespace: 'team-b', body: { metadata: { name: 'other', labels: { tier: 'b' } } } });
     const byLabel = await core.listNamespacedSecret({ namespace: 'team-b', labelSelector: 'tier=a' });
-    assert.deepEqual(byLabel.items.map((s) => s.metadata?.name), ['cn']);
+    assert.deepEqual(
+      byLabel.items.map((s) => s.metadata?.name),
+      ['cn'],
+    );
     const byField = await core.listNamespacedSecret({ namespace: 'team-b', fieldSelector: 'metadata.name=other' });
-    assert.deepEqual(byField.items.map((s) => s.metadata?.name), ['other']);
+    assert.deepEqual(
+      byField.items.map((s) => s.metadata?.name),
+      ['other'],
+    );
     const all = await core.listSecretForAllNamespaces({ labelSelector: 'tier in (a,b)' });
-    assert.deepEqual(all.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`), ['team-b/cn', 'team-b/other']);
+    assert.deepEqual(
+      all.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`),
+      ['team-b/cn', 'team-b/other'],
+    );
   });
 
   test('client-node: each patch type', async () => {
     const opts = (ct: string) => k8s.setHeaderOptions('Content-Type', ct);
-    await core.patchNamespacedSecret({ name: 'cn', namespace: 'team-b', body: { metadata: { labels: { tier: null, merged: 'yes' } } } }, opts(k8s.PatchStrategy.MergePatch));
+    await core.patchNamespacedSecret(
+      { name: 'cn', namespace: 'team-b', body: { metadata: { labels: { tier: null, merged: 'yes' } } } },
+      opts(k8s.PatchStrategy.MergePatch),
+    );
     assert.deepEqual(secret('team-b', 'cn')?.metadata.labels, { merged: 'yes' });
 
     await core.patchNamespacedServiceAccount(
@@ -544,7 +654,14 @@ describe('through startEmulator()', () => {
     assert.deepEqual(kube().serviceaccounts['team-b'].default.imagePullSecrets, [{ name: 'p2' }, { name: 'p3' }]);
     const failed = await apiError(
       core.patchNamespacedServiceAccount(
-        { name: 'default', namespace: 'team-b', body: [{ op: 'test', path: '/metadata/resourceVersion', value: rv }, { op: 'add', path: '/imagePullSecrets/-', value: { name: 'p4' } }] },
+        {
+          name: 'default',
+          namespace: 'team-b',
+          body: [
+            { op: 'test', path: '/metadata/resourceVersion', value: rv },
+            { op: 'add', path: '/imagePullSecrets/-', value: { name: 'p4' } },
+          ],
+        },
         opts(k8s.PatchStrategy.JsonPatch),
       ),
     );
@@ -555,8 +672,17 @@ describe('through startEmulator()', () => {
 
   test('client-node: server-side apply with fieldManager, conflict causes, force', async () => {
     const apply = (body: object, force?: boolean) =>
-      core.patchNamespacedSecret({ name: 'ssa', namespace: 'team-b', body, fieldManager: 'acr-kube-auth', force }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply));
-    const cfg = (v: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'ssa', namespace: 'team-b' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(v) } });
+      core.patchNamespacedSecret(
+        { name: 'ssa', namespace: 'team-b', body, fieldManager: 'acr-kube-auth', force },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      );
+    const cfg = (v: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'ssa', namespace: 'team-b' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': b64(v) },
+    });
 
     const created = await apply(cfg('{"auths":{"a":{}}}'));
     assert.equal(secret('team-b', 'ssa')?.metadata.resourceVersion, created.metadata?.resourceVersion);
@@ -568,17 +694,24 @@ describe('through startEmulator()', () => {
     const refused = await apiError(apply(cfg('{"auths":{"a":{}}}')));
     assert.equal(refused.code, 409);
     assert.equal(refused.body.reason, 'Conflict');
-    assert.deepEqual(refused.body.details.causes, [{ type: 'FieldManagerConflict', message: 'conflict with "someone-else" using v1', field: '.data..dockerconfigjson' }]);
+    assert.deepEqual(refused.body.details.causes, [
+      { type: 'FieldManagerConflict', message: 'conflict with "someone-else" using v1', field: '.data..dockerconfigjson' },
+    ]);
     assert.equal(unb64((secret('team-b', 'ssa')?.data as Record<string, string>)['.dockerconfigjson']), '{"auths":{"b":{}}}');
 
     await apply(cfg('{"auths":{"a":{}}}'), true);
     const stored = secret('team-b', 'ssa')!;
     assert.equal(unb64((stored.data as Record<string, string>)['.dockerconfigjson']), '{"auths":{"a":{}}}');
-    const owners = (stored.metadata.managedFields as { manager: string; fieldsV1: object }[]).filter((m) => JSON.stringify(m.fieldsV1).includes('dockerconfigjson')).map((m) => m.manager);
+    const owners = (stored.metadata.managedFields as { manager: string; fieldsV1: object }[])
+      .filter((m) => JSON.stringify(m.fieldsV1).includes('dockerconfigjson'))
+      .map((m) => m.manager);
     assert.deepEqual(owners, ['acr-kube-auth']);
 
     const missingManager = await apiError(
-      core.patchNamespacedSecret({ name: 'ssa', namespace: 'team-b', body: cfg('{}') }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply)),
+      core.patchNamespacedSecret(
+        { name: 'ssa', namespace: 'team-b', body: cfg('{}') },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      ),
     );
     assert.equal(missingManager.code, 422);
     const stalePrecondition = await apiError(apply({ ...cfg('{}'), metadata: { name: 'ssa', namespace: 'team-b', resourceVersion: '1' } }));

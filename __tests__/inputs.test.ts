@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSettings, parseDuration, list } from '../src/inputs.ts';
 import { parseCloud } from '../src/clouds.ts';
-import { InputError } from '../src/errors.ts';
+import type { InputError } from '../src/errors.ts';
 
 const G = '00000000-0000-4000-8000-00000000000';
 const inputs = (o: Record<string, string>) => (name: string) => o[name] ?? '';
@@ -22,7 +22,16 @@ test('defaults: kubernetes + pull-secret + token, namespace default, secret acr-
 });
 
 test('cluster-name makes cluster-type aks and auth-method stays auto', () => {
-  const s = readSettings(inputs({ registry: 'contosoacr', 'cluster-name': 'aks1', 'cluster-resource-group': 'rg', 'client-id': `${G}1`, 'tenant-id': `${G}2`, 'subscription-id': `${G}3` }));
+  const s = readSettings(
+    inputs({
+      registry: 'contosoacr',
+      'cluster-name': 'aks1',
+      'cluster-resource-group': 'rg',
+      'client-id': `${G}1`,
+      'tenant-id': `${G}2`,
+      'subscription-id': `${G}3`,
+    }),
+  );
   assert.equal(s.clusterType, 'aks');
   assert.equal(s.authMethod, 'auto');
   assert.deepEqual(s.login, { kind: 'oidc', clientId: `${G}1`, tenantId: `${G}2`, audience: 'api://AzureADTokenExchange' });
@@ -31,7 +40,15 @@ test('cluster-name makes cluster-type aks and auth-method stays auto', () => {
 
 test('clusters: resource ids and resourceGroup/name lines, comments ignored', () => {
   const id = `/subscriptions/${G}4/resourceGroups/rg-x/providers/Microsoft.ContainerService/managedClusters/c1`;
-  const s = readSettings(inputs({ registry: 'contosoacr', clusters: `${id}\n# comment\nrg-y/c2\n`, 'subscription-id': `${G}5`, 'client-id': `${G}1`, 'tenant-id': `${G}2` }));
+  const s = readSettings(
+    inputs({
+      registry: 'contosoacr',
+      clusters: `${id}\n# comment\nrg-y/c2\n`,
+      'subscription-id': `${G}5`,
+      'client-id': `${G}1`,
+      'tenant-id': `${G}2`,
+    }),
+  );
   assert.deepEqual(
     s.clusters.map((c) => [c.subscriptionId, c.resourceGroup, c.name]),
     [
@@ -44,18 +61,27 @@ test('clusters: resource ids and resourceGroup/name lines, comments ignored', ()
 test('client-secret and creds logins', () => {
   const a = readSettings(inputs({ registry: 'contosoacr', 'client-id': `${G}1`, 'tenant-id': `${G}2`, 'client-secret': 's' }));
   assert.equal(a.login.kind, 'secret');
-  const b = readSettings(inputs({ registry: 'contosoacr', creds: JSON.stringify({ clientId: `${G}1`, clientSecret: 'x', tenantId: `${G}2`, subscriptionId: `${G}3` }) }));
+  const b = readSettings(
+    inputs({ registry: 'contosoacr', creds: JSON.stringify({ clientId: `${G}1`, clientSecret: 'x', tenantId: `${G}2`, subscriptionId: `${G}3` }) }),
+  );
   assert.deepEqual(b.login, { kind: 'secret', clientId: `${G}1`, tenantId: `${G}2`, clientSecret: 'x' });
   assert.equal(b.subscriptionId, `${G}3`);
 });
 
 test('registry forms: name, login server, resource id; basic accepts any host[:port]', () => {
-  assert.deepEqual(readSettings(inputs({ registry: 'myreg.azurecr.io' })).registry, { kind: 'loginServer', name: 'myreg', loginServer: 'myreg.azurecr.io' });
+  assert.deepEqual(readSettings(inputs({ registry: 'myreg.azurecr.io' })).registry, {
+    kind: 'loginServer',
+    name: 'myreg',
+    loginServer: 'myreg.azurecr.io',
+  });
   const id = `/subscriptions/${G}1/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myreg`;
   assert.equal(readSettings(inputs({ registry: id })).registry.kind, 'resourceId');
   const basic = readSettings(inputs({ registry: '127.0.0.1:5000', 'credential-type': 'basic', username: 'u', password: 'p' }));
   assert.deepEqual(basic.registry, { kind: 'loginServer', name: '127', loginServer: '127.0.0.1:5000' });
-  assert.throws(() => readSettings(inputs({ registry: '127.0.0.1:5000' })), (e: InputError) => e.input === 'registry');
+  assert.throws(
+    () => readSettings(inputs({ registry: '127.0.0.1:5000' })),
+    (e: InputError) => e.input === 'registry',
+  );
 });
 
 test('durations', () => {
@@ -72,7 +98,21 @@ test('lists split on lines and commas', () => {
 });
 
 test('custom cloud from az cloud show JSON', () => {
-  const c = parseCloud(JSON.stringify({ name: 'Stack', endpoints: { resourceManager: 'https://arm.local/', activeDirectory: 'https://login.local/', microsoftGraphResourceId: 'https://graph.local/' }, suffixes: { acrLoginServerEndpoint: 'azurecr.local' } }));
-  assert.deepEqual(c, { name: 'Stack', resourceManager: 'https://arm.local', armAudience: 'https://arm.local/', authorityHost: 'https://login.local', graph: 'https://graph.local', acrSuffix: '.azurecr.local', custom: true });
+  const c = parseCloud(
+    JSON.stringify({
+      name: 'Stack',
+      endpoints: { resourceManager: 'https://arm.local/', activeDirectory: 'https://login.local/', microsoftGraphResourceId: 'https://graph.local/' },
+      suffixes: { acrLoginServerEndpoint: 'azurecr.local' },
+    }),
+  );
+  assert.deepEqual(c, {
+    name: 'Stack',
+    resourceManager: 'https://arm.local',
+    armAudience: 'https://arm.local/',
+    authorityHost: 'https://login.local',
+    graph: 'https://graph.local',
+    acrSuffix: '.azurecr.local',
+    custom: true,
+  });
   assert.equal(parseCloud('azurechinacloud').acrSuffix, '.azurecr.cn');
 });

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { scanRun, secretsInState, type ScanInput } from './helpers/leaks.ts';
 
 const S = 'Sup3r-Secret~value';
-const base = (): ScanInput => ({ stdout: '', stderr: '', outputs: {}, summary: '', runnerTemp: mkdtempSync(join(tmpdir(), 'leak-')), requestLog: [], secrets: [S] });
+const base = (): ScanInput => ({
+  stdout: '',
+  stderr: '',
+  outputs: {},
+  summary: '',
+  runnerTemp: mkdtempSync(join(tmpdir(), 'leak-')),
+  requestLog: [],
+  secrets: [S],
+});
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 test('a secret printed before its mask, in stderr, in the summary, or in a left-over file is a leak', () => {
@@ -16,7 +24,10 @@ test('a secret printed before its mask, in stderr, in the summary, or in a left-
   r.stderr = `oops ${S}`;
   r.summary = `| ${S} |`;
   writeFileSync(join(r.runnerTemp, 'creds.json'), S);
-  assert.deepEqual(scanRun(r).map((l) => l.where.replace(/: .*/, '')), ['stdout line 1', 'stderr line 1', 'job summary', 'file left in RUNNER_TEMP']);
+  assert.deepEqual(
+    scanRun(r).map((l) => l.where.replace(/: .*/, '')),
+    ['stdout line 1', 'stderr line 1', 'job summary', 'file left in RUNNER_TEMP'],
+  );
 });
 
 test('derived forms are found: base64 auth, base64 of a dockerconfigjson holding it; masked ones pass', () => {
@@ -40,6 +51,9 @@ test('an output holding a secret must be masked; the request log must not hold o
 });
 
 test('secrets are collected from the emulator state', () => {
-  const got = secretsInState({ tenants: { a: { applications: [{ passwordCredentials: [{ secretText: 'abcdefgh', hint: 'abc' }] }] } }, registrySecrets: { refreshTokens: { 'refresh-token-xyz': {} }, admin: { r: { password: 'adminpass1' } } } });
+  const got = secretsInState({
+    tenants: { a: { applications: [{ passwordCredentials: [{ secretText: 'abcdefgh', hint: 'abc' }] }] } },
+    registrySecrets: { refreshTokens: { 'refresh-token-xyz': {} }, admin: { r: { password: 'adminpass1' } } },
+  });
   assert.deepEqual(got.sort(), ['abcdefgh', 'adminpass1', 'refresh-token-xyz']);
 });

@@ -81,7 +81,10 @@ describe('chooseRole', () => {
     assert.ok(p.condition);
     assert.match(p.condition!, /StringEqualsIgnoreCase 'app\/web'/);
     assert.match(p.condition!, /StringStartsWithIgnoreCase 'team\/'/);
-    assert.throws(() => chooseRole(RBAC_REG, 'auto', ['app/web']), (e: unknown) => e instanceof RoleChoiceError && /AbacRepositoryPermissions.*LegacyRegistryPermissions/.test((e as Error).message));
+    assert.throws(
+      () => chooseRole(RBAC_REG, 'auto', ['app/web']),
+      (e: unknown) => e instanceof RoleChoiceError && /AbacRepositoryPermissions.*LegacyRegistryPermissions/.test((e as Error).message),
+    );
     assert.equal(chooseRole(ABAC_REG, 'auto', ['*']).condition, undefined);
   });
 });
@@ -204,7 +207,7 @@ describe('managed-identity planning', () => {
     assert.equal(p.kind, 'update');
   });
 
-  test('planDetach removes only this principal\'s pull roles exactly at the registry', () => {
+  test("planDetach removes only this principal's pull roles exactly at the registry", () => {
     const keep = [
       ra({ scope: REG, roleGuid: ACR_PUSH }),
       ra({ scope: REG, roleGuid: ACR_PULL, principalId: OTHER }),
@@ -230,7 +233,10 @@ describe('managed-identity planning', () => {
 
   test('kubeletPrincipal: the kubelet identity, or an error pointing to auth-method service-principal', () => {
     assert.equal(kubeletPrincipal(cluster({ kubeletObjectId: P })), P);
-    assert.throws(() => kubeletPrincipal(cluster({ usesManagedIdentity: false, servicePrincipalClientId: OTHER })), (e: unknown) => e instanceof CheckError && /auth-method: service-principal/.test((e as Error).message));
+    assert.throws(
+      () => kubeletPrincipal(cluster({ usesManagedIdentity: false, servicePrincipalClientId: OTHER })),
+      (e: unknown) => e instanceof CheckError && /auth-method: service-principal/.test((e as Error).message),
+    );
   });
 
   test('methodFor: auto follows the kubelet identity; an explicit method wins', () => {

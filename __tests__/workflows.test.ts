@@ -236,7 +236,11 @@ describe('action.yml', () => {
   // copy it embeds predates the node24 runtime, so the schema check sees `using: node20` and a
   // separate assertion pins node24; every other field is checked as written.
   const flatten = (errs: ValidationError[]): string[] =>
-    errs.flatMap((e) => ('states' in e && e.states?.length ? e.states.flatMap((st) => flatten(st.errors)) : [`${'path' in e ? e.path : ''} ${e.title}${e.detail ? `: ${e.detail}` : ''}`]));
+    errs.flatMap((e) =>
+      'states' in e && e.states?.length
+        ? e.states.flatMap((st) => flatten(st.errors))
+        : [`${'path' in e ? e.path : ''} ${e.title}${e.detail ? `: ${e.detail}` : ''}`],
+    );
   const errorsOf = (doc: Record<string, any>) => {
     const copy = structuredClone(doc);
     if (copy.runs?.using === 'node24') copy.runs.using = 'node20';

@@ -28,7 +28,10 @@ interface Sample {
 
 function run(cmd: string, args: string[], env: Record<string, string>, opts: { probe?: boolean; input?: string } = {}): Promise<Sample> {
   const probeFile = opts.probe ? join(mkdtempSync(join(tmpdir(), 'probe-')), 'p.json') : undefined;
-  const fullEnv = { ...env, ...(probeFile ? { BENCH_PROBE_FILE: probeFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim() } : {}) };
+  const fullEnv = {
+    ...env,
+    ...(probeFile ? { BENCH_PROBE_FILE: probeFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim() } : {}),
+  };
   return new Promise((res, rej) => {
     const started = process.hrtime.bigint();
     const child = spawn(cmd, args, { env: fullEnv, stdio: [opts.input ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
@@ -54,7 +57,14 @@ function actionEnv(emu: Emulator | undefined, inputs: Record<string, string>): R
   const work = mkdtempSync(join(tmpdir(), 'bench-'));
   writeFileSync(join(work, 'out'), '');
   writeFileSync(join(work, 'sum'), '');
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: work, GITHUB_OUTPUT: join(work, 'out'), GITHUB_STEP_SUMMARY: join(work, 'sum'), RUNNER_TEMP: work, ...(emu ? emu.env() : {}) };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: work,
+    GITHUB_OUTPUT: join(work, 'out'),
+    GITHUB_STEP_SUMMARY: join(work, 'sum'),
+    RUNNER_TEMP: work,
+    ...(emu ? emu.env() : {}),
+  };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
   return env;
 }
@@ -113,7 +123,8 @@ const reset = (latency: boolean) => {
   emu.reset();
   if (latency) emu.addFault({ kind: 'latency', ms: LATENCY_MS, pathPattern: '^(?!.*/oauth2/v2\\.0/token)(?!.*/_github/)(?!.*openid-configuration)' });
 };
-const noteRss = (label: string, s: Sample[]) => rss.push([label, Math.max(...s.map((x) => x.rssKb ?? 0)), Math.max(...s.map((x) => x.loadedBytes ?? 0))]);
+const noteRss = (label: string, s: Sample[]) =>
+  rss.push([label, Math.max(...s.map((x) => x.rssKb ?? 0)), Math.max(...s.map((x) => x.loadedBytes ?? 0))]);
 
 try {
   console.error(`benchmarks: ${RUNS} interleaved runs each`);
@@ -125,11 +136,37 @@ try {
       'render',
       RUNS,
       () => run(node, [DIST], actionEnv(undefined, renderInputs), { probe: true }),
-      () => run('kubectl', ['create', 'secret', 'docker-registry', 'acr-contosoacr', '--docker-server=contosoacr.azurecr.io', '--docker-username=puller', '--docker-password=Pa55word', '--dry-run=client', '-o', 'yaml'], { PATH: process.env.PATH ?? '', HOME: tmpdir() }),
+      () =>
+        run(
+          'kubectl',
+          [
+            'create',
+            'secret',
+            'docker-registry',
+            'acr-contosoacr',
+            '--docker-server=contosoacr.azurecr.io',
+            '--docker-username=puller',
+            '--docker-password=Pa55word',
+            '--dry-run=client',
+            '-o',
+            'yaml',
+          ],
+          { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+        ),
     );
     const am = median(r.a.map((s) => s.ms));
     const bm = median(r.b.map((s) => s.ms));
-    rows.push({ name: 'Render a basic pull secret (apply: false)', a: 'node dist/index.js', b: 'kubectl create secret docker-registry --dry-run=client -o yaml', aMs: am, bMs: bm, metric: `ratio ${(am / bm).toFixed(2)}`, target: 'ratio ≤ 1.0', met: am / bm <= 1.0, notes: '' });
+    rows.push({
+      name: 'Render a basic pull secret (apply: false)',
+      a: 'node dist/index.js',
+      b: 'kubectl create secret docker-registry --dry-run=client -o yaml',
+      aMs: am,
+      bMs: bm,
+      metric: `ratio ${(am / bm).toFixed(2)}`,
+      target: 'ratio ≤ 1.0',
+      met: am / bm <= 1.0,
+      notes: '',
+    });
     noteRss('render (basic, apply: false)', r.a);
   }
 
@@ -143,13 +180,29 @@ try {
     );
     const am = median(r.a.map((s) => s.ms));
     const bm = median(r.b.map((s) => s.ms));
-    rows.push({ name: 'Start-up: input-validation failure', a: 'node dist/index.js', b: 'node -e 0', aMs: am, bMs: bm, metric: `+${(am - bm).toFixed(0)} ms`, target: '< 60 ms over plain Node', met: am - bm < 60, notes: '' });
+    rows.push({
+      name: 'Start-up: input-validation failure',
+      a: 'node dist/index.js',
+      b: 'node -e 0',
+      aMs: am,
+      bMs: bm,
+      metric: `+${(am - bm).toFixed(0)} ms`,
+      target: '< 60 ms over plain Node',
+      met: am - bm < 60,
+      notes: '',
+    });
     noteRss('input-validation failure', r.a);
   }
 
   // 3. Attach versus the az CLI's sequence of calls, at 50 ms per request.
   {
-    const attachInputs = { ...login, registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks', 'auth-method': 'managed-identity' };
+    const attachInputs = {
+      ...login,
+      registry: 'contosoacr',
+      'cluster-name': 'aks-mi',
+      'cluster-resource-group': 'rg-aks',
+      'auth-method': 'managed-identity',
+    };
     let counts: { requests: number; sequential: number }[] = [];
     let azCounts: { requests: number; sequential: number }[] = [];
     const armOnly = () => emu.requests.filter((q) => q.service === 'arm');
@@ -164,7 +217,12 @@ try {
       },
       async () => {
         reset(true);
-        const s = await run(node, [join(ROOT, 'bench', 'az-sequence.mjs')], { ...emu.env(), PATH: process.env.PATH ?? '', EMU_URL: emu.url, ASSIGNMENT: randomUUID() });
+        const s = await run(node, [join(ROOT, 'bench', 'az-sequence.mjs')], {
+          ...emu.env(),
+          PATH: process.env.PATH ?? '',
+          EMU_URL: emu.url,
+          ASSIGNMENT: randomUUID(),
+        });
         azCounts.push({ requests: armOnly().length, sequential: sequentialDepth(armOnly()) });
         return s;
       },
@@ -178,7 +236,7 @@ try {
     rows.push({
       name: `Attach (managed identity), ${LATENCY_MS} ms per request`,
       a: 'acr-kube-auth attach',
-      b: "the az aks update --attach-acr call sequence (bench/az-sequence.mjs)",
+      b: 'the az aks update --attach-acr call sequence (bench/az-sequence.mjs)',
       aMs: am,
       bMs: bm,
       metric: `ratio ${(am / bm).toFixed(2)}; ${req} ARM requests, ${seq} sequential (az: ${Math.max(...azCounts.map((c) => c.requests))} and ${Math.max(...azCounts.map((c) => c.sequential))})`,
@@ -195,12 +253,24 @@ try {
     const fleetRun = (n: number) => async () => {
       reset(true);
       const { names } = addFleet(emu.state, n, { resourceGroup: 'rg-fleet' });
-      return run(node, [DIST], actionEnv(emu, { ...login, registry: 'contosoacr', clusters: names.map((c) => `rg-fleet/${c}`).join('\n') }), { probe: true });
+      return run(node, [DIST], actionEnv(emu, { ...login, registry: 'contosoacr', clusters: names.map((c) => `rg-fleet/${c}`).join('\n') }), {
+        probe: true,
+      });
     };
     const r = await pair('fleet', Math.min(RUNS, 5), fleetRun(50), fleetRun(1));
     const am = median(r.a.map((s) => s.ms));
     const bm = median(r.b.map((s) => s.ms));
-    rows.push({ name: `Fleet attach: 50 clusters vs 1 (max-parallel 8), ${LATENCY_MS} ms per request`, a: '50 clusters', b: '1 cluster', aMs: am, bMs: bm, metric: `ratio ${(am / bm).toFixed(2)}`, target: 'ratio ≤ 2.5', met: am / bm <= 2.5, notes: '' });
+    rows.push({
+      name: `Fleet attach: 50 clusters vs 1 (max-parallel 8), ${LATENCY_MS} ms per request`,
+      a: '50 clusters',
+      b: '1 cluster',
+      aMs: am,
+      bMs: bm,
+      metric: `ratio ${(am / bm).toFixed(2)}`,
+      target: 'ratio ≤ 2.5',
+      met: am / bm <= 2.5,
+      notes: '',
+    });
     noteRss('fleet attach (50 clusters)', r.a);
   }
 
@@ -209,12 +279,35 @@ try {
     const nsRun = (n: number) => async () => {
       reset(true);
       const namespaces = Array.from({ length: n }, (_, i) => `bench-${i}`);
-      return run(node, [DIST], actionEnv(emu, { registry: 'contosoacr.azurecr.io', 'credential-type': 'basic', username: 'puller', password: 'Pa55word', namespaces: namespaces.join(','), 'create-namespaces': 'true', 'max-parallel': '32' }), { probe: true });
+      return run(
+        node,
+        [DIST],
+        actionEnv(emu, {
+          registry: 'contosoacr.azurecr.io',
+          'credential-type': 'basic',
+          username: 'puller',
+          password: 'Pa55word',
+          namespaces: namespaces.join(','),
+          'create-namespaces': 'true',
+          'max-parallel': '32',
+        }),
+        { probe: true },
+      );
     };
     const r = await pair('namespaces', Math.min(RUNS, 5), nsRun(100), nsRun(1));
     const am = median(r.a.map((s) => s.ms));
     const bm = median(r.b.map((s) => s.ms));
-    rows.push({ name: `Pull secret: 100 namespaces vs 1 (max-parallel 32), ${LATENCY_MS} ms per request`, a: '100 namespaces', b: '1 namespace', aMs: am, bMs: bm, metric: `ratio ${(am / bm).toFixed(2)}`, target: 'ratio ≤ 3', met: am / bm <= 3, notes: '' });
+    rows.push({
+      name: `Pull secret: 100 namespaces vs 1 (max-parallel 32), ${LATENCY_MS} ms per request`,
+      a: '100 namespaces',
+      b: '1 namespace',
+      aMs: am,
+      bMs: bm,
+      metric: `ratio ${(am / bm).toFixed(2)}`,
+      target: 'ratio ≤ 3',
+      met: am / bm <= 3,
+      notes: '',
+    });
     noteRss('pull secret to 100 namespaces', r.a);
   }
 } finally {
@@ -222,7 +315,8 @@ try {
 }
 
 // 6. Memory and size.
-const distFiles = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? distFiles(join(dir, n)) : [join(dir, n)]));
+const distFiles = (dir: string): string[] =>
+  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? distFiles(join(dir, n)) : [join(dir, n)]));
 const distBytes = distFiles(join(ROOT, 'dist')).reduce((a, f) => a + statSync(f).size, 0);
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
 
@@ -234,7 +328,10 @@ const lines = [
   '',
   '| benchmark | action | baseline | action median | baseline median | result | target | met |',
   '|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.name} | ${r.a} | ${r.b} | ${r.aMs.toFixed(0)} ms | ${r.bMs.toFixed(0)} ms | ${r.metric} | ${r.target} | ${r.met ? 'yes' : 'no'}${r.notes ? ` (${r.notes})` : ''} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${r.a} | ${r.b} | ${r.aMs.toFixed(0)} ms | ${r.bMs.toFixed(0)} ms | ${r.metric} | ${r.target} | ${r.met ? 'yes' : 'no'}${r.notes ? ` (${r.notes})` : ''} |`,
+  ),
   '',
   '## Memory and size',
   '',

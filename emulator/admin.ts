@@ -46,7 +46,8 @@ export function createAdminHandler(control: AdminControl): Handler {
       case 'state':
         if (m === 'GET') return json(200, control.state());
         if (m === 'PUT') {
-          if (typeof req.json !== 'object' || req.json === null || Array.isArray(req.json)) return bad('the body must be an EmulatorState JSON object');
+          if (typeof req.json !== 'object' || req.json === null || Array.isArray(req.json))
+            return bad('the body must be an EmulatorState JSON object');
           control.setState(req.json as EmulatorState);
           return { status: 204 };
         }

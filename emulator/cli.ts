@@ -26,7 +26,11 @@ function exampleRegistry(emu: Emulator): { name: string; subscriptionId: string;
     if (type.toLowerCase() !== 'microsoft.containerregistry/registries') continue;
     const sub = /\/subscriptions\/([^/]+)\//i.exec(id)?.[1];
     const subscriptionId = Object.keys(emu.state.subscriptions).find((s) => s.toLowerCase() === sub?.toLowerCase()) ?? SUB_1;
-    return { name: String((res as { name?: unknown }).name ?? 'contosoacr'), subscriptionId, tenantId: emu.state.subscriptions[subscriptionId]?.tenantId ?? TENANT_A };
+    return {
+      name: String((res as { name?: unknown }).name ?? 'contosoacr'),
+      subscriptionId,
+      tenantId: emu.state.subscriptions[subscriptionId]?.tenantId ?? TENANT_A,
+    };
   }
   return { name: 'contosoacr', subscriptionId: SUB_1, tenantId: TENANT_A };
 }

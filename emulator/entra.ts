@@ -56,7 +56,10 @@ export function findServicePrincipal(state: EmulatorState, tid: string, appId: s
 // ------------------------------------------------------------------------------------- errors
 
 function entraTimestamp(d: Date): string {
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** An error in Entra's token-endpoint shape. */
@@ -114,7 +117,27 @@ function openIdConfiguration(ctx: EmuContext, tenantSegment: string, tid: string
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${b}/${t}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'cloud_instance_name',
+      'cloud_instance_host_name',
+      'cloud_graph_host_name',
+      'msgraph_host',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'acr',
+      'nonce',
+      'preferred_username',
+      'name',
+      'tid',
+      'ver',
+      'at_hash',
+      'c_hash',
+      'email',
+    ],
     kerberos_endpoint: `${b}/${t}/kerberos`,
     tenant_region_scope: 'NA',
     cloud_instance_name: 'emulator.localhost',
@@ -213,7 +236,14 @@ function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string):
   const secret = form.get('client_secret') ?? basic?.secret;
   if (assertion || assertionType) {
     if (assertionType !== CLIENT_ASSERTION_TYPE || !assertion) {
-      return entraError(req, ctx, 400, 'invalid_request', 50027, `Invalid JWT token. The client_assertion_type must be '${CLIENT_ASSERTION_TYPE}' with a client_assertion.`);
+      return entraError(
+        req,
+        ctx,
+        400,
+        'invalid_request',
+        50027,
+        `Invalid JWT token. The client_assertion_type must be '${CLIENT_ASSERTION_TYPE}' with a client_assertion.`,
+      );
     }
     const claims = ctx.verifyJwt(assertion);
     if (!claims) {
@@ -229,7 +259,14 @@ function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string):
           `Client assertion is not within its valid time range. Current time: ${now.toISOString()}, assertion valid from ${isoFromEpoch(unverified?.nbf ?? unverified?.iat)}, expiry time of assertion ${isoFromEpoch(exp)}.`,
         );
       }
-      return entraError(req, ctx, 400, 'invalid_client', 700024, 'Client assertion failed signature validation, or is not within its valid time range.');
+      return entraError(
+        req,
+        ctx,
+        400,
+        'invalid_client',
+        700024,
+        'Client assertion failed signature validation, or is not within its valid time range.',
+      );
     }
     const iss = String(claims.iss ?? '');
     const sub = String(claims.sub ?? '');
@@ -270,7 +307,14 @@ function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string):
       );
     }
   } else {
-    return entraError(req, ctx, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    return entraError(
+      req,
+      ctx,
+      401,
+      'invalid_client',
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   }
 
   const iat = Math.floor(now.getTime() / 1000);

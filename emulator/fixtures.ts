@@ -10,7 +10,11 @@ export const fleetPrincipalId = (i: number) => `f0f00000-0000-4000-8000-${String
  * `resourceGroup`, default rg-aks; a group exists once a resource lives in it), cloned from it, each with its own kubelet identity (a managed
  * identity service principal in tenant A). Returns their names and resource ids.
  */
-export function addFleet(state: EmulatorState, n: number, opts: { prefix?: string; resourceGroup?: string } = {}): { names: string[]; ids: string[] } {
+export function addFleet(
+  state: EmulatorState,
+  n: number,
+  opts: { prefix?: string; resourceGroup?: string } = {},
+): { names: string[]; ids: string[] } {
   const template = Object.values(state.resources).find((r) => /\/managedClusters\/aks-mi$/i.test(String(r.id)));
   if (!template) throw new Error('the default world has no rg-aks/aks-mi cluster to clone');
   const prefix = opts.prefix ?? 'fleet';
@@ -26,7 +30,13 @@ export function addFleet(state: EmulatorState, n: number, opts: { prefix?: strin
     c.name = name;
     c.properties.identityProfile.kubeletidentity.objectId = oid;
     state.resources[String(c.id).toLowerCase()] = c;
-    state.tenants[TENANT_A].servicePrincipals.push({ id: oid, appId: oid.replace(/^f0f0/, 'f1f1'), displayName: `${name}-agentpool`, appOwnerOrganizationId: TENANT_A, servicePrincipalType: 'ManagedIdentity' });
+    state.tenants[TENANT_A].servicePrincipals.push({
+      id: oid,
+      appId: oid.replace(/^f0f0/, 'f1f1'),
+      displayName: `${name}-agentpool`,
+      appOwnerOrganizationId: TENANT_A,
+      servicePrincipalType: 'ManagedIdentity',
+    });
     names.push(name);
     ids.push(String(c.id));
   }

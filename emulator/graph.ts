@@ -66,7 +66,13 @@ function allowed(list: string[] | undefined, appid: string): boolean {
 }
 
 function notFound(req: EmuRequest, ctx: EmuContext, key: string): EmuResponse {
-  return graphError(req, ctx, 404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+  return graphError(
+    req,
+    ctx,
+    404,
+    'Request_ResourceNotFound',
+    `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+  );
 }
 
 // ------------------------------------------------------------------------------------- rendering
@@ -153,7 +159,10 @@ function select(obj: Record<string, unknown>, req: EmuRequest): Record<string, u
   const sel = req.query.get('$select');
   if (!sel) return obj;
   const out: Record<string, unknown> = {};
-  for (const f of sel.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const f of sel
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const key = Object.keys(obj).find((k) => k.toLowerCase() === f.toLowerCase());
     if (key) out[key] = obj[key];
   }
@@ -203,7 +212,8 @@ const graphHandler: Handler = (req, ctx) => {
   // authentication: an access token from this emulator's Entra, for Graph
   if (!req.bearer) return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
   const token = req.token;
-  if (!token) return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid token signature, issuer or lifetime.');
+  if (!token)
+    return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid token signature, issuer or lifetime.');
   if (!audienceMatches(token.aud, graphResource(ctx.baseUrl))) {
     return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
   }
@@ -214,7 +224,13 @@ const graphHandler: Handler = (req, ctx) => {
 
   const route = ROUTE.exec(req.path.slice(GRAPH_PREFIX.length));
   if (!route) {
-    return graphError(req, ctx, 400, 'BadRequest', `Resource not found for the segment '${req.path.slice(GRAPH_PREFIX.length).split('/')[0] ?? ''}'.`);
+    return graphError(
+      req,
+      ctx,
+      400,
+      'BadRequest',
+      `Resource not found for the segment '${req.path.slice(GRAPH_PREFIX.length).split('/')[0] ?? ''}'.`,
+    );
   }
   const collection = route[1]!.toLowerCase() === 'serviceprincipals' ? 'servicePrincipals' : 'applications';
   const byAppId = route[2];
@@ -243,7 +259,13 @@ const graphHandler: Handler = (req, ctx) => {
       if (!appId) return graphError(req, ctx, 400, 'Request_BadRequest', "A value is required for property 'appId' of resource 'ServicePrincipal'.");
       const found = findApplication(ctx.state, appId);
       if (!found) {
-        return graphError(req, ctx, 400, 'Request_BadRequest', `The appId '${appId}' of the service principal does not reference a valid application object.`);
+        return graphError(
+          req,
+          ctx,
+          400,
+          'Request_BadRequest',
+          `The appId '${appId}' of the service principal does not reference a valid application object.`,
+        );
       }
       if (found.homeTenant !== tid && found.app.signInAudience !== 'AzureADMultipleOrgs') {
         return graphError(
@@ -279,9 +301,10 @@ const graphHandler: Handler = (req, ctx) => {
       );
     }
     if (keyed && req.method === 'GET') {
-      const sp = byAppId !== undefined
-        ? tenant.servicePrincipals.find((s) => s.appId.toLowerCase() === byAppId.toLowerCase())
-        : tenant.servicePrincipals.find((s) => s.id.toLowerCase() === byId!.toLowerCase());
+      const sp =
+        byAppId !== undefined
+          ? tenant.servicePrincipals.find((s) => s.appId.toLowerCase() === byAppId.toLowerCase())
+          : tenant.servicePrincipals.find((s) => s.id.toLowerCase() === byId!.toLowerCase());
       if (!sp) return notFound(req, ctx, (byAppId ?? byId)!);
       return ok(req, 200, { '@odata.context': `${base}/$metadata#servicePrincipals/$entity`, ...select(renderServicePrincipal(ctx, sp), req) });
     }
@@ -322,7 +345,13 @@ const graphHandler: Handler = (req, ctx) => {
       const start = typeof pc.startDateTime === 'string' ? new Date(pc.startDateTime) : now;
       const end = typeof pc.endDateTime === 'string' ? new Date(pc.endDateTime) : new Date(start.getTime() + 2 * 365 * 24 * 3600 * 1000);
       if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
-        return graphError(req, ctx, 400, 'Request_BadRequest', 'Invalid value specified for property \'endDateTime\' of resource \'PasswordCredential\'.');
+        return graphError(
+          req,
+          ctx,
+          400,
+          'Request_BadRequest',
+          "Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.",
+        );
       }
       if (end.getTime() <= start.getTime()) {
         return graphError(req, ctx, 400, 'Request_BadRequest', 'Key credential end date is invalid.');

@@ -193,7 +193,9 @@ export function pathString(p: PathElement[]): string {
           return `.${body}`;
         case 'k': {
           const k = JSON.parse(body) as Record<string, unknown>;
-          return `[${Object.entries(k).map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(',')}]`;
+          return `[${Object.entries(k)
+            .map(([n, v]) => `${n}=${JSON.stringify(v)}`)
+            .join(',')}]`;
         }
         case 'v':
           return `[=${body}]`;
@@ -414,7 +416,7 @@ export function removePath(obj: unknown, path: PathElement[]): void {
       else cur = cur[body];
     } else if (Array.isArray(cur)) {
       const list: unknown[] = cur;
-      let idx = -1;
+      let idx: number;
       if (pe[0] === 'k') {
         const key = JSON.parse(body) as Record<string, unknown>;
         idx = list.findIndex((x) => isObj(x) && Object.entries(key).every(([k, v]) => deepEqual(x[k], v)));
@@ -502,9 +504,10 @@ const STRIPPED = new Set(
     ['f:apiVersion'],
     ['f:kind'],
     ['f:metadata'],
-    ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map(
-      (f) => ['f:metadata', `f:${f}`],
-    ),
+    ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => [
+      'f:metadata',
+      `f:${f}`,
+    ]),
   ].map(enc),
 );
 
@@ -602,8 +605,7 @@ export interface ApplyConflict {
 }
 
 export type ApplyResult =
-  | { ok: true; object: Record<string, unknown>; managedFields: ManagedFieldsEntry[]; changed: boolean }
-  | { ok: false; conflicts: ApplyConflict[] };
+  { ok: true; object: Record<string, unknown>; managedFields: ManagedFieldsEntry[]; changed: boolean } | { ok: false; conflicts: ApplyConflict[] };
 
 /**
  * Server-side apply (merge.Updater.Apply): merge the configuration over the live object, give its
@@ -613,7 +615,7 @@ export type ApplyResult =
  */
 export function serverSideApply(o: ApplyOptions): ApplyResult {
   const schema = schemaOf(o.kind);
-  const live = (withoutManaged(o.live ?? {}) as Record<string, unknown>);
+  const live = withoutManaged(o.live ?? {}) as Record<string, unknown>;
   const liveMeta = isObj(o.live?.metadata) ? (o.live!.metadata as Record<string, unknown>) : {};
   const managers = decodeManaged(liveMeta.managedFields);
   // An object nobody manages yet: what is there belongs to "before-first-apply".
@@ -657,9 +659,7 @@ export function serverSideApply(o: ApplyOptions): ApplyResult {
     }
   }
   if (conflicts.length > 0 && !o.force) {
-    conflicts.sort((a, b) =>
-      a.manager !== b.manager ? (a.manager < b.manager ? -1 : 1) : comparePaths(dec(a.path), dec(b.path)),
-    );
+    conflicts.sort((a, b) => (a.manager !== b.manager ? (a.manager < b.manager ? -1 : 1) : comparePaths(dec(a.path), dec(b.path))));
     return { ok: false, conflicts: conflicts.map((x) => ({ ...x, path: pathString(dec(x.path)) })) };
   }
   for (const [id, m] of managers) {
@@ -790,7 +790,10 @@ function smp(target: unknown, patch: unknown, schema: Schema): unknown {
       const i = order.findIndex((o) => isObj(o) && isObj(x) && s.keys.every((key) => deepEqual(o[key], x[key])));
       return i < 0 ? order.length : i;
     };
-    out[field] = list.map((x, i) => [x, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([x]) => x);
+    out[field] = list
+      .map((x, i) => [x, i] as const)
+      .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+      .map(([x]) => x);
   }
   return out;
 }

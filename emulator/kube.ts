@@ -144,7 +144,8 @@ const q = (v: unknown): string => JSON.stringify(v);
 
 function nameErrors(name: string, label: boolean): FieldError[] {
   if (label) {
-    if (name.length > 63) return [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: must be no more than 63 characters` }];
+    if (name.length > 63)
+      return [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: must be no more than 63 characters` }];
     if (!DNS1123_LABEL.test(name)) {
       return [
         {
@@ -156,7 +157,8 @@ function nameErrors(name: string, label: boolean): FieldError[] {
     }
     return [];
   }
-  if (name.length > 253) return [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: must be no more than 253 characters` }];
+  if (name.length > 253)
+    return [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: must be no more than 253 characters` }];
   if (!DNS1123_SUBDOMAIN.test(name)) {
     return [
       {
@@ -175,7 +177,9 @@ function qualifiedNameErrors(key: string, field: string): FieldError[] {
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   const bad = (why: string): FieldError[] => [{ field, type: 'FieldValueInvalid', detail: `Invalid value: ${q(key)}: ${why}` }];
   if (slash >= 0 && (prefix.length === 0 || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
-    return bad('prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character');
+    return bad(
+      "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+    );
   }
   if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME.test(name)) {
     return bad(
@@ -206,7 +210,8 @@ function metadataErrors(md: Obj): FieldError[] {
       errs.push(...qualifiedNameErrors(k.toLowerCase(), 'metadata.annotations'));
       size += k.length + String(v).length;
     }
-    if (size > 256 * 1024) errs.push({ field: 'metadata.annotations', type: 'FieldValueTooLong', detail: 'Too long: must have at most 262144 bytes' });
+    if (size > 256 * 1024)
+      errs.push({ field: 'metadata.annotations', type: 'FieldValueTooLong', detail: 'Too long: must have at most 262144 bytes' });
   }
   return errs;
 }
@@ -268,14 +273,20 @@ function validate(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefin
     if (old) {
       if (old.type !== obj.type) errs.push({ field: 'type', type: 'FieldValueInvalid', detail: `Invalid value: ${q(obj.type)}: field is immutable` });
       if (old.immutable === true) {
-        if (obj.immutable !== true) errs.push({ field: 'immutable', type: 'FieldValueForbidden', detail: 'Forbidden: field is immutable when `immutable` is set' });
-        if (!deepEqual(old.data ?? {}, obj.data ?? {})) errs.push({ field: 'data', type: 'FieldValueForbidden', detail: 'Forbidden: field is immutable when `immutable` is set' });
+        if (obj.immutable !== true)
+          errs.push({ field: 'immutable', type: 'FieldValueForbidden', detail: 'Forbidden: field is immutable when `immutable` is set' });
+        if (!deepEqual(old.data ?? {}, obj.data ?? {}))
+          errs.push({ field: 'data', type: 'FieldValueForbidden', detail: 'Forbidden: field is immutable when `immutable` is set' });
       }
     }
   }
   if (info.resource === 'serviceaccounts') {
-    for (const [field, list] of [['secrets', obj.secrets], ['imagePullSecrets', obj.imagePullSecrets]] as const) {
-      if (list !== undefined && !Array.isArray(list)) errs.push({ field, type: 'FieldValueInvalid', detail: `Invalid value: ${q(list)}: must be a list` });
+    for (const [field, list] of [
+      ['secrets', obj.secrets],
+      ['imagePullSecrets', obj.imagePullSecrets],
+    ] as const) {
+      if (list !== undefined && !Array.isArray(list))
+        errs.push({ field, type: 'FieldValueInvalid', detail: `Invalid value: ${q(list)}: must be a list` });
     }
   }
   if (errs.length) throw invalid(info.kind, md.name ?? '', errs);
@@ -285,7 +296,10 @@ function validate(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefin
 
 /** RFC 3339 with seconds, as metav1.Time marshals. */
 function timestamp(ctx: EmuContext): string {
-  return ctx.now().toISOString().replace(/\.\d+Z$/, 'Z');
+  return ctx
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -296,15 +310,19 @@ const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
  * type defaulted, the namespace name label set. Unknown fields are dropped (or refused under Strict).
  */
 function decode(info: ResourceInfo, body: unknown, strict: boolean, warnings: string[]): KubeObject {
-  if (!isObj(body)) throw badRequest(`${info.kind} in version "v1" cannot be handled as a ${info.kind}: the request body is not a JSON or YAML object`);
+  if (!isObj(body))
+    throw badRequest(`${info.kind} in version "v1" cannot be handled as a ${info.kind}: the request body is not a JSON or YAML object`);
   if (body.kind !== undefined && body.kind !== info.kind) {
-    throw badRequest(`${info.kind} in version "v1" cannot be handled as a ${info.kind}: the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`);
+    throw badRequest(
+      `${info.kind} in version "v1" cannot be handled as a ${info.kind}: the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`,
+    );
   }
   if (body.apiVersion !== undefined && body.apiVersion !== 'v1') {
     throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (v1)`);
   }
   const obj = dropNulls(structuredClone(body)) as Obj;
-  if (obj.metadata !== undefined && !isObj(obj.metadata)) throw badRequest(`${info.kind} in version "v1" cannot be handled as a ${info.kind}: metadata must be an object`);
+  if (obj.metadata !== undefined && !isObj(obj.metadata))
+    throw badRequest(`${info.kind} in version "v1" cannot be handled as a ${info.kind}: metadata must be an object`);
   const unknown = unknownFields(obj, SCHEMAS[info.kind]);
   if (unknown.length) {
     if (strict) throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field ${q(f.slice(1))}`).join(', ')}`);
@@ -318,7 +336,9 @@ function decode(info: ResourceInfo, body: unknown, strict: boolean, warnings: st
     const m = out.metadata[k];
     if (m === undefined) continue;
     if (!isObj(m) || Object.values(m).some((v) => typeof v !== 'string')) {
-      throw badRequest(`${info.kind} in version "v1" cannot be handled as a ${info.kind}: json: cannot unmarshal into Go struct field ObjectMeta.metadata.${k} of type string`);
+      throw badRequest(
+        `${info.kind} in version "v1" cannot be handled as a ${info.kind}: json: cannot unmarshal into Go struct field ObjectMeta.metadata.${k} of type string`,
+      );
     }
     if (Object.keys(m).length === 0) delete out.metadata[k];
   }
@@ -327,7 +347,9 @@ function decode(info: ResourceInfo, body: unknown, strict: boolean, warnings: st
       const m = out[field];
       if (m === undefined) continue;
       if (!isObj(m) || Object.values(m).some((v) => typeof v !== 'string')) {
-        throw badRequest(`Secret in version "v1" cannot be handled as a Secret: json: cannot unmarshal into Go struct field Secret.${field} of type string`);
+        throw badRequest(
+          `Secret in version "v1" cannot be handled as a Secret: json: cannot unmarshal into Go struct field Secret.${field} of type string`,
+        );
       }
     }
     const data: Record<string, string> = { ...((out.data as Record<string, string>) ?? {}) };
@@ -391,7 +413,9 @@ function prepareForUpdate(info: ResourceInfo, obj: KubeObject, old: KubeObject):
   md.creationTimestamp = old.metadata.creationTimestamp;
   if (!md.uid) md.uid = old.metadata.uid;
   else if (md.uid !== old.metadata.uid) {
-    throw invalid(info.kind, md.name, [{ field: 'metadata.uid', type: 'FieldValueInvalid', detail: `Invalid value: ${q(md.uid)}: field is immutable` }]);
+    throw invalid(info.kind, md.name, [
+      { field: 'metadata.uid', type: 'FieldValueInvalid', detail: `Invalid value: ${q(md.uid)}: field is immutable` },
+    ]);
   }
   for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
     if (old.metadata[k] !== undefined) md[k] = old.metadata[k];
@@ -407,7 +431,22 @@ function prepareForUpdate(info: ResourceInfo, obj: KubeObject, old: KubeObject):
 /** Key order as the apiserver prints objects: apiVersion? kind first, then metadata, then the rest. */
 function ordered(obj: KubeObject): KubeObject {
   const { kind, apiVersion, metadata, ...rest } = obj;
-  const mdOrder = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+  const mdOrder = [
+    'name',
+    'generateName',
+    'namespace',
+    'uid',
+    'resourceVersion',
+    'generation',
+    'creationTimestamp',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'labels',
+    'annotations',
+    'ownerReferences',
+    'finalizers',
+    'managedFields',
+  ];
   const md: Obj = {};
   for (const k of mdOrder) if (metadata[k] !== undefined) md[k] = metadata[k];
   for (const [k, v] of Object.entries(metadata)) if (!(k in md) && v !== undefined) md[k] = v;
@@ -433,7 +472,8 @@ function getObject(kube: KubeState, info: ResourceInfo, ns: string | undefined, 
 
 /** Objects a test wrote into the state by hand may lack type meta or their name/namespace: fill them in. */
 function withTypeMeta(info: ResourceInfo, obj: KubeObject, ns: string | undefined, name: string): KubeObject {
-  if (obj.kind === info.kind && obj.apiVersion === 'v1' && obj.metadata?.name === name && (!info.namespaced || obj.metadata.namespace === ns)) return obj;
+  if (obj.kind === info.kind && obj.apiVersion === 'v1' && obj.metadata?.name === name && (!info.namespaced || obj.metadata.namespace === ns))
+    return obj;
   const metadata = { ...(obj.metadata ?? {}), name } as KubeObject['metadata'];
   if (info.namespaced) metadata.namespace = ns;
   return { ...obj, kind: info.kind, apiVersion: 'v1', metadata };
@@ -543,7 +583,12 @@ function fieldValue(obj: KubeObject, field: string): string | undefined {
 }
 
 function parseFieldSelector(sel: string, info: ResourceInfo): ((o: KubeObject) => boolean)[] {
-  const allowed = ['metadata.name', 'metadata.namespace', ...(info.resource === 'secrets' ? ['type'] : []), ...(info.resource === 'namespaces' ? ['status.phase'] : [])];
+  const allowed = [
+    'metadata.name',
+    'metadata.namespace',
+    ...(info.resource === 'secrets' ? ['type'] : []),
+    ...(info.resource === 'namespaces' ? ['status.phase'] : []),
+  ];
   return splitTopLevel(sel).map((part) => {
     const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
     if (!m) throw badRequest(`invalid selector: '${sel}'; can't understand '${part}'`);
@@ -581,14 +626,16 @@ const NAME_COLUMN = {
   name: 'Name',
   type: 'string',
   format: 'name',
-  description: 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  description:
+    'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
   priority: 0,
 };
 const AGE_COLUMN = {
   name: 'Age',
   type: 'string',
   format: '',
-  description: 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+  description:
+    'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
   priority: 0,
 };
 
@@ -599,14 +646,34 @@ function tableColumns(info: ResourceInfo): Obj[] {
     case 'secrets':
       return [
         NAME_COLUMN,
-        { name: 'Type', type: 'string', format: '', description: 'Used to facilitate programmatic handling of secret data. More info: https://kubernetes.io/docs/concepts/configuration/secret/#secret-types', priority: 0 },
-        { name: 'Data', type: 'string', format: '', description: 'Data contains the secret data. Each key must consist of alphanumeric characters, \'-\', \'_\' or \'.\'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4', priority: 0 },
+        {
+          name: 'Type',
+          type: 'string',
+          format: '',
+          description:
+            'Used to facilitate programmatic handling of secret data. More info: https://kubernetes.io/docs/concepts/configuration/secret/#secret-types',
+          priority: 0,
+        },
+        {
+          name: 'Data',
+          type: 'string',
+          format: '',
+          description:
+            "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4",
+          priority: 0,
+        },
         AGE_COLUMN,
       ];
     case 'serviceaccounts':
       return [
         NAME_COLUMN,
-        { name: 'Secrets', type: 'string', format: '', description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.', priority: 0 },
+        {
+          name: 'Secrets',
+          type: 'string',
+          format: '',
+          description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.',
+          priority: 0,
+        },
         AGE_COLUMN,
       ];
   }
@@ -769,7 +836,14 @@ function openapiSchemas(): Obj {
     [`${META}.OwnerReference`]: {
       type: 'object',
       required: ['apiVersion', 'kind', 'name', 'uid'],
-      properties: { apiVersion: { ...str, default: '' }, blockOwnerDeletion: { type: 'boolean' }, controller: { type: 'boolean' }, kind: { ...str, default: '' }, name: { ...str, default: '' }, uid: { ...str, default: '' } },
+      properties: {
+        apiVersion: { ...str, default: '' },
+        blockOwnerDeletion: { type: 'boolean' },
+        controller: { type: 'boolean' },
+        kind: { ...str, default: '' },
+        name: { ...str, default: '' },
+        uid: { ...str, default: '' },
+      },
       'x-kubernetes-map-type': 'atomic',
     },
     [`${META}.ObjectMeta`]: {
@@ -799,10 +873,22 @@ function openapiSchemas(): Obj {
         uid: str,
       },
     },
-    [`${META}.ListMeta`]: { type: 'object', properties: { continue: str, remainingItemCount: { type: 'integer', format: 'int64' }, resourceVersion: str, selfLink: str } },
+    [`${META}.ListMeta`]: {
+      type: 'object',
+      properties: { continue: str, remainingItemCount: { type: 'integer', format: 'int64' }, resourceVersion: str, selfLink: str },
+    },
     [`${META}.Status`]: {
       type: 'object',
-      properties: { apiVersion: str, code: { type: 'integer', format: 'int32' }, details: { type: 'object' }, kind: str, message: str, metadata: refDefault(`${META}.ListMeta`), reason: str, status: str },
+      properties: {
+        apiVersion: str,
+        code: { type: 'integer', format: 'int32' },
+        details: { type: 'object' },
+        kind: str,
+        message: str,
+        metadata: refDefault(`${META}.ListMeta`),
+        reason: str,
+        status: str,
+      },
       'x-kubernetes-group-version-kind': [gvk('Status')],
     },
     [`${META}.Patch`]: { type: 'object' },
@@ -855,11 +941,20 @@ function openapiSchemas(): Obj {
       },
       'x-kubernetes-group-version-kind': [gvk('ServiceAccount')],
     },
-    [`${CORE}.NamespaceSpec`]: { type: 'object', properties: { finalizers: { type: 'array', items: { ...str, default: '' }, 'x-kubernetes-list-type': 'atomic' } } },
+    [`${CORE}.NamespaceSpec`]: {
+      type: 'object',
+      properties: { finalizers: { type: 'array', items: { ...str, default: '' }, 'x-kubernetes-list-type': 'atomic' } },
+    },
     [`${CORE}.NamespaceCondition`]: {
       type: 'object',
       required: ['type', 'status'],
-      properties: { lastTransitionTime: ref(`${META}.Time`), message: str, reason: str, status: { ...str, default: '' }, type: { ...str, default: '' } },
+      properties: {
+        lastTransitionTime: ref(`${META}.Time`),
+        message: str,
+        reason: str,
+        status: { ...str, default: '' },
+        type: { ...str, default: '' },
+      },
     },
     [`${CORE}.NamespaceStatus`]: {
       type: 'object',
@@ -877,7 +972,13 @@ function openapiSchemas(): Obj {
     },
     [`${CORE}.Namespace`]: {
       type: 'object',
-      properties: { apiVersion: str, kind: str, metadata: refDefault(`${META}.ObjectMeta`), spec: refDefault(`${CORE}.NamespaceSpec`), status: refDefault(`${CORE}.NamespaceStatus`) },
+      properties: {
+        apiVersion: str,
+        kind: str,
+        metadata: refDefault(`${META}.ObjectMeta`),
+        spec: refDefault(`${CORE}.NamespaceSpec`),
+        status: refDefault(`${CORE}.NamespaceStatus`),
+      },
       'x-kubernetes-group-version-kind': [gvk('Namespace')],
     },
     ...Object.fromEntries(
@@ -886,7 +987,12 @@ function openapiSchemas(): Obj {
         {
           type: 'object',
           required: ['items'],
-          properties: { apiVersion: str, items: { type: 'array', items: refDefault(`${CORE}.${r.kind}`) }, kind: str, metadata: refDefault(`${META}.ListMeta`) },
+          properties: {
+            apiVersion: str,
+            items: { type: 'array', items: refDefault(`${CORE}.${r.kind}`) },
+            kind: str,
+            metadata: refDefault(`${META}.ListMeta`),
+          },
           'x-kubernetes-group-version-kind': [gvk(r.listKind)],
         },
       ]),
@@ -919,17 +1025,37 @@ function openapiPaths(): Obj {
   for (const r of Object.values(RESOURCES)) {
     const base = r.namespaced ? `/api/v1/namespaces/{namespace}/${r.resource}` : `/api/v1/${r.resource}`;
     const pathParams: Obj[] = [
-      ...(r.namespaced ? [{ name: 'namespace', in: 'path', required: true, description: 'object name and auth scope, such as for teams and projects', schema: { type: 'string', uniqueItems: true } }] : []),
+      ...(r.namespaced
+        ? [
+            {
+              name: 'namespace',
+              in: 'path',
+              required: true,
+              description: 'object name and auth scope, such as for teams and projects',
+              schema: { type: 'string', uniqueItems: true },
+            },
+          ]
+        : []),
       queryParam('pretty'),
     ];
-    const listParams = ['continue', 'fieldSelector', 'labelSelector', 'limit', 'resourceVersion', 'timeoutSeconds'].map((n) => queryParam(n, n === 'limit' || n === 'timeoutSeconds' ? 'integer' : 'string'));
+    const listParams = ['continue', 'fieldSelector', 'labelSelector', 'limit', 'resourceVersion', 'timeoutSeconds'].map((n) =>
+      queryParam(n, n === 'limit' || n === 'timeoutSeconds' ? 'integer' : 'string'),
+    );
     const collection: Obj = {
       get: op(r, 'list', 'list', r.kind, listParams, undefined, `${CORE}.${r.listKind}`),
       post: op(r, 'post', 'create', r.kind, writeParams, { content: { '*/*': { schema: ref(`${CORE}.${r.kind}`) } }, required: true }),
       parameters: pathParams,
     };
     if (r.verbs.includes('deletecollection')) {
-      collection.delete = op(r, 'deletecollection', 'deleteCollection', r.kind, [queryParam('dryRun'), ...listParams], { content: { '*/*': { schema: ref(`${META}.DeleteOptions`) } } }, `${META}.Status`);
+      collection.delete = op(
+        r,
+        'deletecollection',
+        'deleteCollection',
+        r.kind,
+        [queryParam('dryRun'), ...listParams],
+        { content: { '*/*': { schema: ref(`${META}.DeleteOptions`) } } },
+        `${META}.Status`,
+      );
     }
     paths[base] = collection;
     paths[`${base}/{name}`] = {
@@ -937,12 +1063,28 @@ function openapiPaths(): Obj {
       put: op(r, 'put', 'replace', r.kind, writeParams, { content: { '*/*': { schema: ref(`${CORE}.${r.kind}`) } }, required: true }),
       patch: op(r, 'patch', 'patch', r.kind, [...writeParams, queryParam('force', 'boolean')], {
         content: Object.fromEntries(
-          ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'].map((t) => [t, { schema: ref(`${META}.Patch`) }]),
+          [
+            'application/apply-patch+yaml',
+            'application/json-patch+json',
+            'application/merge-patch+json',
+            'application/strategic-merge-patch+json',
+          ].map((t) => [t, { schema: ref(`${META}.Patch`) }]),
         ),
         required: true,
       }),
-      delete: op(r, 'delete', 'delete', r.kind, [queryParam('dryRun'), queryParam('gracePeriodSeconds', 'integer'), queryParam('propagationPolicy')], { content: { '*/*': { schema: ref(`${META}.DeleteOptions`) } } }, `${META}.Status`),
-      parameters: [{ name: 'name', in: 'path', required: true, description: `name of the ${r.kind}`, schema: { type: 'string', uniqueItems: true } }, ...pathParams],
+      delete: op(
+        r,
+        'delete',
+        'delete',
+        r.kind,
+        [queryParam('dryRun'), queryParam('gracePeriodSeconds', 'integer'), queryParam('propagationPolicy')],
+        { content: { '*/*': { schema: ref(`${META}.DeleteOptions`) } } },
+        `${META}.Status`,
+      ),
+      parameters: [
+        { name: 'name', in: 'path', required: true, description: `name of the ${r.kind}`, schema: { type: 'string', uniqueItems: true } },
+        ...pathParams,
+      ],
     };
   }
   return paths;
@@ -974,7 +1116,11 @@ function openapi(req: EmuRequest): EmuResponse | undefined {
   }
   if (p === '/openapi/v3/api/v1') {
     const { doc, hash } = openapiV1();
-    return { status: 200, headers: { 'Content-Type': 'application/json', Etag: `"${hash}"`, 'Cache-Control': 'public, immutable' }, body: Buffer.from(doc) };
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'application/json', Etag: `"${hash}"`, 'Cache-Control': 'public, immutable' },
+      body: Buffer.from(doc),
+    };
   }
   return undefined;
 }
@@ -986,7 +1132,16 @@ function json(status: number, body: unknown, headers?: Record<string, string>): 
 }
 
 function isKubePath(p: string): boolean {
-  return p === '/version' || p === '/version/' || p === '/api' || p.startsWith('/api/') || p === '/apis' || p.startsWith('/apis/') || p.startsWith('/openapi/') || p === '/openapi';
+  return (
+    p === '/version' ||
+    p === '/version/' ||
+    p === '/api' ||
+    p.startsWith('/api/') ||
+    p === '/apis' ||
+    p.startsWith('/apis/') ||
+    p.startsWith('/openapi/') ||
+    p === '/openapi'
+  );
 }
 
 interface Route {
@@ -1030,7 +1185,10 @@ function fieldValidation(req: EmuRequest): 'Strict' | 'Warn' | 'Ignore' {
 }
 
 function mediaType(req: EmuRequest): string {
-  return String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  return String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 }
 
 function parseBody(req: EmuRequest, info: ResourceInfo): unknown {
@@ -1146,7 +1304,13 @@ const PROTO_KINDS: Record<string, ProtoMessage> = {
         1: P('phase', 'string'),
         2: P('conditions', 'msg', {
           repeated: true,
-          msg: { 1: P('type', 'string'), 2: P('status', 'string'), 4: P('lastTransitionTime', 'time'), 5: P('reason', 'string'), 6: P('message', 'string') },
+          msg: {
+            1: P('type', 'string'),
+            2: P('status', 'string'),
+            4: P('lastTransitionTime', 'time'),
+            5: P('reason', 'string'),
+            6: P('message', 'string'),
+          },
         }),
       },
     }),
@@ -1278,7 +1442,8 @@ const PROTO_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 /** Decode a Kubernetes protobuf body into the JSON form of the object (`kind` from the envelope). */
 export function decodeKubeProtobuf(body: Buffer, expectedKind?: string): Obj {
-  if (body.length < 4 || !body.subarray(0, 4).equals(PROTO_MAGIC)) throw new ProtoError('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
+  if (body.length < 4 || !body.subarray(0, 4).equals(PROTO_MAGIC))
+    throw new ProtoError('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
   const unknown = decodeProtoMessage(body.subarray(4), PROTO_UNKNOWN);
   const tm = (unknown.typeMeta as Obj | undefined) ?? {};
   const kind = String(tm.kind ?? expectedKind ?? '');
@@ -1387,7 +1552,8 @@ function create(c: Call): EmuResponse {
   const obj = decode(info, parseBody(req, info), validation === 'Strict', warnings);
   const md = obj.metadata;
   if (info.namespaced) {
-    if (md.namespace && md.namespace !== c.namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (md.namespace && md.namespace !== c.namespace)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     md.namespace = c.namespace;
   } else delete md.namespace;
   if (!md.name && typeof md.generateName === 'string' && md.generateName) {
@@ -1395,7 +1561,10 @@ function create(c: Call): EmuResponse {
     for (let i = 0; i < 5; i++) suffix += GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)];
     md.name = `${md.generateName}${suffix}`;
   }
-  if (md.resourceVersion) throw new ApiError(500, 'InternalError', 'Internal error occurred: resourceVersion should not be set on objects to be created', { causes: [{ message: 'resourceVersion should not be set on objects to be created' }] });
+  if (md.resourceVersion)
+    throw new ApiError(500, 'InternalError', 'Internal error occurred: resourceVersion should not be set on objects to be created', {
+      causes: [{ message: 'resourceVersion should not be set on objects to be created' }],
+    });
   delete md.uid;
   delete md.creationTimestamp;
   delete md.managedFields;
@@ -1418,7 +1587,13 @@ function ensureDefaultServiceAccount(c: Call, ns: string): void {
   const sa: KubeObject = {
     kind: 'ServiceAccount',
     apiVersion: 'v1',
-    metadata: { name: 'default', namespace: ns, uid: c.ctx.newGuid(), resourceVersion: nextResourceVersion(c.kube), creationTimestamp: timestamp(c.ctx) },
+    metadata: {
+      name: 'default',
+      namespace: ns,
+      uid: c.ctx.newGuid(),
+      resourceVersion: nextResourceVersion(c.kube),
+      creationTimestamp: timestamp(c.ctx),
+    },
   };
   bucket.default = ordered(sa);
 }
@@ -1460,7 +1635,13 @@ function update(c: Call): EmuResponse {
   return finishUpdate(c, obj, old, isDryRun, warnings);
 }
 
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml', 'application/apply-patch+cbor'];
+const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+  'application/apply-patch+cbor',
+];
 
 function patch(c: Call): EmuResponse {
   const { req, info } = c;
@@ -1495,8 +1676,13 @@ function patch(c: Call): EmuResponse {
   try {
     if (type === 'application/json-patch+json') patched = jsonPatch(present(old), patchDoc);
     else {
-      if (!isObj(patchDoc)) throw new PatchError(400, `error decoding patch: json: cannot unmarshal ${Array.isArray(patchDoc) ? 'array' : typeof patchDoc} into Go value of type map[string]interface {}`);
-      patched = type === 'application/merge-patch+json' ? jsonMergePatch(present(old), patchDoc) : strategicMergePatch(present(old), patchDoc, info.kind);
+      if (!isObj(patchDoc))
+        throw new PatchError(
+          400,
+          `error decoding patch: json: cannot unmarshal ${Array.isArray(patchDoc) ? 'array' : typeof patchDoc} into Go value of type map[string]interface {}`,
+        );
+      patched =
+        type === 'application/merge-patch+json' ? jsonMergePatch(present(old), patchDoc) : strategicMergePatch(present(old), patchDoc, info.kind);
     }
   } catch (err) {
     if (err instanceof PatchError) {
@@ -1535,7 +1721,9 @@ function apply(c: Call, isDryRun: boolean, force: boolean): EmuResponse {
   if (typeof config.kind !== 'string' || !config.kind) throw badRequest(`Object 'Kind' is missing in '${text.trim()}'`);
   if (typeof config.apiVersion !== 'string' || !config.apiVersion) throw badRequest(`Object 'apiVersion' is missing in '${text.trim()}'`);
   if (config.kind !== info.kind || config.apiVersion !== 'v1') {
-    throw badRequest(`the API version in the data (${config.apiVersion}) does not match the expected API version (v1) or the kind (${config.kind}) does not match the expected kind (${info.kind})`);
+    throw badRequest(
+      `the API version in the data (${config.apiVersion}) does not match the expected API version (v1) or the kind (${config.kind}) does not match the expected kind (${info.kind})`,
+    );
   }
   const cfg = dropNulls(structuredClone(config)) as Obj;
   const md: Obj = isObj(cfg.metadata) ? cfg.metadata : {};
@@ -1551,7 +1739,9 @@ function apply(c: Call, isDryRun: boolean, force: boolean): EmuResponse {
   } else delete md.namespace;
   const unknown = unknownFields(cfg, SCHEMAS[info.kind]);
   if (unknown.length) {
-    throw badRequest(`failed to create typed patch object (/v1, Kind=${info.kind}): ${unknown.map((f) => `${f}: field not declared in schema`).join(', ')}`);
+    throw badRequest(
+      `failed to create typed patch object (/v1, Kind=${info.kind}): ${unknown.map((f) => `${f}: field not declared in schema`).join(', ')}`,
+    );
   }
   const old = getObject(kube, info, c.namespace, c.name!);
   // preconditions carried by the configuration
@@ -1559,9 +1749,14 @@ function apply(c: Call, isDryRun: boolean, force: boolean): EmuResponse {
     throw conflict(info.resource, c.name!, MODIFIED);
   }
   if (md.uid !== undefined && md.uid !== '' && md.uid !== old?.metadata.uid) {
-    throw conflict(info.resource, c.name!, `Precondition failed: UID in precondition: ${String(md.uid)}, UID in object meta: ${old?.metadata.uid ?? ''}`);
+    throw conflict(
+      info.resource,
+      c.name!,
+      `Precondition failed: UID in precondition: ${String(md.uid)}, UID in object meta: ${old?.metadata.uid ?? ''}`,
+    );
   }
-  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds']) delete md[k];
+  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'])
+    delete md[k];
   if (!old && info.namespaced) requireNamespace(kube, c.namespace!);
 
   let result;
@@ -1608,13 +1803,15 @@ function deleteOptions(req: EmuRequest): DeleteOptions {
       throw err;
     }
   }
-  const body = req.json ?? (() => {
-    try {
-      return loadYaml(req.body.toString('utf8'));
-    } catch {
-      return undefined;
-    }
-  })();
+  const body =
+    req.json ??
+    (() => {
+      try {
+        return loadYaml(req.body.toString('utf8'));
+      } catch {
+        return undefined;
+      }
+    })();
   if (!isObj(body)) throw badRequest('DeleteOptions in version "v1" cannot be handled as a DeleteOptions: the body is not an object');
   return body as DeleteOptions;
 }
@@ -1622,7 +1819,11 @@ function deleteOptions(req: EmuRequest): DeleteOptions {
 function checkDeletePreconditions(c: Call, obj: KubeObject, opts: DeleteOptions): void {
   const pre = opts.preconditions ?? {};
   if (pre.uid && pre.uid !== obj.metadata.uid) {
-    throw conflict(c.info.resource, obj.metadata.name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+    throw conflict(
+      c.info.resource,
+      obj.metadata.name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
+    );
   }
   if (pre.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
     throw conflict(
@@ -1642,7 +1843,10 @@ function remove(c: Call): EmuResponse {
   checkDeletePreconditions(c, obj, opts);
   if (info.resource === 'namespaces') {
     if (PROTECTED_NAMESPACES.has(c.name!)) {
-      throw new ApiError(403, 'Forbidden', `namespaces "${c.name}" is forbidden: this namespace may not be deleted`, { name: c.name, kind: 'namespaces' });
+      throw new ApiError(403, 'Forbidden', `namespaces "${c.name}" is forbidden: this namespace may not be deleted`, {
+        name: c.name,
+        kind: 'namespaces',
+      });
     }
     // the namespace controller empties and removes it; here that happens at once
     const terminating = structuredClone(obj);
@@ -1671,7 +1875,8 @@ function remove(c: Call): EmuResponse {
 
 function deleteCollection(c: Call): EmuResponse {
   const { kube, info } = c;
-  if (info.resource === 'namespaces') throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+  if (info.resource === 'namespaces')
+    throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
   const isDryRun = dryRun(c.req);
   const listed = list({ ...c, req: { ...c.req, headers: { ...c.req.headers, accept: 'application/json' } } });
   const items = ((listed.body as Obj).items as KubeObject[]).map((i) => ({ ...i, kind: info.kind, apiVersion: 'v1' }) as KubeObject);
@@ -1679,7 +1884,12 @@ function deleteCollection(c: Call): EmuResponse {
     for (const i of items) delete kube[info.resource][i.metadata.namespace!]?.[i.metadata.name];
     if (items.length) nextResourceVersion(kube);
   }
-  return json(200, { kind: info.listKind, apiVersion: 'v1', metadata: { resourceVersion: currentResourceVersion(kube) }, items: items.map(({ kind: _k, apiVersion: _a, ...rest }) => rest) });
+  return json(200, {
+    kind: info.listKind,
+    apiVersion: 'v1',
+    metadata: { resourceVersion: currentResourceVersion(kube) },
+    items: items.map(({ kind: _k, apiVersion: _a, ...rest }) => rest),
+  });
 }
 
 // ---------------------------------------------------------------- the handler

@@ -26,7 +26,7 @@ function readJson(path: string): Record<string, unknown> {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`emulator seed ${path}: ${(err as Error).message}`);
+    throw new Error(`emulator seed ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -17,16 +17,7 @@ import { GITHUB_RUNTIME_TOKEN } from './ids.ts';
 import { emptyState, loadSeed, mergeState, substitutePort } from './seed.ts';
 import { generateTls } from './tls.ts';
 import type { TlsMaterial } from './tls.ts';
-import type {
-  AccessTokenClaims,
-  EmuContext,
-  EmuRequest,
-  EmuResponse,
-  EmulatorState,
-  FaultRule,
-  Handler,
-  RequestLogEntry,
-} from './types.ts';
+import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, FaultRule, Handler, RequestLogEntry } from './types.ts';
 
 const EMULATOR_DIR = dirname(fileURLToPath(import.meta.url));
 /** Written by the ARM/ACR module: maps *.azurecr.localhost to 127.0.0.1 in child processes. */
@@ -96,7 +87,9 @@ export async function createJwtSigner(): Promise<JwtSigner> {
   const { privateKey, publicKey } = await signingKeyPair();
   const pub = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   // RFC 7638 thumbprint: stable for the key
-  const kid = createHash('sha256').update(JSON.stringify({ e: pub.e, kty: 'RSA', n: pub.n })).digest('base64url');
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ e: pub.e, kty: 'RSA', n: pub.n }))
+    .digest('base64url');
   const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid, x5t: kid })).toString('base64url');
   return {
     kid,
@@ -164,7 +157,8 @@ function guessService(req: EmuRequest): string {
   if (req.hostname.endsWith('.azurecr.localhost')) return 'acr';
   if (p.startsWith('/_github/')) return 'github';
   if (p.startsWith('/graph/')) return 'graph';
-  if (p.startsWith('/api/') || p.startsWith('/apis/') || p === '/api' || p === '/apis' || p === '/version' || p.startsWith('/openapi/')) return 'kube';
+  if (p.startsWith('/api/') || p.startsWith('/apis/') || p === '/api' || p === '/apis' || p === '/version' || p.startsWith('/openapi/'))
+    return 'kube';
   if (/^\/(subscriptions|providers)\//i.test(p)) return 'arm';
   if (/\/(oauth2|discovery|\.well-known)\//.test(p)) return 'entra';
   return 'none';
@@ -512,7 +506,10 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
       result = await dispatch(req);
     } catch (err) {
       if (!quiet) process.stderr.write(`emulator: handler error on ${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}\n`);
-      result = { response: armErrorResponse(500, 'InternalServerError', `Emulator handler error: ${(err as Error).message}`), service: guessService(req) };
+      result = {
+        response: armErrorResponse(500, 'InternalServerError', `Emulator handler error: ${(err as Error).message}`),
+        service: guessService(req),
+      };
     }
     finish(result.response.status, result.service);
     send(req, res, result.response, result.service);

@@ -22,7 +22,7 @@ function openssl(args: string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`openssl ${args[0]} failed: ${stderr || (err as Error).message}`);
+    throw new Error(`openssl ${args[0]} failed: ${stderr || (err as Error).message}`, { cause: err });
   }
 }
 
@@ -38,11 +38,23 @@ export function generateTls(dir: string, sans: string[] = SERVER_SANS): TlsMater
 
   openssl(
     [
-      'req', '-x509', ...ec, '-keyout', caKeyPath, '-out', caCertPath, '-days', '7',
-      '-subj', '/CN=acr-kube-auth emulator CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-addext', 'subjectKeyIdentifier=hash',
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      caKeyPath,
+      '-out',
+      caCertPath,
+      '-days',
+      '7',
+      '-subj',
+      '/CN=acr-kube-auth emulator CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-addext',
+      'subjectKeyIdentifier=hash',
     ],
     dir,
   );
@@ -59,7 +71,24 @@ export function generateTls(dir: string, sans: string[] = SERVER_SANS): TlsMater
     ].join('\n'),
   );
   openssl(
-    ['x509', '-req', '-in', csrPath, '-CA', caCertPath, '-CAkey', caKeyPath, '-CAcreateserial', '-days', '7', '-sha256', '-extfile', extPath, '-out', certPath],
+    [
+      'x509',
+      '-req',
+      '-in',
+      csrPath,
+      '-CA',
+      caCertPath,
+      '-CAkey',
+      caKeyPath,
+      '-CAcreateserial',
+      '-days',
+      '7',
+      '-sha256',
+      '-extfile',
+      extPath,
+      '-out',
+      certPath,
+    ],
     dir,
   );
   return {

@@ -16,7 +16,7 @@ const actionsSideEffectFree = {
   name: 'actions-side-effect-free',
   setup(b) {
     b.onResolve({ filter: /^@actions\/|^\.\.?\// }, async (args) => {
-      if (args.pluginData?.skip || !/node_modules[\\/]@actions[\\/]/.test(args.importer) && !args.path.startsWith('@actions/')) return undefined;
+      if (args.pluginData?.skip || (!/node_modules[\\/]@actions[\\/]/.test(args.importer) && !args.path.startsWith('@actions/'))) return undefined;
       const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { skip: true } });
       if (r.errors.length) return { errors: r.errors };
       return { ...r, sideEffects: false };

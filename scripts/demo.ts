@@ -24,7 +24,14 @@ const steps: Step[] = [
   },
   {
     title: 'Any cluster: a pull secret from given credentials, rendered only (GitOps)',
-    inputs: { registry: 'contosoacr.azurecr.io', 'credential-type': 'basic', username: 'puller', password: 'demo-Pa55word', apply: 'false', namespaces: 'team-a' },
+    inputs: {
+      registry: 'contosoacr.azurecr.io',
+      'credential-type': 'basic',
+      username: 'puller',
+      password: 'demo-Pa55word',
+      apply: 'false',
+      namespaces: 'team-a',
+    },
   },
 ];
 

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import { format, resolveConfig } from 'prettier';
 
 const root = join(import.meta.dirname, '..');
 
@@ -18,10 +19,23 @@ export function tables(actionYml: string): { inputs: string; outputs: string } {
   const inputs = [
     '| input | description | required | default |',
     '|---|---|---|---|',
-    ...Object.entries(a.inputs).map(([k, v]) => `| \`${k}\` | ${esc(v.description)} | ${v.required ? 'yes' : 'no'} | ${v.default ? `\`${esc(v.default)}\`` : ''} |`),
+    ...Object.entries(a.inputs).map(
+      ([k, v]) => `| \`${k}\` | ${esc(v.description)} | ${v.required ? 'yes' : 'no'} | ${v.default ? `\`${esc(v.default)}\`` : ''} |`,
+    ),
   ].join('\n');
-  const outputs = ['| output | description |', '|---|---|', ...Object.entries(a.outputs).map(([k, v]) => `| \`${k}\` | ${esc(v.description)} |`)].join('\n');
+  const outputs = [
+    '| output | description |',
+    '|---|---|',
+    ...Object.entries(a.outputs).map(([k, v]) => `| \`${k}\` | ${esc(v.description)} |`),
+  ].join('\n');
   return { inputs, outputs };
+}
+
+/** render(), then formatted as `npm run format` would (so the check and the formatter agree). */
+export async function renderFormatted(readme: string, actionYml: string): Promise<string> {
+  const readmePath = join(root, 'README.md');
+  const options = (await resolveConfig(readmePath)) ?? {};
+  return format(render(readme, actionYml), { ...options, filepath: readmePath });
 }
 
 export function render(readme: string, actionYml: string): string {
@@ -37,7 +51,7 @@ export function render(readme: string, actionYml: string): string {
 if (import.meta.main) {
   const readmePath = join(root, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
-  const next = render(readme, readFileSync(join(root, 'action.yml'), 'utf8'));
+  const next = await renderFormatted(readme, readFileSync(join(root, 'action.yml'), 'utf8'));
   if (process.argv.includes('--check')) {
     if (next !== readme) {
       console.error('README.md inputs/outputs tables differ from action.yml: run `npm run docs`.');

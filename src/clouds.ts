@@ -33,7 +33,7 @@ const BUILT_IN: Record<string, Cloud> = {
 };
 
 const ACCEPTED =
-  "AzureCloud, AzureChinaCloud, AzureUSGovernment, or a custom cloud as `az cloud show` JSON with https endpoints.resourceManager, endpoints.activeDirectory, endpoints.microsoftGraphResourceId and suffixes.acrLoginServerEndpoint";
+  'AzureCloud, AzureChinaCloud, AzureUSGovernment, or a custom cloud as `az cloud show` JSON with https endpoints.resourceManager, endpoints.activeDirectory, endpoints.microsoftGraphResourceId and suffixes.acrLoginServerEndpoint';
 
 /** Parses the `environment` input. Pure. */
 export function parseCloud(raw: string): Cloud {

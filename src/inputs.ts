@@ -3,17 +3,7 @@
 // network call, by src/kube/kubeconfig.ts).
 import { InputError } from './errors.ts';
 import { parseCloud } from './clouds.ts';
-import type {
-  AuthMethod,
-  AzureLogin,
-  ClusterRef,
-  ClusterType,
-  CredentialType,
-  Duration,
-  Operation,
-  RegistryRef,
-  Settings,
-} from './settings.ts';
+import type { AuthMethod, AzureLogin, ClusterRef, ClusterType, CredentialType, Duration, Operation, RegistryRef, Settings } from './settings.ts';
 
 export type GetInput = (name: string) => string;
 
@@ -123,7 +113,10 @@ export function parseRegistry(raw: string, acrSuffix: string, basic: boolean): R
     return { kind: 'resourceId', name: m[3].toLowerCase(), resourceId: v, subscriptionId: m[1].toLowerCase(), resourceGroup: m[2] };
   }
   if (REGISTRY_NAME.test(v)) return { kind: 'name', name: v.toLowerCase() };
-  const host = v.replace(/^https:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  const host = v
+    .replace(/^https:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
   if (HOST_PORT.test(host)) {
     const hostname = host.replace(/:\d+$/, '');
     if (hostname.endsWith(acrSuffix)) {
@@ -139,7 +132,8 @@ export function parseRegistry(raw: string, acrSuffix: string, basic: boolean): R
 }
 
 function parseCluster(line: string, fallbackSub: string | undefined, input: string): ClusterRef {
-  const accepted = 'one cluster a line: a resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<name>) or resourceGroup/name';
+  const accepted =
+    'one cluster a line: a resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<name>) or resourceGroup/name';
   noControl(input, line);
   const id = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)$/i.exec(line);
   if (id) {
@@ -179,7 +173,12 @@ function parseCreds(raw: string): CredsJson {
   if (!tenantId || !GUID.test(tenantId)) throw new InputError('creds', 'tenantId is missing or not a GUID', accepted);
   const subscriptionId = str('subscriptionId');
   if (subscriptionId !== undefined && !GUID.test(subscriptionId)) throw new InputError('creds', 'subscriptionId is not a GUID', accepted);
-  return { clientId: clientId.toLowerCase(), tenantId: tenantId.toLowerCase(), clientSecret: str('clientSecret'), subscriptionId: subscriptionId?.toLowerCase() };
+  return {
+    clientId: clientId.toLowerCase(),
+    tenantId: tenantId.toLowerCase(),
+    clientSecret: str('clientSecret'),
+    subscriptionId: subscriptionId?.toLowerCase(),
+  };
 }
 
 function parseRole(raw: string): string {
@@ -212,7 +211,11 @@ export function readSettings(get: GetInput): Settings {
 
   if (credsRaw !== undefined) {
     if (clientId || clientSecret) {
-      throw new InputError('creds', 'is given together with client-id or client-secret', 'either creds, or client-id/tenant-id (with client-secret or OIDC)');
+      throw new InputError(
+        'creds',
+        'is given together with client-id or client-secret',
+        'either creds, or client-id/tenant-id (with client-secret or OIDC)',
+      );
     }
     const creds = parseCreds(credsRaw);
     clientId = creds.clientId;
@@ -242,12 +245,22 @@ export function readSettings(get: GetInput): Settings {
   if (clusterName) {
     noControl('cluster-name', clusterName);
     if (!CLUSTER_NAME.test(clusterName)) {
-      throw new InputError('cluster-name', `'${clip(clusterName)}' is not a valid AKS cluster name`, '1-63 letters, digits, _ and -, starting and ending with a letter or digit');
+      throw new InputError(
+        'cluster-name',
+        `'${clip(clusterName)}' is not a valid AKS cluster name`,
+        '1-63 letters, digits, _ and -, starting and ending with a letter or digit',
+      );
     }
     if (!clusterGroup) throw new InputError('cluster-resource-group', 'is required with cluster-name', 'the resource group of the AKS cluster');
-    clusters.push({ subscriptionId: clusterSub ?? subscriptionId, resourceGroup: checkGroup('cluster-resource-group', clusterGroup), name: clusterName, label: `${clusterGroup}/${clusterName}` });
+    clusters.push({
+      subscriptionId: clusterSub ?? subscriptionId,
+      resourceGroup: checkGroup('cluster-resource-group', clusterGroup),
+      name: clusterName,
+      label: `${clusterGroup}/${clusterName}`,
+    });
   } else {
-    if (clusterGroup) throw new InputError('cluster-resource-group', 'is given without cluster-name', 'cluster-name together with cluster-resource-group');
+    if (clusterGroup)
+      throw new InputError('cluster-resource-group', 'is given without cluster-name', 'cluster-name together with cluster-resource-group');
     const seen = new Set<string>();
     for (const line of clusterLines) {
       const c = parseCluster(line, clusterSub ?? subscriptionId, 'clusters');
@@ -256,16 +269,22 @@ export function readSettings(get: GetInput): Settings {
       seen.add(key);
       clusters.push(c);
     }
-    if (clusters.length > 500) throw new InputError('clusters', `lists ${clusters.length} clusters`, 'at most 500 clusters; split larger fleets across matrix jobs');
+    if (clusters.length > 500)
+      throw new InputError('clusters', `lists ${clusters.length} clusters`, 'at most 500 clusters; split larger fleets across matrix jobs');
   }
 
   const clusterType = choice<ClusterType>(get, 'cluster-type', ['aks', 'kubernetes'], clusters.length ? 'aks' : 'kubernetes');
   let authMethod = choice<AuthMethod | 'auto'>(get, 'auth-method', ['auto', 'managed-identity', 'service-principal', 'pull-secret'], 'auto');
   if (clusterType === 'kubernetes') {
     if (authMethod === 'managed-identity' || authMethod === 'service-principal') {
-      throw new InputError('auth-method', `'${authMethod}' needs an AKS cluster (cluster-type: aks with cluster-name or clusters)`, '`pull-secret` or `auto` for cluster-type kubernetes');
+      throw new InputError(
+        'auth-method',
+        `'${authMethod}' needs an AKS cluster (cluster-type: aks with cluster-name or clusters)`,
+        '`pull-secret` or `auto` for cluster-type kubernetes',
+      );
     }
-    if (clusters.length) throw new InputError('cluster-type', "'kubernetes' is given together with cluster-name or clusters", '`aks` for AKS clusters');
+    if (clusters.length)
+      throw new InputError('cluster-type', "'kubernetes' is given together with cluster-name or clusters", '`aks` for AKS clusters');
     authMethod = 'pull-secret';
   } else if (!clusters.length && authMethod !== 'pull-secret') {
     throw new InputError('cluster-name', 'is required with cluster-type aks', 'cluster-name with cluster-resource-group, or clusters');
@@ -283,7 +302,11 @@ export function readSettings(get: GetInput): Settings {
   const repositories = list(get('repositories'));
   for (const r of repositories) {
     if (!REPOSITORY.test(r)) {
-      throw new InputError('repositories', `'${clip(r)}' is not a repository`, 'lower-case repository paths such as app/web, with `*` wildcards as ACR allows (app/*), one a line');
+      throw new InputError(
+        'repositories',
+        `'${clip(r)}' is not a repository`,
+        'lower-case repository paths such as app/web, with `*` wildcards as ACR allows (app/*), one a line',
+      );
     }
   }
 
@@ -313,7 +336,11 @@ export function readSettings(get: GetInput): Settings {
   const registrySub = guid(get, 'registry-subscription-id');
   if (registry.kind === 'resourceId') {
     if (registryGroup || registrySub) {
-      throw new InputError('registry-resource-group', 'is given together with a registry resource id that already names it', 'a registry name or login server with registry-resource-group/registry-subscription-id');
+      throw new InputError(
+        'registry-resource-group',
+        'is given together with a registry resource id that already names it',
+        'a registry name or login server with registry-resource-group/registry-subscription-id',
+      );
     }
   } else {
     if (registryGroup) registry.resourceGroup = checkGroup('registry-resource-group', registryGroup);
@@ -322,19 +349,31 @@ export function readSettings(get: GetInput): Settings {
 
   const secretNameRaw = optional(get, 'secret-name') ?? `acr-${registry.name}`;
   if (secretNameRaw.length > 253 || !DNS_SUBDOMAIN.test(secretNameRaw)) {
-    throw new InputError('secret-name', `'${clip(secretNameRaw)}' is not a valid Secret name`, 'a DNS-1123 subdomain: lower-case letters, digits, - and ., at most 253 characters');
+    throw new InputError(
+      'secret-name',
+      `'${clip(secretNameRaw)}' is not a valid Secret name`,
+      'a DNS-1123 subdomain: lower-case letters, digits, - and ., at most 253 characters',
+    );
   }
   const seenNs = new Set<string>();
   for (const ns of namespaces) {
     if (!DNS_LABEL.test(ns)) {
-      throw new InputError('namespaces', `'${clip(ns)}' is not a valid namespace`, 'DNS-1123 labels: lower-case letters, digits and -, at most 63 characters, one a line or comma separated');
+      throw new InputError(
+        'namespaces',
+        `'${clip(ns)}' is not a valid namespace`,
+        'DNS-1123 labels: lower-case letters, digits and -, at most 63 characters, one a line or comma separated',
+      );
     }
     if (seenNs.has(ns)) throw new InputError('namespaces', `lists '${ns}' twice`, 'each namespace once');
     seenNs.add(ns);
   }
   for (const sa of serviceAccounts) {
     if (sa.length > 253 || !DNS_SUBDOMAIN.test(sa)) {
-      throw new InputError('service-accounts', `'${clip(sa)}' is not a valid service account name`, 'DNS-1123 subdomains such as default, one a line or comma separated');
+      throw new InputError(
+        'service-accounts',
+        `'${clip(sa)}' is not a valid service account name`,
+        'DNS-1123 subdomains such as default, one a line or comma separated',
+      );
     }
   }
   if (tokenName !== undefined && !TOKEN_NAME.test(tokenName)) {
@@ -350,44 +389,90 @@ export function readSettings(get: GetInput): Settings {
       if (!password) throw new InputError('password', 'is required with credential-type basic', 'the registry password');
       noControl('username', username);
     } else if (username || password) {
-      throw new InputError(username ? 'username' : 'password', `is only used with credential-type basic, not '${credentialType}'`, 'credential-type: basic with username and password');
+      throw new InputError(
+        username ? 'username' : 'password',
+        `is only used with credential-type basic, not '${credentialType}'`,
+        'credential-type: basic with username and password',
+      );
     }
     if (credentialType === 'service-principal') {
       if (!spClientId) throw new InputError('service-principal-client-id', 'is required with credential-type service-principal', GUID_FORM);
       if (!spSecret && !createSecret) {
-        throw new InputError('service-principal-secret', 'is required with credential-type service-principal unless create-secret is true', 'the service principal\'s client secret, or create-secret: true');
+        throw new InputError(
+          'service-principal-secret',
+          'is required with credential-type service-principal unless create-secret is true',
+          "the service principal's client secret, or create-secret: true",
+        );
       }
     }
-    if (tokenName && credentialType !== 'token') throw new InputError('token-name', `is only used with credential-type token, not '${credentialType}'`, 'credential-type: token');
-    if (resetCluster) throw new InputError('reset-cluster-credentials', 'is only used with auth-method service-principal', 'auth-method: service-principal on an AKS cluster');
+    if (tokenName && credentialType !== 'token')
+      throw new InputError('token-name', `is only used with credential-type token, not '${credentialType}'`, 'credential-type: token');
+    if (resetCluster)
+      throw new InputError(
+        'reset-cluster-credentials',
+        'is only used with auth-method service-principal',
+        'auth-method: service-principal on an AKS cluster',
+      );
     if (createSecret && credentialType !== 'service-principal') {
-      throw new InputError('create-secret', `is only used with auth-method service-principal or credential-type service-principal, not credential-type '${credentialType}'`, 'credential-type: service-principal');
+      throw new InputError(
+        'create-secret',
+        `is only used with auth-method service-principal or credential-type service-principal, not credential-type '${credentialType}'`,
+        'credential-type: service-principal',
+      );
     }
-    if (!apply && operation !== 'attach') throw new InputError('apply', `'false' only renders; it cannot be combined with operation '${operation}'`, 'apply: true, or operation: attach');
+    if (!apply && operation !== 'attach')
+      throw new InputError('apply', `'false' only renders; it cannot be combined with operation '${operation}'`, 'apply: true, or operation: attach');
   } else {
     if (credentialType !== 'token' && get('credential-type').trim() !== '') {
       throw new InputError('credential-type', `is only used with auth-method pull-secret, not '${authMethod}'`, 'auth-method: pull-secret');
     }
-    if (username || password) throw new InputError(username ? 'username' : 'password', 'is only used with auth-method pull-secret and credential-type basic', 'auth-method: pull-secret');
+    if (username || password)
+      throw new InputError(
+        username ? 'username' : 'password',
+        'is only used with auth-method pull-secret and credential-type basic',
+        'auth-method: pull-secret',
+      );
     if (authMethod === 'managed-identity' && (createSecret || resetCluster || spClientId)) {
       const name = createSecret ? 'create-secret' : resetCluster ? 'reset-cluster-credentials' : 'service-principal-client-id';
-      throw new InputError(name, 'is only used with auth-method service-principal', 'auth-method: service-principal, or leave it unset for managed-identity');
+      throw new InputError(
+        name,
+        'is only used with auth-method service-principal',
+        'auth-method: service-principal, or leave it unset for managed-identity',
+      );
     }
     if (resetCluster && !createSecret && !spSecret) {
-      throw new InputError('reset-cluster-credentials', 'needs a secret to reset the cluster with', 'create-secret: true, or service-principal-secret');
+      throw new InputError(
+        'reset-cluster-credentials',
+        'needs a secret to reset the cluster with',
+        'create-secret: true, or service-principal-secret',
+      );
     }
-    if (resetCluster && clusters.length > 1) throw new InputError('reset-cluster-credentials', 'applies to one cluster, but clusters lists several', 'cluster-name for one cluster');
-    if (createSecret && spSecret) throw new InputError('create-secret', 'is true while service-principal-secret is also given', 'either create-secret: true or service-principal-secret');
+    if (resetCluster && clusters.length > 1)
+      throw new InputError('reset-cluster-credentials', 'applies to one cluster, but clusters lists several', 'cluster-name for one cluster');
+    if (createSecret && spSecret)
+      throw new InputError(
+        'create-secret',
+        'is true while service-principal-secret is also given',
+        'either create-secret: true or service-principal-secret',
+      );
     if (createSecret && !resetCluster) {
       // on AKS the new secret is not output: without the reset it would be an unused, live credential
-      throw new InputError('create-secret', 'on an AKS cluster only makes sense with reset-cluster-credentials: true (the new secret is not output, so it would go unused)', 'create-secret: true together with reset-cluster-credentials: true');
+      throw new InputError(
+        'create-secret',
+        'on an AKS cluster only makes sense with reset-cluster-credentials: true (the new secret is not output, so it would go unused)',
+        'create-secret: true together with reset-cluster-credentials: true',
+      );
     }
   }
 
   // AKS clusters named as resourceGroup/name need a subscription (a default login may bring one
   // from AZURE_SUBSCRIPTION_ID or the Azure CLI, so only explicit logins are checked here).
   if (login.kind !== 'default' && clusters.some((c) => !c.subscriptionId)) {
-    throw new InputError('subscription-id', 'is required to find the AKS cluster', `${GUID_FORM}, or cluster-subscription-id, or clusters as resource ids`);
+    throw new InputError(
+      'subscription-id',
+      'is required to find the AKS cluster',
+      `${GUID_FORM}, or cluster-subscription-id, or clusters as resource ids`,
+    );
   }
 
   return {
@@ -424,6 +509,7 @@ export function readSettings(get: GetInput): Settings {
 
 function checkGroup(name: string, v: string): string {
   noControl(name, v);
-  if (!RESOURCE_GROUP.test(v)) throw new InputError(name, `'${clip(v)}' is not a valid resource group name`, '1-90 letters, digits, _ - . ( ), not ending in a period');
+  if (!RESOURCE_GROUP.test(v))
+    throw new InputError(name, `'${clip(v)}' is not a valid resource group name`, '1-90 letters, digits, _ - . ( ), not ending in a period');
   return v;
 }

@@ -3,7 +3,12 @@
 // Node's built-in fetch is enough here; no registry SDK covers a plain credential check.
 export type CheckOutcome = { ok: true } | { ok: false; reason: string };
 
-export async function checkRegistryCredential(loginServer: string, username: string, password: string, opts: { timeoutMs?: number; scope?: string } = {}): Promise<CheckOutcome> {
+export async function checkRegistryCredential(
+  loginServer: string,
+  username: string,
+  password: string,
+  opts: { timeoutMs?: number; scope?: string } = {},
+): Promise<CheckOutcome> {
   const base = `https://${loginServer}`;
   const timeout = () => AbortSignal.timeout(opts.timeoutMs ?? 15_000);
   const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -11,7 +16,10 @@ export async function checkRegistryCredential(loginServer: string, username: str
   try {
     challenge = await fetch(`${base}/v2/`, { signal: timeout() });
   } catch (e) {
-    return { ok: false, reason: `registry ${loginServer} is unreachable (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message})` };
+    return {
+      ok: false,
+      reason: `registry ${loginServer} is unreachable (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`,
+    };
   }
   await challenge.arrayBuffer().catch(() => undefined);
   if (challenge.status === 200) return { ok: true };

@@ -64,10 +64,16 @@ export function summaryMarkdown(result: Result, settings: Settings): string {
   lines.push(`### ${title}`, '');
   if (result.authMethod === 'pull-secret') {
     lines.push('| namespace | secret | result | changed | expires |', '|---|---|---|---|---|');
-    for (const r of result.results) lines.push(`| ${cell(r.target)} | ${cell(r.secretName)} | ${r.ok ? '✅' : '❌'} ${cell(r.error ? `${r.action}: ${r.error}` : r.action)} | ${r.changed ? 'yes' : 'no'} | ${cell(r.expiresOn)} |`);
+    for (const r of result.results)
+      lines.push(
+        `| ${cell(r.target)} | ${cell(r.secretName)} | ${r.ok ? '✅' : '❌'} ${cell(r.error ? `${r.action}: ${r.error}` : r.action)} | ${r.changed ? 'yes' : 'no'} | ${cell(r.expiresOn)} |`,
+      );
   } else {
     lines.push('| cluster | principal | role | result | changed |', '|---|---|---|---|---|');
-    for (const r of result.results) lines.push(`| ${cell(r.target)} | ${cell(r.principalId)} | ${cell(r.role)} | ${r.ok ? '✅' : '❌'} ${cell(r.error ? `${r.action}: ${r.error}` : r.action)} | ${r.changed ? 'yes' : 'no'} |`);
+    for (const r of result.results)
+      lines.push(
+        `| ${cell(r.target)} | ${cell(r.principalId)} | ${cell(r.role)} | ${r.ok ? '✅' : '❌'} ${cell(r.error ? `${r.action}: ${r.error}` : r.action)} | ${r.changed ? 'yes' : 'no'} |`,
+      );
   }
   lines.push('');
   const facts: [string, string | undefined][] = [

@@ -46,5 +46,16 @@ export interface Result {
 }
 
 export function emptyResult(authMethod: AuthMethod, loginServer: string): Result {
-  return { authMethod, loginServer, roleAssignmentIds: [], namespaces: [], changed: false, results: [], plan: [], warnings: [], notices: [], summaryNotes: [] };
+  return {
+    authMethod,
+    loginServer,
+    roleAssignmentIds: [],
+    namespaces: [],
+    changed: false,
+    results: [],
+    plan: [],
+    warnings: [],
+    notices: [],
+    summaryNotes: [],
+  };
 }

@@ -128,7 +128,10 @@ export function autoPullRoles(): string[] {
   return [ACR_PULL, REPOSITORY_READER];
 }
 
-const READ_ACTIONS = ['Microsoft.ContainerRegistry/registries/repositories/content/read', 'Microsoft.ContainerRegistry/registries/repositories/metadata/read'];
+const READ_ACTIONS = [
+  'Microsoft.ContainerRegistry/registries/repositories/content/read',
+  'Microsoft.ContainerRegistry/registries/repositories/metadata/read',
+];
 const REPO_ATTR = '@Request[Microsoft.ContainerRegistry/registries/repositories:name]';
 
 /**
@@ -155,7 +158,9 @@ export function conditionCovers(condition: string | null | undefined, repositori
   if (!condition) return [...repositories];
   const exact = new Set<string>();
   const prefixes: string[] = [];
-  for (const m of condition.matchAll(/repositories:name\]\s+(StringEqualsIgnoreCase|StringEquals|StringStartsWithIgnoreCase|StringStartsWith)\s+'([^']*)'/g)) {
+  for (const m of condition.matchAll(
+    /repositories:name\]\s+(StringEqualsIgnoreCase|StringEquals|StringStartsWithIgnoreCase|StringStartsWith)\s+'([^']*)'/g,
+  )) {
     if (m[1].startsWith('StringEquals')) exact.add(m[2].toLowerCase());
     else prefixes.push(m[2].toLowerCase());
   }
@@ -240,7 +245,8 @@ export function checkPull(
     const guid = roleGuidOf(a.roleDefinitionId);
     const counted = honours(registry.roleAssignmentMode, guid) || (extraRole !== undefined && guid === extraRole.toLowerCase());
     if (!counted) {
-      if (BUILT_IN_ROLES[guid]) details.push(`${roleName(guid)} on ${a.scope} is not honoured for pulls${abac ? ` (roleAssignmentMode ${ABAC_MODE})` : ''}`);
+      if (BUILT_IN_ROLES[guid])
+        details.push(`${roleName(guid)} on ${a.scope} is not honoured for pulls${abac ? ` (roleAssignmentMode ${ABAC_MODE})` : ''}`);
       continue;
     }
     const conditioned = abac && !!a.condition;
@@ -252,14 +258,21 @@ export function checkPull(
       granting.push(a);
       continue;
     }
-    partial.push(`${roleName(guid)} on ${a.scope} is limited by a condition${repositories.length ? ` that does not cover ${repositories.filter((r) => !conditionCovers(a.condition, [r]).length).join(', ')}` : ' to some repositories'}`);
+    partial.push(
+      `${roleName(guid)} on ${a.scope} is limited by a condition${repositories.length ? ` that does not cover ${repositories.filter((r) => !conditionCovers(a.condition, [r]).length).join(', ')}` : ' to some repositories'}`,
+    );
   }
   details.push(...partial);
   if (granting.length) {
-    details.unshift(...granting.map((a) => `${roleName(roleGuidOf(a.roleDefinitionId))} on ${a.scope}${a.condition ? ' (repository condition)' : ''}`));
+    details.unshift(
+      ...granting.map((a) => `${roleName(roleGuidOf(a.roleDefinitionId))} on ${a.scope}${a.condition ? ' (repository condition)' : ''}`),
+    );
     return { ok: true, granting, problems: [], details };
   }
   const want = abac ? 'Container Registry Repository Reader (the registry is in ABAC mode: AcrPull is not honoured)' : 'AcrPull';
-  const problems = [`principal ${principalId} holds no pull role on ${registry.name} that the registry honours: it needs ${want} on ${registry.id}`, ...details];
+  const problems = [
+    `principal ${principalId} holds no pull role on ${registry.name} that the registry honours: it needs ${want} on ${registry.id}`,
+    ...details,
+  ];
   return { ok: false, granting, problems, details };
 }

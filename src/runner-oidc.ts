@@ -10,9 +10,11 @@ export async function getIDToken(audience: string, setSecret: (v: string) => voi
   const runtimeToken = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!url || !runtimeToken) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL or ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
   const client = new HttpClient('actions/oidc-client', [new BearerCredentialHandler(runtimeToken)], { allowRetries: true, maxRetries: 10 });
-  const res = await client.getJson<{ value?: string }>(`${url}&audience=${encodeURIComponent(audience)}`).catch((e: Error & { statusCode?: number }) => {
-    throw new Error(`Failed to get ID Token. Error Code: ${e.statusCode ?? '?'}. Error Message: ${e.message}`);
-  });
+  const res = await client
+    .getJson<{ value?: string }>(`${url}&audience=${encodeURIComponent(audience)}`)
+    .catch((e: Error & { statusCode?: number }) => {
+      throw new Error(`Failed to get ID Token. Error Code: ${e.statusCode ?? '?'}. Error Message: ${e.message}`);
+    });
   const token = res.result?.value;
   if (!token) throw new Error('Response json body do not have ID Token field');
   setSecret(token);

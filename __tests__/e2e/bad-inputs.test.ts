@@ -21,7 +21,10 @@ after(async () => {
 
 const dir = mkdtempSync(join(tmpdir(), 'acr-bad-'));
 const noContext = join(dir, 'no-context.yaml');
-writeFileSync(noContext, 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\n');
+writeFileSync(
+  noContext,
+  'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "https://127.0.0.1:1"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\n',
+);
 
 type Case = [name: string, input: string, inputs: Record<string, string>];
 const ps = (extra: Record<string, string>) => ({ registry: 'contosoacr', 'credential-type': 'basic', username: 'u', password: 'p', ...extra });
@@ -33,7 +36,11 @@ const CASES: Case[] = [
   ['registry with symbols', 'registry', { registry: 'bad_name!' }],
   ['registry too short', 'registry', { registry: 'abc' }],
   ['registry name too long', 'registry', { registry: 'a'.repeat(51) }],
-  ['registry resource id with a bad subscription', 'registry', { registry: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/reg12' }],
+  [
+    'registry resource id with a bad subscription',
+    'registry',
+    { registry: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/reg12' },
+  ],
   ['registry login server outside the cloud suffix', 'registry', { registry: 'myreg.example.com' }],
   ['registry with a newline', 'registry', { registry: 'contosoacr\nevil' }],
   ['registry path traversal', 'registry', { registry: '../../etc/passwd' }],
@@ -64,17 +71,42 @@ const CASES: Case[] = [
   ['creds that is an array', 'creds', { 'client-id': '', 'client-secret': '', creds: '[1,2]' }],
   ['creds together with client-id', 'creds', { creds: JSON.stringify({ clientId: guid, clientSecret: 'x', tenantId: guid }) }],
   ['environment unknown', 'environment', { environment: 'AzureMars' }],
-  ['environment custom cloud over http', 'environment', { environment: JSON.stringify({ endpoints: { resourceManager: 'http://127.0.0.1:1/', activeDirectory: 'http://127.0.0.1:1', microsoftGraphResourceId: 'http://127.0.0.1:1/' }, suffixes: { acrLoginServerEndpoint: '.azurecr.io' } }) }],
-  ['environment custom cloud without ACR suffix', 'environment', { environment: JSON.stringify({ endpoints: { resourceManager: 'https://a/', activeDirectory: 'https://b', microsoftGraphResourceId: 'https://c/' } }) }],
+  [
+    'environment custom cloud over http',
+    'environment',
+    {
+      environment: JSON.stringify({
+        endpoints: { resourceManager: 'http://127.0.0.1:1/', activeDirectory: 'http://127.0.0.1:1', microsoftGraphResourceId: 'http://127.0.0.1:1/' },
+        suffixes: { acrLoginServerEndpoint: '.azurecr.io' },
+      }),
+    },
+  ],
+  [
+    'environment custom cloud without ACR suffix',
+    'environment',
+    {
+      environment: JSON.stringify({
+        endpoints: { resourceManager: 'https://a/', activeDirectory: 'https://b', microsoftGraphResourceId: 'https://c/' },
+      }),
+    },
+  ],
   ['environment invalid JSON', 'environment', { environment: '{"endpoints":' }],
-  ['service-principal-client-id not a GUID', 'service-principal-client-id', aks({ 'auth-method': 'service-principal', 'service-principal-client-id': 'xyz' })],
+  [
+    'service-principal-client-id not a GUID',
+    'service-principal-client-id',
+    aks({ 'auth-method': 'service-principal', 'service-principal-client-id': 'xyz' }),
+  ],
   ['create-secret not a boolean', 'create-secret', { 'create-secret': 'si' }],
   ['secret-expiry unknown unit', 'secret-expiry', { 'secret-expiry': '5y' }],
   ['secret-expiry too short', 'secret-expiry', { 'secret-expiry': '10m' }],
   ['secret-expiry too long', 'secret-expiry', { 'secret-expiry': 'P1000D' }],
   ['secret-expiry negative', 'secret-expiry', { 'secret-expiry': '-5d' }],
   ['registry-tenant-id not a GUID', 'registry-tenant-id', { 'registry-tenant-id': 'abc' }],
-  ['reset-cluster-credentials without a secret', 'reset-cluster-credentials', aks({ 'auth-method': 'service-principal', 'reset-cluster-credentials': 'true' })],
+  [
+    'reset-cluster-credentials without a secret',
+    'reset-cluster-credentials',
+    aks({ 'auth-method': 'service-principal', 'reset-cluster-credentials': 'true' }),
+  ],
   ['reset-cluster-credentials on the pull-secret path', 'reset-cluster-credentials', ps({ 'reset-cluster-credentials': 'true' })],
   ['credential-type unknown', 'credential-type', { 'credential-type': 'oauth' }],
   ['basic without password', 'password', ps({ password: '' })],
@@ -96,15 +128,38 @@ const CASES: Case[] = [
   ['kubeconfig inline that is not YAML', 'kubeconfig', ps({ kubeconfig: 'apiVersion: v1\nclusters: [oops' })],
   ['managed-identity on a plain cluster', 'auth-method', { 'cluster-type': 'kubernetes', 'auth-method': 'managed-identity' }],
   ['create-secret with managed-identity', 'create-secret', aks({ 'auth-method': 'managed-identity', 'create-secret': 'true' })],
-  ['service-principal credentials without the client id', 'service-principal-client-id', { 'credential-type': 'service-principal', 'service-principal-secret': 'x' }],
-  ['service-principal credentials without a secret', 'service-principal-secret', { 'credential-type': 'service-principal', 'service-principal-client-id': guid }],
-  ['create-secret together with a given secret', 'create-secret', aks({ 'auth-method': 'service-principal', 'create-secret': 'true', 'service-principal-secret': 'x' })],
+  [
+    'service-principal credentials without the client id',
+    'service-principal-client-id',
+    { 'credential-type': 'service-principal', 'service-principal-secret': 'x' },
+  ],
+  [
+    'service-principal credentials without a secret',
+    'service-principal-secret',
+    { 'credential-type': 'service-principal', 'service-principal-client-id': guid },
+  ],
+  [
+    'create-secret together with a given secret',
+    'create-secret',
+    aks({ 'auth-method': 'service-principal', 'create-secret': 'true', 'service-principal-secret': 'x' }),
+  ],
   ['aks without a cluster', 'cluster-name', { 'cluster-type': 'aks' }],
-  ['registry-resource-group with a resource id', 'registry-resource-group', { registry: `/subscriptions/${SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/contosoacr`, 'registry-resource-group': 'rg' }],
+  [
+    'registry-resource-group with a resource id',
+    'registry-resource-group',
+    {
+      registry: `/subscriptions/${SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/contosoacr`,
+      'registry-resource-group': 'rg',
+    },
+  ],
   ['registry-subscription-id not a GUID', 'registry-subscription-id', { 'registry-subscription-id': 'x' }],
   ['cluster-subscription-id not a GUID', 'cluster-subscription-id', aks({ 'cluster-subscription-id': 'x' })],
   ['cluster-resource-group ending in a period', 'cluster-resource-group', aks({ 'cluster-resource-group': 'rg.' })],
-  ['cluster given as rg/name without any subscription', 'subscription-id', { registry: 'contosoacr', clusters: 'rg-aks/aks-mi', 'subscription-id': '' }],
+  [
+    'cluster given as rg/name without any subscription',
+    'subscription-id',
+    { registry: 'contosoacr', clusters: 'rg-aks/aks-mi', 'subscription-id': '' },
+  ],
 ];
 
 test(`${CASES.length} bad inputs fail with one error naming the input and no request`, async () => {
@@ -129,5 +184,7 @@ test(`${CASES.length} bad inputs fail with one error naming the input and no req
   }
   assert.deepEqual(failures, []);
   assert.equal(emu.requests.length, 0, `the emulator received requests: ${emu.requests.map((q) => `${q.method} ${q.path}`).join(', ')}`);
-  recordFigure('bad inputs', { text: `${CASES.length - failures.length} of ${CASES.length} rejected with exit code 1, one ::error:: line naming the input, and ${emu.requests.length} requests to the emulator` });
+  recordFigure('bad inputs', {
+    text: `${CASES.length - failures.length} of ${CASES.length} rejected with exit code 1, one ::error:: line naming the input, and ${emu.requests.length} requests to the emulator`,
+  });
 });

@@ -41,7 +41,9 @@ function dockerConfig(ns: string, name = 'acr-contosoacr') {
   const s = emu.state.kube.secrets[ns]?.[name] as unknown as { type: string; data: Record<string, string> } | undefined;
   assert.ok(s, `secret ${ns}/${name} exists`);
   assert.equal(s.type, 'kubernetes.io/dockerconfigjson');
-  return JSON.parse(Buffer.from(s.data['.dockerconfigjson'], 'base64').toString('utf8')) as { auths: Record<string, { username: string; password: string; auth: string }> };
+  return JSON.parse(Buffer.from(s.data['.dockerconfigjson'], 'base64').toString('utf8')) as {
+    auths: Record<string, { username: string; password: string; auth: string }>;
+  };
 }
 
 /** every occurrence of a secret in what the step printed comes after its ::add-mask:: */
@@ -71,14 +73,28 @@ test('writes a dockerconfigjson Secret to every namespace, sets the outputs and 
   assert.equal(r.outputs.changed, 'true');
   assert.deepEqual(JSON.parse(r.outputs['docker-config-json']).auths[SERVER].username, 'puller');
   const docs = loadAll(r.outputs.manifest) as { kind: string; metadata: { namespace: string } }[];
-  assert.deepEqual(docs.map((d) => [d.kind, d.metadata.namespace]), [['Secret', 'team-a'], ['Secret', 'team-b']]);
+  assert.deepEqual(
+    docs.map((d) => [d.kind, d.metadata.namespace]),
+    [
+      ['Secret', 'team-a'],
+      ['Secret', 'team-b'],
+    ],
+  );
   const results = JSON.parse(r.outputs.results) as { target: string; action: string; changed: boolean }[];
-  assert.deepEqual(results.map((x) => [x.target, x.action, x.changed]), [['team-a', 'created', true], ['team-b', 'created', true]]);
+  assert.deepEqual(
+    results.map((x) => [x.target, x.action, x.changed]),
+    [
+      ['team-a', 'created', true],
+      ['team-b', 'created', true],
+    ],
+  );
   assert.match(r.summary, /\| team-a \| acr-contosoacr \| ✅ created \| yes \|/);
   assertMasked(r, PASSWORD);
   assertMasked(r, Buffer.from(`puller:${PASSWORD}`).toString('base64'));
   // written with the acr-kube-auth field manager
-  const sec = emu.state.kube.secrets['team-a']['acr-contosoacr'] as { metadata: { labels: Record<string, string>; managedFields: { manager: string }[] } };
+  const sec = emu.state.kube.secrets['team-a']['acr-contosoacr'] as {
+    metadata: { labels: Record<string, string>; managedFields: { manager: string }[] };
+  };
   assert.equal(sec.metadata.labels['app.kubernetes.io/managed-by'], 'acr-kube-auth');
   assert.ok(sec.metadata.managedFields.some((f) => f.manager === 'acr-kube-auth'));
 });
@@ -94,14 +110,26 @@ test('a second identical run writes nothing and reports changed: false', async (
 });
 
 test('keeps other registries already in the secret (made by kubectl create) and their user labels', async () => {
-  await kubectl('create', 'secret', 'docker-registry', 'acr-contosoacr', '-n', 'team-a', '--docker-server=other.example.com', '--docker-username=o', '--docker-password=op');
+  await kubectl(
+    'create',
+    'secret',
+    'docker-registry',
+    'acr-contosoacr',
+    '-n',
+    'team-a',
+    '--docker-server=other.example.com',
+    '--docker-username=o',
+    '--docker-password=op',
+  );
   await kubectl('label', 'secret', 'acr-contosoacr', '-n', 'team-a', 'team=a');
   const r = await runAction(emu, inputs({ namespaces: 'team-a' }));
   assert.equal(r.code, 0, r.stdout);
   const cfg = dockerConfig('team-a');
   assert.deepEqual(Object.keys(cfg.auths).sort(), ['contosoacr.azurecr.io', 'other.example.com']);
   assert.equal(cfg.auths['other.example.com'].password, 'op');
-  const got = JSON.parse(await kubectl('get', 'secret', 'acr-contosoacr', '-n', 'team-a', '-o', 'json')) as { metadata: { labels: Record<string, string> } };
+  const got = JSON.parse(await kubectl('get', 'secret', 'acr-contosoacr', '-n', 'team-a', '-o', 'json')) as {
+    metadata: { labels: Record<string, string> };
+  };
   assert.equal(got.metadata.labels.team, 'a');
 });
 

@@ -29,16 +29,43 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-type SecretJson = { apiVersion: string; kind: string; type: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; data: Record<string, string> };
+type SecretJson = {
+  apiVersion: string;
+  kind: string;
+  type: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data: Record<string, string>;
+};
 const config = (s: SecretJson) => JSON.parse(Buffer.from(s.data['.dockerconfigjson'], 'base64').toString('utf8'));
 
 test("a basic secret renders as kubectl's `create secret docker-registry` does", async (t) => {
   if (skip) return t.skip(skip);
-  const r = await runAction(emu, { registry: SERVER, 'credential-type': 'basic', username: USER, password: PASSWORD, namespaces: 'team-a', 'secret-name': 'regcred', apply: 'false' });
+  const r = await runAction(emu, {
+    registry: SERVER,
+    'credential-type': 'basic',
+    username: USER,
+    password: PASSWORD,
+    namespaces: 'team-a',
+    'secret-name': 'regcred',
+    apply: 'false',
+  });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const ours = (await import('js-yaml')).load(r.outputs.manifest) as SecretJson;
   const ref = JSON.parse(
-    await kubectl(['create', 'secret', 'docker-registry', 'regcred', '-n', 'team-a', `--docker-server=${SERVER}`, `--docker-username=${USER}`, `--docker-password=${PASSWORD}`, '--dry-run=client', '-o', 'json']),
+    await kubectl([
+      'create',
+      'secret',
+      'docker-registry',
+      'regcred',
+      '-n',
+      'team-a',
+      `--docker-server=${SERVER}`,
+      `--docker-username=${USER}`,
+      `--docker-password=${PASSWORD}`,
+      '--dry-run=client',
+      '-o',
+      'json',
+    ]),
   ) as SecretJson;
   assert.equal(ours.apiVersion, ref.apiVersion);
   assert.equal(ours.kind, ref.kind);
@@ -65,7 +92,10 @@ test('kubectl get reads back what the action wrote; kubectl apply -f takes the m
   }
 
   // the rendered manifest (two documents) is something kubectl applies as it is
-  const rendered = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a, team-b', 'secret-name': 'gitops', apply: 'false' }));
+  const rendered = await runAction(
+    emu,
+    azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a, team-b', 'secret-name': 'gitops', apply: 'false' }),
+  );
   assert.equal(rendered.code, 0, rendered.stdout);
   const applied = await kubectl(['apply', '-f', '-'], rendered.outputs.manifest);
   assert.match(applied, /secret\/gitops created/);
@@ -76,7 +106,17 @@ test('kubectl get reads back what the action wrote; kubectl apply -f takes the m
 
 test('the action merges into a secret kubectl created (server-side apply over another field manager)', async (t) => {
   if (skip) return t.skip(skip);
-  await kubectl(['create', 'secret', 'docker-registry', 'acr-contosoacr', '-n', 'team-a', '--docker-server=ghcr.io', '--docker-username=octo', '--docker-password=Ghcr-Pa55word~xyz']);
+  await kubectl([
+    'create',
+    'secret',
+    'docker-registry',
+    'acr-contosoacr',
+    '-n',
+    'team-a',
+    '--docker-server=ghcr.io',
+    '--docker-username=octo',
+    '--docker-password=Ghcr-Pa55word~xyz',
+  ]);
   const r = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a' }));
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const got = JSON.parse(await kubectl(['get', 'secret', 'acr-contosoacr', '-n', 'team-a', '-o', 'json', '--show-managed-fields'])) as SecretJson & {

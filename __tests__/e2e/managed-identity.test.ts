@@ -122,7 +122,10 @@ describe('attach', () => {
     assert.equal(searched.outputs['registry-id'], OTHER);
     assert.equal(assignmentsOf(KUBELET_OID, OTHER).length, 1);
     const assignment = assignmentsOf(KUBELET_OID, OTHER)[0];
-    assert.match(assignment.properties.roleDefinitionId, new RegExp(`^/subscriptions/${SUB_2}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL}$`));
+    assert.match(
+      assignment.properties.roleDefinitionId,
+      new RegExp(`^/subscriptions/${SUB_2}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL}$`),
+    );
 
     emu.reset();
     const named = await runAction(emu, azureInputs(emu, { registry: 'otheracr', 'registry-subscription-id': SUB_2, ...MI_CLUSTER }));
@@ -131,7 +134,10 @@ describe('attach', () => {
     assert.ok(!armRequests().some((q) => q.path.startsWith(`/subscriptions/${SUB_1}/providers/Microsoft.ContainerRegistry`)));
 
     emu.reset();
-    const grouped = await runAction(emu, azureInputs(emu, { registry: 'otheracr', 'registry-subscription-id': SUB_2, 'registry-resource-group': 'rg-other', ...MI_CLUSTER }));
+    const grouped = await runAction(
+      emu,
+      azureInputs(emu, { registry: 'otheracr', 'registry-subscription-id': SUB_2, 'registry-resource-group': 'rg-other', ...MI_CLUSTER }),
+    );
     assert.equal(grouped.code, 0, grouped.stdout);
     assert.equal(armRequests().filter((q) => /Microsoft.ContainerRegistry\/registries$/i.test(q.path)).length, 0, 'a known group needs no listing');
 
@@ -203,7 +209,10 @@ describe('attach', () => {
   });
 
   test('a cluster without a kubelet identity under auth-method managed-identity points to service-principal', async () => {
-    const r = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-sp', 'cluster-resource-group': 'rg-aks', 'auth-method': 'managed-identity' }));
+    const r = await runAction(
+      emu,
+      azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-sp', 'cluster-resource-group': 'rg-aks', 'auth-method': 'managed-identity' }),
+    );
     assert.equal(r.code, 1);
     assert.match(r.errors[0], /no kubelet identity.*auth-method: service-principal/);
     assert.equal(assignments().length, 0);
@@ -226,7 +235,10 @@ describe('attach', () => {
       env: { ...FAST_RETRY, ACR_KUBE_AUTH_PRINCIPAL_RETRY_BUDGET_MS: '400' },
     });
     assert.equal(r.code, 1);
-    assert.match(r.errors[0], /PrincipalNotFound\): principal f0000000-0000-4000-8000-000000000001 was still not in the directory after retrying for \d+ s/);
+    assert.match(
+      r.errors[0],
+      /PrincipalNotFound\): principal f0000000-0000-4000-8000-000000000001 was still not in the directory after retrying for \d+ s/,
+    );
     assert.match(r.errors[0], /replicate/);
     assert.ok(Date.now() - started < 20_000);
     const puts = armRequests().filter((q) => q.method === 'PUT').length;
@@ -247,7 +259,7 @@ describe('attach', () => {
 });
 
 describe('detach, verify, dry-run', () => {
-  test('detach removes only this principal\'s pull roles on this registry; a second detach is changed false', async () => {
+  test("detach removes only this principal's pull roles on this registry; a second detach is changed false", async () => {
     assert.equal((await runAction(emu, azureInputs(emu, { registry: 'contosoacr', ...MI_CLUSTER }))).code, 0);
     const foreignPull = seedAssignment(REG, REPOSITORY_READER, KUBELET_OID, '0b0b0b0b-0000-4000-8000-000000000001');
     const push = seedAssignment(REG, ACR_PUSH, KUBELET_OID, '0b0b0b0b-0000-4000-8000-000000000002');
@@ -259,8 +271,13 @@ describe('detach, verify, dry-run', () => {
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.outputs.changed, 'true');
     const removed = r.outputs['role-assignment-ids'].split('\n').sort();
-    assert.deepEqual(removed, [`${REG}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(REG, ACR_PULL, KUBELET_OID)}`, foreignPull].sort());
-    const left = assignments().map((a) => a.id).sort();
+    assert.deepEqual(
+      removed,
+      [`${REG}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(REG, ACR_PULL, KUBELET_OID)}`, foreignPull].sort(),
+    );
+    const left = assignments()
+      .map((a) => a.id)
+      .sort();
     assert.deepEqual(left, [push, otherPrincipal, inherited, otherRegistry].sort());
 
     const again = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', operation: 'detach', ...MI_CLUSTER }));
@@ -300,10 +317,18 @@ describe('detach, verify, dry-run', () => {
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /\[dry-run\] rg-aks\/aks-mi: would assign AcrPull to f0000000-0000-4000-8000-000000000001 on contosoacr/);
     assert.equal(r.outputs.changed, 'true');
-    assert.equal(r.outputs['role-assignment-ids'], `${REG}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(REG, ACR_PULL, KUBELET_OID)}`);
+    assert.equal(
+      r.outputs['role-assignment-ids'],
+      `${REG}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(REG, ACR_PULL, KUBELET_OID)}`,
+    );
     assert.equal(JSON.parse(r.outputs.results)[0].action, 'would create');
     assert.match(r.summary, /\(dry run\)/);
-    assert.ok(armRequests().every((q) => q.method === 'GET'), armRequests().map((q) => q.method).join());
+    assert.ok(
+      armRequests().every((q) => q.method === 'GET'),
+      armRequests()
+        .map((q) => q.method)
+        .join(),
+    );
     assert.equal(assignments().length, 0);
 
     assert.equal((await runAction(emu, azureInputs(emu, { registry: 'contosoacr', ...MI_CLUSTER }))).code, 0);
@@ -336,7 +361,10 @@ describe('fleet', () => {
 
     const results = JSON.parse(r.outputs.results) as Array<{ target: string; ok: boolean; action: string; principalId?: string }>;
     assert.equal(results.length, 21);
-    assert.deepEqual(results.map((x) => x.target), lines);
+    assert.deepEqual(
+      results.map((x) => x.target),
+      lines,
+    );
     assert.equal(results.filter((x) => x.ok && x.action === 'created').length, 20);
     assert.equal(r.outputs.changed, 'true');
     assert.equal(r.outputs['role-assignment-ids'].split('\n').length, 20);
@@ -348,7 +376,9 @@ describe('fleet', () => {
     const arm = armRequests();
     assert.equal(arm.filter((q) => /Microsoft.ContainerRegistry\/registries$/i.test(q.path)).length, 1, 'registry resolved once');
     // bounded concurrency: never more than 4 cluster reads in flight, and more than 1 at some point
-    const reads = arm.filter((q) => /managedClusters\//.test(q.path)).map((q) => ({ start: Date.parse(q.time), end: Date.parse(q.time) + q.durationMs }));
+    const reads = arm
+      .filter((q) => /managedClusters\//.test(q.path))
+      .map((q) => ({ start: Date.parse(q.time), end: Date.parse(q.time) + q.durationMs }));
     const peak = Math.max(...reads.map((a) => reads.filter((b) => b.start <= a.start && a.start < b.end).length));
     assert.ok(peak <= 4 && peak >= 2, `peak concurrency ${peak}`);
     assert.ok(elapsed < 30_000, `fleet took ${elapsed} ms`);

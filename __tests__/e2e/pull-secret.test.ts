@@ -24,7 +24,11 @@ const lc = (s: string) => s.toLowerCase();
 const server = (name: string) => `${name}.azurecr.localhost:${emu.port}`;
 
 type Auth = { username: string; password: string; auth: string };
-type Secret = { type: string; data: Record<string, string>; metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string } };
+type Secret = {
+  type: string;
+  data: Record<string, string>;
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+};
 
 function secretIn(ns: string, name = 'acr-contosoacr'): Secret | undefined {
   return emu.state.kube.secrets[ns]?.[name] as unknown as Secret | undefined;
@@ -35,16 +39,29 @@ function auths(ns: string, name = 'acr-contosoacr'): Record<string, Auth> {
   assert.equal(s.type, 'kubernetes.io/dockerconfigjson');
   return (JSON.parse(Buffer.from(s.data['.dockerconfigjson'], 'base64').toString('utf8')) as { auths: Record<string, Auth> }).auths;
 }
-function records(ns: string, name = 'acr-contosoacr'): Record<string, { credentialType: string; username: string; expiresOn?: string; slot?: string }> {
+function records(
+  ns: string,
+  name = 'acr-contosoacr',
+): Record<string, { credentialType: string; username: string; expiresOn?: string; slot?: string }> {
   return JSON.parse(secretIn(ns, name)!.metadata.annotations!['acr-kube-auth.github.io/registries']);
 }
 
 /** Asks the emulated registry's token endpoint, as a container runtime would (refresh token: POST; else GET with Basic). */
-function acrToken(loginServer: string, username: string, password: string, scope?: string): Promise<{ status: number; access: { type: string; name: string; actions: string[] }[] }> {
+function acrToken(
+  loginServer: string,
+  username: string,
+  password: string,
+  scope?: string,
+): Promise<{ status: number; access: { type: string; name: string; actions: string[] }[] }> {
   const query = new URLSearchParams({ service: loginServer });
   if (scope) query.set('scope', scope);
   const refresh = username === NULL_GUID;
-  const form = new URLSearchParams({ grant_type: 'refresh_token', service: loginServer, refresh_token: password, ...(scope ? { scope } : {}) }).toString();
+  const form = new URLSearchParams({
+    grant_type: 'refresh_token',
+    service: loginServer,
+    refresh_token: password,
+    ...(scope ? { scope } : {}),
+  }).toString();
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -104,7 +121,12 @@ const ok = (r: RunResult) => assert.equal(r.code, 0, r.stdout + r.stderr);
 test('every credential type yields a secret whose credentials the registry token endpoint accepts', async () => {
   const cases: { type: string; registry: string; extra?: Record<string, string>; user: (s: string) => boolean }[] = [
     { type: 'token', registry: 'contosoacr', user: (u) => u === 'kube-pull-team-a' },
-    { type: 'service-principal', registry: 'contosoacr', extra: { 'service-principal-client-id': CLUSTER_SP_APP_ID, 'service-principal-secret': CLUSTER_SP_SECRET }, user: (u) => u === CLUSTER_SP_APP_ID },
+    {
+      type: 'service-principal',
+      registry: 'contosoacr',
+      extra: { 'service-principal-client-id': CLUSTER_SP_APP_ID, 'service-principal-secret': CLUSTER_SP_SECRET },
+      user: (u) => u === CLUSTER_SP_APP_ID,
+    },
     { type: 'admin', registry: 'adminacr', user: (u) => u === 'adminacr' },
     { type: 'exchange', registry: 'contosoacr', user: (u) => u === NULL_GUID },
     { type: 'basic', registry: '', extra: { username: 'adminacr', password: 'adminacr-Password1~abcdefghijklmnop' }, user: (u) => u === 'adminacr' },
@@ -128,12 +150,17 @@ test('every credential type yields a secret whose credentials the registry token
       const exp = JSON.parse(Buffer.from(a.password.split('.')[1], 'base64url').toString('utf8')).exp as number;
       assert.equal(r.outputs['expires-on'], new Date(exp * 1000).toISOString(), 'expires-on is the refresh token exp');
       assert.ok(exp * 1000 - Date.now() > 2.5 * 3600_000 && exp * 1000 - Date.now() <= 3 * 3600_000 + 60_000, 'about 3 hours');
-      assert.ok(r.stdout.split('\n').some((l) => l.startsWith('::warning::') && /about 3 hours/.test(l)), 'warns about the 3 hours');
+      assert.ok(
+        r.stdout.split('\n').some((l) => l.startsWith('::warning::') && /about 3 hours/.test(l)),
+        'warns about the 3 hours',
+      );
     }
     if (c.type === 'service-principal') {
       assert.equal(r.outputs['principal-id'], CLUSTER_SP_OID_A);
       assert.equal(r.outputs.role, 'AcrPull');
-      const granted = Object.values(emu.state.roleAssignments).filter((x) => lc(x.properties.principalId) === lc(CLUSTER_SP_OID_A) && lc(x.properties.scope) === lc(`${RG}/contosoacr`));
+      const granted = Object.values(emu.state.roleAssignments).filter(
+        (x) => lc(x.properties.principalId) === lc(CLUSTER_SP_OID_A) && lc(x.properties.scope) === lc(`${RG}/contosoacr`),
+      );
       assert.equal(granted.length, 1, 'one AcrPull assignment on the registry');
       assert.match(granted[0].properties.roleDefinitionId, /7f951dda-4ed3-4680-a7ca-43fe172d538d$/);
     }
@@ -141,7 +168,10 @@ test('every credential type yields a secret whose credentials the registry token
 });
 
 test('token: read-only scope map on the repositories, a token bound to it, a password that expires', async () => {
-  const r = await runAction(emu, inputs({ namespaces: 'team-a, team-b', repositories: 'app/web\nteam/*', 'secret-expiry': '30d', 'token-name': 'ci-pull' }));
+  const r = await runAction(
+    emu,
+    inputs({ namespaces: 'team-a, team-b', repositories: 'app/web\nteam/*', 'secret-expiry': '30d', 'token-name': 'ci-pull' }),
+  );
   ok(r);
   const map = emu.state.resources[lc(`${RG}/contosoacr/scopeMaps/ci-pull-scope`)];
   assert.ok(map, 'scope map ci-pull-scope');
@@ -234,7 +264,15 @@ test('writes with server-side apply as acr-kube-auth, merges into an existing se
   emu.state.kube.secrets['team-a']['acr-contosoacr'] = {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'acr-contosoacr', namespace: 'team-a', uid: 'a0000000-0000-4000-8000-00000000aaaa', resourceVersion: '900', creationTimestamp: '2024-01-01T00:00:00Z', labels: { team: 'a' }, annotations: { owner: 'alice' } },
+    metadata: {
+      name: 'acr-contosoacr',
+      namespace: 'team-a',
+      uid: 'a0000000-0000-4000-8000-00000000aaaa',
+      resourceVersion: '900',
+      creationTimestamp: '2024-01-01T00:00:00Z',
+      labels: { team: 'a' },
+      annotations: { owner: 'alice' },
+    },
     type: 'kubernetes.io/dockerconfigjson',
     data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { 'ghcr.io': otherAuth } })).toString('base64') },
   };
@@ -250,14 +288,23 @@ test('writes with server-side apply as acr-kube-auth, merges into an existing se
   assert.equal(meta.labels?.team, 'a');
   assert.equal(meta.annotations?.owner, 'alice');
   assert.equal(meta.labels?.['app.kubernetes.io/managed-by'], 'acr-kube-auth');
-  assert.ok(meta.managedFields?.some((f) => f.manager === 'acr-kube-auth' && f.operation === 'Apply'), 'server-side apply by acr-kube-auth');
-  assert.ok(emu.requests.some((q) => q.method === 'PATCH' && q.path.endsWith('/secrets/acr-contosoacr') && /fieldManager=acr-kube-auth/.test(q.query)));
+  assert.ok(
+    meta.managedFields?.some((f) => f.manager === 'acr-kube-auth' && f.operation === 'Apply'),
+    'server-side apply by acr-kube-auth',
+  );
+  assert.ok(
+    emu.requests.some((q) => q.method === 'PATCH' && q.path.endsWith('/secrets/acr-contosoacr') && /fieldManager=acr-kube-auth/.test(q.query)),
+  );
   assert.deepEqual(emu.state.kube.serviceaccounts['team-a'].default.imagePullSecrets, [{ name: 'legacy' }, { name: 'acr-contosoacr' }]);
 
   const again = await runAction(emu, inputs({ 'service-accounts': 'default' }));
   ok(again);
   assert.equal(again.outputs.changed, 'false');
-  assert.deepEqual(emu.state.kube.serviceaccounts['team-a'].default.imagePullSecrets, [{ name: 'legacy' }, { name: 'acr-contosoacr' }], 'no duplicate');
+  assert.deepEqual(
+    emu.state.kube.serviceaccounts['team-a'].default.imagePullSecrets,
+    [{ name: 'legacy' }, { name: 'acr-contosoacr' }],
+    'no duplicate',
+  );
 
   // detach removes only this registry's entry; the secret still serves ghcr.io, so it stays, with its labels
   const d = await runAction(emu, inputs({ 'service-accounts': 'default', operation: 'detach' }));
@@ -277,12 +324,21 @@ test('conflicts are retried and writes stay within max-parallel', async () => {
     emu.state.kube.secrets[ns]['acr-contosoacr'] = {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'acr-contosoacr', namespace: ns, uid: 'a0000000-0000-4000-8000-00000000bbbb', resourceVersion: '901', creationTimestamp: '2024-01-01T00:00:00Z' },
+      metadata: {
+        name: 'acr-contosoacr',
+        namespace: ns,
+        uid: 'a0000000-0000-4000-8000-00000000bbbb',
+        resourceVersion: '901',
+        creationTimestamp: '2024-01-01T00:00:00Z',
+      },
       type: 'kubernetes.io/dockerconfigjson',
       data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
     };
   }
-  const r = await runAction(emu, inputs({ namespaces: 'default, team-a, team-b, kube-system, ns-x, ns-y', 'create-namespaces': 'true', 'max-parallel': '2' }));
+  const r = await runAction(
+    emu,
+    inputs({ namespaces: 'default, team-a, team-b, kube-system, ns-x, ns-y', 'create-namespaces': 'true', 'max-parallel': '2' }),
+  );
   ok(r);
   for (const ns of ['default', 'team-a', 'team-b', 'kube-system', 'ns-x', 'ns-y']) assert.ok(auths(ns)[server('contosoacr')], ns);
   assert.equal(emu.requests.filter((q) => q.method === 'PATCH' && q.status === 409).length, 2, 'two conflicts, retried');
@@ -297,11 +353,16 @@ test('conflicts are retried and writes stay within max-parallel', async () => {
 test('apply: false renders a multi-document manifest and writes nothing to the cluster', async () => {
   const r = await runAction(emu, inputs({ namespaces: 'team-a, team-b', apply: 'false' }));
   ok(r);
-  const docs = loadAll(r.outputs.manifest) as { kind: string; type: string; metadata: { name: string; namespace: string }; data: Record<string, string> }[];
-  assert.deepEqual(docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name} ${d.type}`), [
-    'Secret team-a/acr-contosoacr kubernetes.io/dockerconfigjson',
-    'Secret team-b/acr-contosoacr kubernetes.io/dockerconfigjson',
-  ]);
+  const docs = loadAll(r.outputs.manifest) as {
+    kind: string;
+    type: string;
+    metadata: { name: string; namespace: string };
+    data: Record<string, string>;
+  }[];
+  assert.deepEqual(
+    docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name} ${d.type}`),
+    ['Secret team-a/acr-contosoacr kubernetes.io/dockerconfigjson', 'Secret team-b/acr-contosoacr kubernetes.io/dockerconfigjson'],
+  );
   const config = JSON.parse(Buffer.from(docs[0].data['.dockerconfigjson'], 'base64').toString('utf8'));
   assert.deepEqual(config, JSON.parse(r.outputs['docker-config-json']));
   await assertPulls(server('contosoacr'), config.auths[server('contosoacr')]);
@@ -323,8 +384,14 @@ test('verify writes nothing and names what is wrong: missing secret, no entry, e
   anns[login].expiresOn = '2020-01-01T00:00:00.000Z';
   a.metadata.annotations!['acr-kube-auth.github.io/registries'] = JSON.stringify(anns);
   const b = secretIn('team-b')!;
-  b.data['.dockerconfigjson'] = Buffer.from(JSON.stringify({ auths: { 'ghcr.io': { username: 'u', password: 'p', auth: 'dTpw' } } })).toString('base64');
-  emu.state.kube.namespaces['team-c'] = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-c', uid: 'a0000000-0000-4000-8000-00000000cccc', resourceVersion: '950' } };
+  b.data['.dockerconfigjson'] = Buffer.from(JSON.stringify({ auths: { 'ghcr.io': { username: 'u', password: 'p', auth: 'dTpw' } } })).toString(
+    'base64',
+  );
+  emu.state.kube.namespaces['team-c'] = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'team-c', uid: 'a0000000-0000-4000-8000-00000000cccc', resourceVersion: '950' },
+  };
   emu.state.kube.secrets['team-c'] = { 'acr-contosoacr': structuredClone(emu.state.kube.secrets['team-a']['acr-contosoacr']) };
   const c = emu.state.kube.secrets['team-c']['acr-contosoacr'] as unknown as Secret & { metadata: { namespace: string } };
   c.metadata.namespace = 'team-c';
@@ -357,17 +424,29 @@ test('admin: a disabled admin user is a clear error that says how to enable it a
 });
 
 test('service-principal: Repository Reader on an ABAC registry; create-secret adds a client secret with Graph addPassword', async () => {
-  const before = emu.state.tenants[Object.keys(emu.state.tenants)[0]].applications.find((a) => a.appId === CLUSTER_SP_APP_ID)!.passwordCredentials.length;
+  const before = emu.state.tenants[Object.keys(emu.state.tenants)[0]].applications.find((a) => a.appId === CLUSTER_SP_APP_ID)!.passwordCredentials
+    .length;
   const r = await runAction(
     emu,
-    inputs({ registry: 'abacacr', 'credential-type': 'service-principal', 'service-principal-client-id': CLUSTER_SP_APP_ID, 'create-secret': 'true', 'secret-expiry': '10d', 'secret-name': 'pull' }),
+    inputs({
+      registry: 'abacacr',
+      'credential-type': 'service-principal',
+      'service-principal-client-id': CLUSTER_SP_APP_ID,
+      'create-secret': 'true',
+      'secret-expiry': '10d',
+      'secret-name': 'pull',
+    }),
   );
   ok(r);
   assert.equal(r.outputs.role, 'Container Registry Repository Reader');
-  const granted = Object.values(emu.state.roleAssignments).filter((x) => lc(x.properties.principalId) === lc(CLUSTER_SP_OID_A) && lc(x.properties.scope) === lc(`${RG}/abacacr`));
+  const granted = Object.values(emu.state.roleAssignments).filter(
+    (x) => lc(x.properties.principalId) === lc(CLUSTER_SP_OID_A) && lc(x.properties.scope) === lc(`${RG}/abacacr`),
+  );
   assert.equal(granted.length, 1);
   assert.match(granted[0].properties.roleDefinitionId, /b93aa761-3e63-49ed-ac28-beffa264f7ac$/);
-  const app = Object.values(emu.state.tenants).flatMap((t) => t.applications).find((a) => a.appId === CLUSTER_SP_APP_ID)!;
+  const app = Object.values(emu.state.tenants)
+    .flatMap((t) => t.applications)
+    .find((a) => a.appId === CLUSTER_SP_APP_ID)!;
   assert.equal(app.passwordCredentials.length, before + 1, 'one new client secret');
   const created = app.passwordCredentials.at(-1)!;
   const a = auths('team-a', 'pull')[server('abacacr')];
@@ -377,7 +456,14 @@ test('service-principal: Repository Reader on an ABAC registry; create-secret ad
 
   const again = await runAction(
     emu,
-    inputs({ registry: 'abacacr', 'credential-type': 'service-principal', 'service-principal-client-id': CLUSTER_SP_APP_ID, 'create-secret': 'true', 'secret-expiry': '10d', 'secret-name': 'pull' }),
+    inputs({
+      registry: 'abacacr',
+      'credential-type': 'service-principal',
+      'service-principal-client-id': CLUSTER_SP_APP_ID,
+      'create-secret': 'true',
+      'secret-expiry': '10d',
+      'secret-name': 'pull',
+    }),
   );
   ok(again);
   assert.equal(again.outputs.changed, 'false', 're-run keeps the good secret');
@@ -390,7 +476,13 @@ test('detach leaves a token the action did not create', async () => {
     id,
     name: 'team-builds',
     type: 'Microsoft.ContainerRegistry/registries/tokens',
-    properties: { creationDate: '2024-01-01T00:00:00Z', provisioningState: 'Succeeded', scopeMapId: `${RG}/contosoacr/scopeMaps/_repositories_pull`, status: 'enabled', credentials: { certificates: [], passwords: [] } },
+    properties: {
+      creationDate: '2024-01-01T00:00:00Z',
+      provisioningState: 'Succeeded',
+      scopeMapId: `${RG}/contosoacr/scopeMaps/_repositories_pull`,
+      status: 'enabled',
+      credentials: { certificates: [], passwords: [] },
+    },
   };
   ok(await runAction(emu, inputs({ 'token-name': 'team-builds' })));
   const d = await runAction(emu, inputs({ 'token-name': 'team-builds', operation: 'detach' }));
@@ -410,48 +502,116 @@ test('rotation rules: keep while good, else the other slot; with no live passwor
   const now = new Date('2026-01-01T00:00:00Z');
   const day = 86400_000;
   const at = (d: number) => new Date(now.getTime() + d * day).toISOString();
-  const prev = (slot: string, expiresOn: string) => ({ username: 'tk-pull', password: 'p', record: { credentialType: 'token', username: 'tk-pull', slot, expiresOn } });
+  const prev = (slot: string, expiresOn: string) => ({
+    username: 'tk-pull',
+    password: 'p',
+    record: { credentialType: 'token', username: 'tk-pull', slot, expiresOn },
+  });
   const token = (...p: { name: 'password1' | 'password2'; creationTime?: string; expiry?: string }[]) => ({ id: 'x', name: 'tk-pull', passwords: p });
   const base = { tokenName: 'tk-pull', now, expiryMs: 90 * day };
 
   assert.deepEqual(decideSlot({ ...base }).slot, 'password1', 'a new token starts with password1');
-  const keep = decideSlot({ ...base, previous: prev('password2', at(60)), token: token({ name: 'password2', creationTime: at(-30), expiry: at(60) }) });
+  const keep = decideSlot({
+    ...base,
+    previous: prev('password2', at(60)),
+    token: token({ name: 'password2', creationTime: at(-30), expiry: at(60) }),
+  });
   assert.equal(keep.keep, true);
   assert.equal(keep.slot, 'password2');
-  const half = decideSlot({ ...base, previous: prev('password2', at(40)), token: token({ name: 'password2', creationTime: at(-50), expiry: at(40) }) });
+  const half = decideSlot({
+    ...base,
+    previous: prev('password2', at(40)),
+    token: token({ name: 'password2', creationTime: at(-50), expiry: at(40) }),
+  });
   assert.deepEqual([half.keep, half.slot], [false, 'password1'], 'past half its lifetime: the other slot');
-  const elsewhere = decideSlot({ ...base, previous: prev('password1', at(80)), token: token({ name: 'password1', creationTime: at(0), expiry: at(85) }) });
+  const elsewhere = decideSlot({
+    ...base,
+    previous: prev('password1', at(80)),
+    token: token({ name: 'password1', creationTime: at(0), expiry: at(85) }),
+  });
   assert.deepEqual([elsewhere.keep, elsewhere.slot], [false, 'password2'], 'regenerated elsewhere: not kept');
   const gone = decideSlot({ ...base, previous: prev('password1', at(80)), token: token({ name: 'password2', expiry: at(10) }) });
   assert.deepEqual([gone.keep, gone.slot], [false, 'password2']);
-  const notOurs = decideSlot({ ...base, previous: { username: 'someone', password: 'p' }, token: token({ name: 'password1', creationTime: at(-1), expiry: at(80) }) });
+  const notOurs = decideSlot({
+    ...base,
+    previous: { username: 'someone', password: 'p' },
+    token: token({ name: 'password1', creationTime: at(-1), expiry: at(80) }),
+  });
   assert.deepEqual([notOurs.keep, notOurs.slot], [false, 'password2'], 'unknown live slot: fill the empty slot');
-  const older = decideSlot({ ...base, token: token({ name: 'password1', creationTime: at(-1), expiry: at(80) }, { name: 'password2', creationTime: at(-20), expiry: at(70) }) });
+  const older = decideSlot({
+    ...base,
+    token: token({ name: 'password1', creationTime: at(-1), expiry: at(80) }, { name: 'password2', creationTime: at(-20), expiry: at(70) }),
+  });
   assert.equal(older.slot, 'password2', 'both in use: replace the older, keep the newest');
 
   assert.equal(defaultTokenName({ clusters: [], pullSecret: { namespaces: ['team-a'] } }), 'kube-pull-team-a');
-  assert.equal(defaultTokenName({ clusters: [{ name: 'aks_prod', resourceGroup: 'rg', label: 'rg/aks_prod' }], pullSecret: { namespaces: ['x'] } }), 'kube-pull-aks-prod');
+  assert.equal(
+    defaultTokenName({ clusters: [{ name: 'aks_prod', resourceGroup: 'rg', label: 'rg/aks_prod' }], pullSecret: { namespaces: ['x'] } }),
+    'kube-pull-aks-prod',
+  );
   const long = defaultTokenName({ clusters: [], pullSecret: { namespaces: ['a'.repeat(60), 'b'.repeat(60)] } });
   assert.ok(/^[A-Za-z0-9-]{5,50}$/.test(long), long);
   assert.notEqual(long, defaultTokenName({ clusters: [], pullSecret: { namespaces: ['a'.repeat(60), 'c'.repeat(60)] } }), 'cut names stay distinct');
   assert.ok(scopeMapName(long).length <= 50 && scopeMapName(long).endsWith('-scope'));
   assert.deepEqual(scopeMapActions([]), ['repositories/*/content/read', 'repositories/*/metadata/read']);
-  assert.deepEqual(scopeMapActions(['b/x', 'A/y', 'b/x']), ['repositories/a/y/content/read', 'repositories/a/y/metadata/read', 'repositories/b/x/content/read', 'repositories/b/x/metadata/read']);
+  assert.deepEqual(scopeMapActions(['b/x', 'A/y', 'b/x']), [
+    'repositories/a/y/content/read',
+    'repositories/a/y/metadata/read',
+    'repositories/b/x/content/read',
+    'repositories/b/x/metadata/read',
+  ]);
 
   const jwt = (claims: object) => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.s`;
   const s = now.getTime() / 1000;
-  const ex = (iat: number, exp: number) => ({ username: NULL_GUID, password: jwt({ iat: s + iat, exp: s + exp }), record: { credentialType: 'exchange', username: NULL_GUID } });
+  const ex = (iat: number, exp: number) => ({
+    username: NULL_GUID,
+    password: jwt({ iat: s + iat, exp: s + exp }),
+    record: { credentialType: 'exchange', username: NULL_GUID },
+  });
   assert.equal(keepRefreshToken(ex(-1800, 9000), now), true);
   assert.equal(keepRefreshToken(ex(-7200, 3600), now), false);
-  assert.equal(keepCreatedSecret({ username: 'APP', password: 'p', record: { credentialType: 'service-principal', username: 'app', expiresOn: at(50) } }, 'app', now, 90 * day), true);
-  assert.equal(keepCreatedSecret({ username: 'app', password: 'p', record: { credentialType: 'service-principal', username: 'app', expiresOn: at(40) } }, 'app', now, 90 * day), false);
-  assert.equal(keepCreatedSecret({ username: 'other', password: 'p', record: { credentialType: 'service-principal', username: 'other', expiresOn: at(80) } }, 'app', now, 90 * day), false);
+  assert.equal(
+    keepCreatedSecret(
+      { username: 'APP', password: 'p', record: { credentialType: 'service-principal', username: 'app', expiresOn: at(50) } },
+      'app',
+      now,
+      90 * day,
+    ),
+    true,
+  );
+  assert.equal(
+    keepCreatedSecret(
+      { username: 'app', password: 'p', record: { credentialType: 'service-principal', username: 'app', expiresOn: at(40) } },
+      'app',
+      now,
+      90 * day,
+    ),
+    false,
+  );
+  assert.equal(
+    keepCreatedSecret(
+      { username: 'other', password: 'p', record: { credentialType: 'service-principal', username: 'other', expiresOn: at(80) } },
+      'app',
+      now,
+      90 * day,
+    ),
+    false,
+  );
 
   const live = (password: string, expiresOn: string) => ({
-    metadata: { name: 's', namespace: 'n', resourceVersion: '1', annotations: { 'acr-kube-auth.github.io/registries': JSON.stringify({ reg: { credentialType: 'token', username: 'u', expiresOn } }) } },
+    metadata: {
+      name: 's',
+      namespace: 'n',
+      resourceVersion: '1',
+      annotations: { 'acr-kube-auth.github.io/registries': JSON.stringify({ reg: { credentialType: 'token', username: 'u', expiresOn } }) },
+    },
     data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { reg: { username: 'u', password, auth: '' } } })).toString('base64') },
   });
-  assert.equal(previousCredential([undefined, live('old', at(1)), live('new', at(9))], 'reg')?.password, 'new', 'namespaces disagree: the entry that expires last');
+  assert.equal(
+    previousCredential([undefined, live('old', at(1)), live('new', at(9))], 'reg')?.password,
+    'new',
+    'namespaces disagree: the entry that expires last',
+  );
   assert.equal(previousCredential([live('x', at(1))], 'other'), undefined);
 });
 
@@ -463,8 +623,16 @@ test('concurrent runs sharing one token end green with a working secret everywhe
   const legs = ['team-a', 'team-b'].map((ns) => runAction(emu, inputs({ namespaces: ns, 'token-name': 'shared-pull' })));
   const same = [0, 1, 2].map(() => runAction(emu, inputs({ namespaces: 'default', 'token-name': 'same-pull' })));
   const runs = await Promise.all([...legs, ...same]);
-  assert.deepEqual(runs.map((r) => r.code), [0, 0, 0, 0, 0], runs.map((r) => r.errors.join()).join('\n'));
-  for (const [ns, user] of [['team-a', 'shared-pull'], ['team-b', 'shared-pull'], ['default', 'same-pull']]) {
+  assert.deepEqual(
+    runs.map((r) => r.code),
+    [0, 0, 0, 0, 0],
+    runs.map((r) => r.errors.join()).join('\n'),
+  );
+  for (const [ns, user] of [
+    ['team-a', 'shared-pull'],
+    ['team-b', 'shared-pull'],
+    ['default', 'same-pull'],
+  ]) {
     const a = auths(ns)[login];
     assert.equal(a.username, user);
     await assertPulls(login, a);

@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { runAction } from '../helpers/harness.ts';
-import { REGISTRY_BINARIES, buildOciLayout, requireBinaries, skopeoInspect, skopeoPush, startRegistry, type RealRegistry } from '../helpers/registry.ts';
+import {
+  REGISTRY_BINARIES,
+  buildOciLayout,
+  requireBinaries,
+  skopeoInspect,
+  skopeoPush,
+  startRegistry,
+  type RealRegistry,
+} from '../helpers/registry.ts';
 
 const PUSHER = ['pusher', 'Push-Pa55word~registry'] as const;
 const PULLER = ['puller', 'Pull-Pa55word~registry'] as const;

@@ -25,7 +25,10 @@ const tokenRequests = () => emu.requests.filter((q) => q.method === 'POST' && q.
 test('OIDC is the default with client-id and tenant-id: the GitHub token is the client assertion', async () => {
   const r = await runAction(emu, oidcInputs(emu, target));
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.ok(emu.requests.some((q) => q.path === '/_github/oidc/token'), 'asked GitHub for an OIDC token');
+  assert.ok(
+    emu.requests.some((q) => q.path === '/_github/oidc/token'),
+    'asked GitHub for an OIDC token',
+  );
   assert.ok(tokenRequests().length >= 1);
   assert.ok(!r.stdout.includes(DEPLOYER_SECRET));
 });
@@ -42,9 +45,13 @@ test('client-secret and creds JSON sign in without OIDC', async () => {
 });
 
 test('with no login inputs: the environment variables', async () => {
-  const r = await runAction(emu, { environment: JSON.stringify(emu.cloud()), 'subscription-id': SUB_1, ...target }, {
-    env: { AZURE_CLIENT_ID: DEPLOYER_APP_ID, AZURE_TENANT_ID: TENANT_A, AZURE_CLIENT_SECRET: DEPLOYER_SECRET },
-  });
+  const r = await runAction(
+    emu,
+    { environment: JSON.stringify(emu.cloud()), 'subscription-id': SUB_1, ...target },
+    {
+      env: { AZURE_CLIENT_ID: DEPLOYER_APP_ID, AZURE_TENANT_ID: TENANT_A, AZURE_CLIENT_SECRET: DEPLOYER_SECRET },
+    },
+  );
   assert.equal(r.code, 0, r.stdout);
 });
 
@@ -67,12 +74,18 @@ console.log(JSON.stringify({ accessToken: j.access_token, expiresOn: new Date(ex
 `;
   writeFileSync(join(bin, 'az'), script);
   chmodSync(join(bin, 'az'), 0o755);
-  const r = await runAction(emu, { environment: JSON.stringify(emu.cloud()), 'subscription-id': SUB_1, ...target }, { env: { PATH: `${bin}:${process.env.PATH}` } });
+  const r = await runAction(
+    emu,
+    { environment: JSON.stringify(emu.cloud()), 'subscription-id': SUB_1, ...target },
+    { env: { PATH: `${bin}:${process.env.PATH}` } },
+  );
   assert.equal(r.code, 0, r.stdout + r.stderr);
 });
 
 test('OIDC without the id-token permission says to add `id-token: write`', async () => {
-  const r = await runAction(emu, oidcInputs(emu, target), { env: { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined } });
+  const r = await runAction(emu, oidcInputs(emu, target), {
+    env: { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined },
+  });
   assert.equal(r.code, 1);
   assert.equal(r.errors.length, 1);
   assert.match(r.errors[0], /id-token: write/);

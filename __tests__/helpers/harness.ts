@@ -134,7 +134,9 @@ export async function runAction(
   recordFigure('leak-scan', { secrets: secrets.length, leaks: result.leaks.length, leftovers: result.leftovers.length });
   rmSync(work, { recursive: true, force: true });
   if (result.leaks.length && !opts.allowLeaks) {
-    throw new Error(`leak scan: ${result.leaks.length} unmasked secret occurrence(s): ${result.leaks.map((l) => `${l.where}: ${l.secret.slice(0, 3)}…`).join('; ')}`);
+    throw new Error(
+      `leak scan: ${result.leaks.length} unmasked secret occurrence(s): ${result.leaks.map((l) => `${l.where}: ${l.secret.slice(0, 3)}…`).join('; ')}`,
+    );
   }
   return result;
 }

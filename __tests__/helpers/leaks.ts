@@ -51,7 +51,7 @@ export function findSecret(text: string, secrets: string[], depth = 0): string |
     } catch {
       continue;
     }
-    if (!/^[\x09\x0a\x0d\x20-\x7e]+$/.test(decoded)) continue;
+    if (!/^[\t\n\r\x20-\x7e]+$/.test(decoded)) continue;
     const hit = findSecret(decoded, secrets, depth + 1);
     if (hit) return hit;
   }

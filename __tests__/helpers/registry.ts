@@ -16,12 +16,21 @@ import { gzipSync } from 'node:zlib';
 export const REGISTRY_BINARIES = ['docker-registry', 'skopeo', 'htpasswd'] as const;
 
 /** Runs a command; resolves with its exit code and output (never rejects on a non-zero exit). */
-export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 127) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === 127 ? String(err.message) : '') });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 127) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === 127 ? String(err.message) : '') });
+      },
+    );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
@@ -68,10 +77,20 @@ export interface RealRegistry {
 function v2Status(host: string, caPem: string, auth?: string): Promise<number> {
   const [hostname, port] = host.split(':');
   return new Promise((resolve) => {
-    const req = request({ host: hostname, port: Number(port), path: '/v2/', ca: caPem, headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: hostname,
+        port: Number(port),
+        path: '/v2/',
+        ca: caPem,
+        headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {},
+        timeout: 2000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.on('timeout', () => req.destroy());
     req.end();
@@ -82,7 +101,13 @@ function v2Status(host: string, caPem: string, auth?: string): Promise<number> {
  * Starts `docker-registry serve` on 127.0.0.1 with htpasswd (bcrypt) users and the given TLS key
  * and certificate (the emulator's server certificate, which its CA signed for IP:127.0.0.1).
  */
-export async function startRegistry(opts: { users: Record<string, string>; certPath: string; keyPath: string; caPath: string; caPem: string }): Promise<RealRegistry> {
+export async function startRegistry(opts: {
+  users: Record<string, string>;
+  certPath: string;
+  keyPath: string;
+  caPath: string;
+  caPem: string;
+}): Promise<RealRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'acr-real-registry-'));
   const certDir = join(dir, 'certs');
   mkdirSync(certDir);
@@ -200,7 +225,9 @@ export function buildOciLayout(dir: string, tag = 'v1'): { manifestDigest: strin
     join(dir, 'index.json'),
     JSON.stringify({
       schemaVersion: 2,
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } },
+      ],
     }),
   );
   return { manifestDigest: manifest.digest };
@@ -208,7 +235,15 @@ export function buildOciLayout(dir: string, tag = 'v1'): { manifestDigest: strin
 
 /** skopeo copy from an OCI layout to the registry, with basic credentials. */
 export function skopeoPush(layoutDir: string, tag: string, registry: RealRegistry, ref: string, creds: string) {
-  return run('skopeo', ['copy', '--dest-cert-dir', registry.certDir, '--dest-creds', creds, `oci:${layoutDir}:${tag}`, `docker://${registry.host}/${ref}`]);
+  return run('skopeo', [
+    'copy',
+    '--dest-cert-dir',
+    registry.certDir,
+    '--dest-creds',
+    creds,
+    `oci:${layoutDir}:${tag}`,
+    `docker://${registry.host}/${ref}`,
+  ]);
 }
 
 /** skopeo inspect with a docker config (a pull secret's .dockerconfigjson) as the auth file. */

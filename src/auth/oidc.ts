@@ -11,7 +11,12 @@ export interface OidcLogin {
   audience: string;
 }
 
-export function oidcCredential(login: OidcLogin, cloud: Cloud, env: Record<string, string | undefined>, getIDToken: (aud: string) => Promise<string>): {
+export function oidcCredential(
+  login: OidcLogin,
+  cloud: Cloud,
+  env: Record<string, string | undefined>,
+  getIDToken: (aud: string) => Promise<string>,
+): {
   credential: TokenCredentialLike;
   lastAssertion: () => string | undefined;
 } {

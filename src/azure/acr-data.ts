@@ -46,7 +46,8 @@ async function send(url: URL, init: RequestInit, opts: DataPlaneOptions): Promis
         res = await fetch(url, { ...init, signal: AbortSignal.timeout(opts.timeoutMs ?? TIMEOUT_MS) });
       } catch (e) {
         const err = e as Error & { cause?: { code?: string; message?: string } };
-        const detail = err.name === 'TimeoutError' || err.name === 'AbortError' ? 'timed out' : (err.cause?.code ?? err.cause?.message ?? err.message);
+        const detail =
+          err.name === 'TimeoutError' || err.name === 'AbortError' ? 'timed out' : (err.cause?.code ?? err.cause?.message ?? err.message);
         opts.trace?.(`ACR ${init.method ?? 'GET'} ${url.host}${url.pathname} -> ${detail} (${Date.now() - started} ms)`);
         throw new Transient(`${url.host} is unreachable (${detail})`);
       }
@@ -68,7 +69,12 @@ async function send(url: URL, init: RequestInit, opts: DataPlaneOptions): Promis
 /** The registry's error text: `{errors:[{code,message}]}` or `{error, error_description}`, never a whole body. */
 function errorText(text: string): string {
   try {
-    const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[]; error?: string | { code?: string; message?: string }; error_description?: string; message?: string };
+    const j = JSON.parse(text) as {
+      errors?: { code?: string; message?: string }[];
+      error?: string | { code?: string; message?: string };
+      error_description?: string;
+      message?: string;
+    };
     const first = j.errors?.[0];
     if (first) return [first.code, first.message].filter(Boolean).join(': ');
     if (typeof j.error === 'string') return [j.error, j.error_description].filter(Boolean).join(': ');
@@ -116,7 +122,13 @@ export async function exchangeRefreshToken(loginServer: string, tenantId: string
       res.status === 401 || res.status === 403
         ? `The registry did not accept the Entra token of the signed-in identity in tenant ${tenantId}. Check that the identity can read the registry (a pull role such as AcrPull) and that the registry allows Entra authentication.`
         : undefined;
-    throw new ApiError({ service: 'ACR', operation: `token exchange (${loginServer})`, status: res.status, message: errorText(res.text) || 'no refresh token', hint });
+    throw new ApiError({
+      service: 'ACR',
+      operation: `token exchange (${loginServer})`,
+      status: res.status,
+      message: errorText(res.text) || 'no refresh token',
+      hint,
+    });
   }
   let refresh: unknown;
   try {
@@ -125,7 +137,12 @@ export async function exchangeRefreshToken(loginServer: string, tenantId: string
     refresh = undefined;
   }
   if (typeof refresh !== 'string' || !refresh) {
-    throw new ApiError({ service: 'ACR', operation: `token exchange (${loginServer})`, status: res.status, message: 'the answer carried no refresh_token' });
+    throw new ApiError({
+      service: 'ACR',
+      operation: `token exchange (${loginServer})`,
+      status: res.status,
+      message: 'the answer carried no refresh_token',
+    });
   }
   return refresh;
 }
@@ -136,7 +153,12 @@ export async function exchangeRefreshToken(loginServer: string, tenantId: string
  * token), else `GET /oauth2/token` with Basic auth (tokens, service principals, the admin user).
  * With a `repository`, the access token must also grant pull on it.
  */
-export async function checkAcrCredential(loginServer: string, username: string, password: string, opts: DataPlaneOptions & { repository?: string } = {}): Promise<CheckOutcome> {
+export async function checkAcrCredential(
+  loginServer: string,
+  username: string,
+  password: string,
+  opts: DataPlaneOptions & { repository?: string } = {},
+): Promise<CheckOutcome> {
   const url = new URL(`https://${loginServer}/oauth2/token`);
   const scope = opts.repository ? `repository:${opts.repository}:pull` : undefined;
   let res: { status: number; text: string };
@@ -158,7 +180,8 @@ export async function checkAcrCredential(loginServer: string, username: string, 
     const why = errorText(res.text);
     return { ok: false, reason: `registry ${loginServer} rejected the credential for user ${username} (HTTP ${res.status}${why ? `: ${why}` : ''})` };
   }
-  if (res.status !== 200) return { ok: false, reason: `registry ${loginServer} answered HTTP ${res.status} when asked about the credential for user ${username}` };
+  if (res.status !== 200)
+    return { ok: false, reason: `registry ${loginServer} answered HTTP ${res.status} when asked about the credential for user ${username}` };
   if (scope) {
     let access: unknown;
     try {
@@ -168,8 +191,12 @@ export async function checkAcrCredential(loginServer: string, username: string, 
       access = undefined;
     }
     if (Array.isArray(access)) {
-      const grants = access.some((a: { type?: string; name?: string; actions?: string[] }) => a?.type === 'repository' && a.name === opts.repository && (a.actions ?? []).some((x) => x === 'pull' || x === '*'));
-      if (!grants) return { ok: false, reason: `registry ${loginServer} accepted the credential for user ${username} but grants no pull on ${opts.repository}` };
+      const grants = access.some(
+        (a: { type?: string; name?: string; actions?: string[] }) =>
+          a?.type === 'repository' && a.name === opts.repository && (a.actions ?? []).some((x) => x === 'pull' || x === '*'),
+      );
+      if (!grants)
+        return { ok: false, reason: `registry ${loginServer} accepted the credential for user ${username} but grants no pull on ${opts.repository}` };
     }
   }
   return { ok: true };

@@ -112,7 +112,9 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
   return {
     async getScopeMap(r, name) {
       try {
-        const m = await armCall('ACR', `get scope map ${name} (${where(r)})`, () => client(r.subscriptionId).scopeMaps.get(r.resourceGroup, r.name, name));
+        const m = await armCall('ACR', `get scope map ${name} (${where(r)})`, () =>
+          client(r.subscriptionId).scopeMaps.get(r.resourceGroup, r.name, name),
+        );
         return { id: m.id ?? '', name: m.name ?? name, description: m.description, actions: m.actions ?? [] };
       } catch (e) {
         if (missing(e)) return undefined;
@@ -127,7 +129,9 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     },
     async deleteScopeMap(r, name) {
       try {
-        await armCall('ACR', `delete scope map ${name} (${where(r)})`, async () => client(r.subscriptionId).scopeMaps.delete(r.resourceGroup, r.name, name, lro));
+        await armCall('ACR', `delete scope map ${name} (${where(r)})`, async () =>
+          client(r.subscriptionId).scopeMaps.delete(r.resourceGroup, r.name, name, lro),
+        );
         return true;
       } catch (e) {
         if (missing(e)) return false;
@@ -136,7 +140,9 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     },
     async getToken(r, name) {
       try {
-        return tokenInfo(await armCall('ACR', `get token ${name} (${where(r)})`, () => client(r.subscriptionId).tokens.get(r.resourceGroup, r.name, name)));
+        return tokenInfo(
+          await armCall('ACR', `get token ${name} (${where(r)})`, () => client(r.subscriptionId).tokens.get(r.resourceGroup, r.name, name)),
+        );
       } catch (e) {
         if (missing(e)) return undefined;
         throw e;
@@ -158,7 +164,9 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     },
     async deleteToken(r, name) {
       try {
-        await armCall('ACR', `delete token ${name} (${where(r)})`, async () => client(r.subscriptionId).tokens.delete(r.resourceGroup, r.name, name, lro));
+        await armCall('ACR', `delete token ${name} (${where(r)})`, async () =>
+          client(r.subscriptionId).tokens.delete(r.resourceGroup, r.name, name, lro),
+        );
         return true;
       } catch (e) {
         if (missing(e)) return false;
@@ -171,10 +179,17 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
       );
       const p = (res.passwords ?? []).find((x) => x.name === slot && x.value);
       if (!p?.value) throw new Error(`ACR generateCredentials returned no ${slot} for token ${tokenId}`);
-      return { username: res.username ?? tokenId.split('/').pop() ?? '', name: slot, password: p.value, expiresOn: iso(p.expiry) ?? expiry.toISOString() };
+      return {
+        username: res.username ?? tokenId.split('/').pop() ?? '',
+        name: slot,
+        password: p.value,
+        expiresOn: iso(p.expiry) ?? expiry.toISOString(),
+      };
     },
     async listAdminCredentials(r) {
-      const res = await armCall('ACR', `list admin credentials (${where(r)})`, () => client(r.subscriptionId).registries.listCredentials(r.resourceGroup, r.name));
+      const res = await armCall('ACR', `list admin credentials (${where(r)})`, () =>
+        client(r.subscriptionId).registries.listCredentials(r.resourceGroup, r.name),
+      );
       const p = (res.passwords ?? []).find((x) => x.value);
       if (!res.username || !p?.value) throw new Error(`ACR listCredentials returned no admin password for ${r.name}`);
       return { username: res.username, password: p.value };

@@ -37,10 +37,12 @@ export interface AksClient {
 
 /** SDK shape -> our facts. Pure. */
 export function toManagedCluster(c: SdkCluster, ref: ClusterRef, subscriptionId: string): ManagedCluster {
-  const kubelet = c.identityProfile?.kubeletidentity ?? Object.entries(c.identityProfile ?? {}).find(([k]) => k.toLowerCase() === 'kubeletidentity')?.[1];
+  const kubelet =
+    c.identityProfile?.kubeletidentity ?? Object.entries(c.identityProfile ?? {}).find(([k]) => k.toLowerCase() === 'kubeletidentity')?.[1];
   const spClientId = c.servicePrincipalProfile?.clientId;
   const identityType = c.identity?.type ?? 'None';
-  const id = c.id ?? `/subscriptions/${subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${ref.name}`;
+  const id =
+    c.id ?? `/subscriptions/${subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${ref.name}`;
   return {
     id,
     name: c.name ?? ref.name,
@@ -87,13 +89,19 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
   return {
     async get(ref) {
       const sub = subOf(ref);
-      const c = await armCall(AKS_SERVICE, `get cluster ${ref.resourceGroup}/${ref.name}`, () => client(sub).managedClusters.get(ref.resourceGroup, ref.name), (info) => {
-        if (info.status === 404) {
-          return `Check cluster-name / cluster-resource-group (or the clusters line '${ref.label}') and that it is in subscription ${sub}.`;
-        }
-        if (info.status === 403) return `The signed-in identity needs at least Reader on the cluster (Microsoft.ContainerService/managedClusters/read) in subscription ${sub}.`;
-        return undefined;
-      });
+      const c = await armCall(
+        AKS_SERVICE,
+        `get cluster ${ref.resourceGroup}/${ref.name}`,
+        () => client(sub).managedClusters.get(ref.resourceGroup, ref.name),
+        (info) => {
+          if (info.status === 404) {
+            return `Check cluster-name / cluster-resource-group (or the clusters line '${ref.label}') and that it is in subscription ${sub}.`;
+          }
+          if (info.status === 403)
+            return `The signed-in identity needs at least Reader on the cluster (Microsoft.ContainerService/managedClusters/read) in subscription ${sub}.`;
+          return undefined;
+        },
+      );
       return toManagedCluster(c, ref, sub);
     },
 
@@ -102,7 +110,12 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
         AKS_SERVICE,
         `reset service principal of ${cluster.resourceGroup}/${cluster.name}`,
         async () => {
-          await client(cluster.subscriptionId).managedClusters.resetServicePrincipalProfile(cluster.resourceGroup, cluster.name, { clientId, secret }, { updateIntervalInMs: opts.lroIntervalMs ?? LRO_INTERVAL_MS });
+          await client(cluster.subscriptionId).managedClusters.resetServicePrincipalProfile(
+            cluster.resourceGroup,
+            cluster.name,
+            { clientId, secret },
+            { updateIntervalInMs: opts.lroIntervalMs ?? LRO_INTERVAL_MS },
+          );
         },
         (info) =>
           info.status === 403

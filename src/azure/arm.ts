@@ -92,7 +92,12 @@ export function restErrorInfo(e: unknown): { status?: number; code?: string; mes
 }
 
 /** Runs one SDK call; any failure becomes an ApiError naming the service and operation. */
-export async function armCall<T>(service: string, operation: string, fn: () => Promise<T>, hint?: (info: { status?: number; code?: string }) => string | undefined): Promise<T> {
+export async function armCall<T>(
+  service: string,
+  operation: string,
+  fn: () => Promise<T>,
+  hint?: (info: { status?: number; code?: string }) => string | undefined,
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {

@@ -36,7 +36,8 @@ export function createAzureClients(settings: Settings, runner: Runner, env: Reco
     rbac(tenantId) {
       const key = tenantId ?? '';
       let c = rbac.get(key);
-      if (!c) rbac.set(key, (c = createRbacClient(session, { tenantId, principalRetry: principalRetryFromEnv(env), onRetry: (m) => runner.info(m) })));
+      if (!c)
+        rbac.set(key, (c = createRbacClient(session, { tenantId, principalRetry: principalRetryFromEnv(env), onRetry: (m) => runner.info(m) })));
       return c;
     },
     acr(tenantId) {

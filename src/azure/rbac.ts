@@ -162,14 +162,27 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         writeHint(scope, 'read'),
       );
       if (!found.length) {
-        throw new ApiError({ service: RBAC_SERVICE, operation: `find role '${name}'`, code: 'RoleDefinitionDoesNotExist', message: `no role named '${name}' is visible at ${scope}.`, hint: 'Check the role input: a built-in or custom role name, or a role definition id (GUID).' });
+        throw new ApiError({
+          service: RBAC_SERVICE,
+          operation: `find role '${name}'`,
+          code: 'RoleDefinitionDoesNotExist',
+          message: `no role named '${name}' is visible at ${scope}.`,
+          hint: 'Check the role input: a built-in or custom role name, or a role definition id (GUID).',
+        });
       }
       return found[0];
     },
 
     async get(scope, name) {
       try {
-        return toAssignment(await armCall(RBAC_SERVICE, `get role assignment ${name}`, () => client(scope).roleAssignments.get(sdkScope(scope), name), writeHint(scope, 'read')));
+        return toAssignment(
+          await armCall(
+            RBAC_SERVICE,
+            `get role assignment ${name}`,
+            () => client(scope).roleAssignments.get(sdkScope(scope), name),
+            writeHint(scope, 'read'),
+          ),
+        );
       } catch (e) {
         if (isNotFound(e)) return undefined;
         throw e;
@@ -182,7 +195,8 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         RBAC_SERVICE,
         `list role assignments of ${principalId}`,
         async () => {
-          for await (const a of client(scope).roleAssignments.listForScope(sdkScope(scope), { filter: `principalId eq '${principalId}'` })) out.push(toAssignment(a));
+          for await (const a of client(scope).roleAssignments.listForScope(sdkScope(scope), { filter: `principalId eq '${principalId}'` }))
+            out.push(toAssignment(a));
         },
         writeHint(scope, 'read'),
       );
@@ -226,7 +240,9 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
             retryable: isPrincipalNotFound,
             sleep: opts.sleep,
             onRetry: (_e, attempt, delay) =>
-              opts.onRetry?.(`principal ${req.principalId} is not in the directory yet (replication delay); retrying the role assignment in ${Math.round(delay / 100) / 10} s (attempt ${attempt + 1})`),
+              opts.onRetry?.(
+                `principal ${req.principalId} is not in the directory yet (replication delay); retrying the role assignment in ${Math.round(delay / 100) / 10} s (attempt ${attempt + 1})`,
+              ),
           },
         );
         const assignment = toAssignment(created);

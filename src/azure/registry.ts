@@ -59,7 +59,12 @@ export function toRegistry(r: SdkRegistry): Registry {
   };
 }
 
-const hostOf = (loginServer: string) => loginServer.toLowerCase().replace(/^https:\/\//, '').replace(/\/+$/, '').replace(/:\d+$/, '');
+const hostOf = (loginServer: string) =>
+  loginServer
+    .toLowerCase()
+    .replace(/^https:\/\//, '')
+    .replace(/\/+$/, '')
+    .replace(/:\d+$/, '');
 
 /** Does this registry answer to the reference (name, or login server host)? Pure. */
 export function matches(r: Registry, ref: RegistryRef): boolean {
@@ -70,7 +75,11 @@ export function matches(r: Registry, ref: RegistryRef): boolean {
 /** A login server must be under the cloud's registry suffix (no registry of this cloud lives elsewhere). */
 export function checkLoginServer(loginServer: string, acrSuffix: string): void {
   if (!hostOf(loginServer).endsWith(acrSuffix.toLowerCase())) {
-    throw new InputError('registry', `'${loginServer}' is not under this cloud's registry suffix ${acrSuffix}`, `a login server such as name${acrSuffix}, a registry name, or a resource id`);
+    throw new InputError(
+      'registry',
+      `'${loginServer}' is not under this cloud's registry suffix ${acrSuffix}`,
+      `a login server such as name${acrSuffix}, a registry name, or a resource id`,
+    );
   }
 }
 
@@ -84,7 +93,10 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
     let c = clients.get(key);
     if (!c) {
       const { credentialScopes, ...rest } = armClientOptions(session);
-      c = new ContainerRegistryManagementClient(sessionCredential(session, tenantId) as never, subscriptionId, { ...rest, credentials: { scopes: credentialScopes } });
+      c = new ContainerRegistryManagementClient(sessionCredential(session, tenantId) as never, subscriptionId, {
+        ...rest,
+        credentials: { scopes: credentialScopes },
+      });
       clients.set(key, c);
     }
     return c;
@@ -92,8 +104,14 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
 
   async function get(subscriptionId: string, resourceGroup: string, name: string, tenantId: string | undefined): Promise<Registry | undefined> {
     try {
-      const r = await armCall(ACR_SERVICE, `get registry ${name}`, () => client(subscriptionId, tenantId).registries.get(resourceGroup, name), (info) =>
-        info.status === 403 ? `The signed-in identity needs at least Reader on the registry (subscription ${subscriptionId}, resource group ${resourceGroup}).` : undefined,
+      const r = await armCall(
+        ACR_SERVICE,
+        `get registry ${name}`,
+        () => client(subscriptionId, tenantId).registries.get(resourceGroup, name),
+        (info) =>
+          info.status === 403
+            ? `The signed-in identity needs at least Reader on the registry (subscription ${subscriptionId}, resource group ${resourceGroup}).`
+            : undefined,
       );
       return toRegistry(r);
     } catch (e) {
@@ -110,7 +128,10 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
       async () => {
         for await (const r of client(subscriptionId, tenantId).registries.list()) out.push(toRegistry(r));
       },
-      (info) => (info.status === 403 ? `The signed-in identity may not list registries in subscription ${subscriptionId}; give registry-resource-group or the registry's resource id.` : undefined),
+      (info) =>
+        info.status === 403
+          ? `The signed-in identity may not list registries in subscription ${subscriptionId}; give registry-resource-group or the registry's resource id.`
+          : undefined,
     );
     return out;
   }
@@ -121,12 +142,20 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
       if (ref.kind === 'loginServer') checkLoginServer(ref.loginServer, session.cloud.acrSuffix);
       if (ref.kind === 'resourceId') {
         const r = await get(ref.subscriptionId, ref.resourceGroup, ref.name, tenantId);
-        if (!r) throw new CheckError(`Registry ${ref.resourceId} was not found. Check the registry input (resource id) and that the signed-in identity can read it.`);
+        if (!r)
+          throw new CheckError(
+            `Registry ${ref.resourceId} was not found. Check the registry input (resource id) and that the signed-in identity can read it.`,
+          );
         return r;
       }
       if (ref.resourceGroup) {
         const sub = ref.subscriptionId ?? session.subscriptionId;
-        if (!sub) throw new InputError('registry-subscription-id', 'is required to find the registry by resource group', 'a subscription id, or subscription-id, or the registry as a resource id');
+        if (!sub)
+          throw new InputError(
+            'registry-subscription-id',
+            'is required to find the registry by resource group',
+            'a subscription id, or subscription-id, or the registry as a resource id',
+          );
         const r = await get(sub, ref.resourceGroup, ref.name, tenantId);
         if (r && matches(r, ref)) return r;
         throw new CheckError(
@@ -190,12 +219,19 @@ async function fetchSubscriptions(session: AzureSession, tenantId: string | unde
     userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
   });
   pipeline.addPolicy(tracePolicy(session, 'ARM'), { afterPhase: 'Retry' });
-  pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: sessionCredential(session, tenantId) as never, scopes: `${session.cloud.armAudience}.default` }));
+  pipeline.addPolicy(
+    bearerTokenAuthenticationPolicy({ credential: sessionCredential(session, tenantId) as never, scopes: `${session.cloud.armAudience}.default` }),
+  );
   const http = armClientOptions(session).httpClient;
   const out: SubscriptionInfo[] = [];
   let url: string | undefined = `${session.cloud.resourceManager}/subscriptions?api-version=2022-12-01`;
   for (let pages = 0; url && pages < 50; pages++) {
-    const request = createPipelineRequest({ url, method: 'GET', headers: createHttpHeaders({ accept: 'application/json' }), timeout: REQUEST_TIMEOUT_MS });
+    const request = createPipelineRequest({
+      url,
+      method: 'GET',
+      headers: createHttpHeaders({ accept: 'application/json' }),
+      timeout: REQUEST_TIMEOUT_MS,
+    });
     let res;
     try {
       res = await pipeline.sendRequest(http, request);
@@ -207,9 +243,13 @@ async function fetchSubscriptions(session: AzureSession, tenantId: string | unde
       const info = restErrorInfo({ statusCode: res.status, response: { bodyAsText: res.bodyAsText } });
       throw new ApiError({ service: 'ARM', operation: 'list subscriptions', status: res.status, code: info.code, message: info.message });
     }
-    const body = JSON.parse(res.bodyAsText ?? '{}') as { value?: Array<{ subscriptionId?: string; displayName?: string; tenantId?: string; state?: string }>; nextLink?: string };
+    const body = JSON.parse(res.bodyAsText ?? '{}') as {
+      value?: Array<{ subscriptionId?: string; displayName?: string; tenantId?: string; state?: string }>;
+      nextLink?: string;
+    };
     for (const s of body.value ?? []) {
-      if (s.subscriptionId && (s.state ?? 'Enabled') !== 'Disabled') out.push({ subscriptionId: s.subscriptionId.toLowerCase(), displayName: s.displayName, tenantId: s.tenantId });
+      if (s.subscriptionId && (s.state ?? 'Enabled') !== 'Disabled')
+        out.push({ subscriptionId: s.subscriptionId.toLowerCase(), displayName: s.displayName, tenantId: s.tenantId });
     }
     url = body.nextLink || undefined;
   }

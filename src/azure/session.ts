@@ -69,7 +69,10 @@ export function signInError(e: unknown, settings: Settings, assertion: string | 
   }
   const codeMatch = /AADSTS(\d+)/.exec(text);
   const code = codeMatch ? `AADSTS${codeMatch[1]}` : undefined;
-  const desc = (err?.errorResponse?.errorDescription ?? text).replace(/\s+Trace ID.*$/s, '').replace(/\s*\r?\n\s*/g, ' ').slice(0, 600);
+  const desc = (err?.errorResponse?.errorDescription ?? text)
+    .replace(/\s+Trace ID.*$/s, '')
+    .replace(/\s*\r?\n\s*/g, ' ')
+    .slice(0, 600);
   const login = settings.login;
   const who = login.kind === 'default' ? 'the environment / Azure CLI login' : `client ${login.clientId} in tenant ${login.tenantId}`;
   if (code === 'AADSTS700213' || code === 'AADSTS70021' || code === 'AADSTS700211' || code === 'AADSTS700212') {
@@ -81,10 +84,14 @@ export function signInError(e: unknown, settings: Settings, assertion: string | 
     );
   }
   if (code === 'AADSTS7000215' || code === 'AADSTS7000222') {
-    return new AuthError(`Entra ID rejected the client secret for ${who} (${code}): it is wrong or expired. Create a new secret and update the client-secret / creds input.`);
+    return new AuthError(
+      `Entra ID rejected the client secret for ${who} (${code}): it is wrong or expired. Create a new secret and update the client-secret / creds input.`,
+    );
   }
   if (code === 'AADSTS700016') {
-    return new AuthError(`Entra ID does not know the application for ${who} (${code}): check client-id and tenant-id, and that the app has a service principal in that tenant.`);
+    return new AuthError(
+      `Entra ID does not know the application for ${who} (${code}): check client-id and tenant-id, and that the app has a service principal in that tenant.`,
+    );
   }
   if (code === 'AADSTS90002') {
     return new AuthError(`Entra ID does not know tenant ${settings.tenantId ?? ''} (${code}): check tenant-id and the environment (cloud).`);

@@ -5,7 +5,10 @@ import type { Cloud } from '../settings.ts';
 
 /** The @azure/core-auth TokenCredential shape, restated so this file imports no SDK. */
 export interface TokenCredentialLike {
-  getToken(scopes: string | string[], options?: { tenantId?: string; abortSignal?: AbortSignal }): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+  getToken(
+    scopes: string | string[],
+    options?: { tenantId?: string; abortSignal?: AbortSignal },
+  ): Promise<{ token: string; expiresOnTimestamp: number } | null>;
 }
 
 /** A signed-in Azure session: one credential, one token cache per audience and tenant. */

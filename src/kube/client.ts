@@ -86,7 +86,9 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async getSecret(namespace, name) {
       try {
-        return (await call(`get secret ${namespace}/${name}`, () => api.readNamespacedSecret({ name, namespace }, options()))) as unknown as LiveSecret;
+        return (await call(`get secret ${namespace}/${name}`, () =>
+          api.readNamespacedSecret({ name, namespace }, options()),
+        )) as unknown as LiveSecret;
       } catch (e) {
         if (notFound(e)) return undefined;
         throw e;
@@ -117,7 +119,9 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async getServiceAccount(namespace, name) {
       try {
-        return (await call(`get serviceaccount ${namespace}/${name}`, () => api.readNamespacedServiceAccount({ name, namespace }, options()))) as unknown as LiveServiceAccount;
+        return (await call(`get serviceaccount ${namespace}/${name}`, () =>
+          api.readNamespacedServiceAccount({ name, namespace }, options()),
+        )) as unknown as LiveServiceAccount;
       } catch (e) {
         if (notFound(e)) return undefined;
         throw e;

@@ -17,7 +17,11 @@ export interface KubeconfigSource {
 
 const ACCEPTED = 'a path to a kubeconfig file, or the kubeconfig itself (YAML)';
 
-export function resolveKubeconfig(input: string | undefined, contextInput: string | undefined, env: Record<string, string | undefined>): KubeconfigSource {
+export function resolveKubeconfig(
+  input: string | undefined,
+  contextInput: string | undefined,
+  env: Record<string, string | undefined>,
+): KubeconfigSource {
   let text: string;
   let origin: string;
   let inputName = 'kubeconfig';

@@ -39,7 +39,10 @@ export interface AksContext {
 type Method = 'managed-identity' | 'service-principal';
 
 /** Which method a cluster gets. Pure. */
-export function methodFor(settings: Pick<Settings, 'authMethod'> & { servicePrincipal?: Settings['servicePrincipal'] }, cluster: ManagedCluster): Method {
+export function methodFor(
+  settings: Pick<Settings, 'authMethod'> & { servicePrincipal?: Settings['servicePrincipal'] },
+  cluster: ManagedCluster,
+): Method {
   if (settings.authMethod === 'managed-identity' || settings.authMethod === 'service-principal') return settings.authMethod;
   // under auto, service-principal-only inputs mean service-principal (which refuses a reset on a managed-identity cluster)
   if (settings.servicePrincipal?.resetClusterCredentials || settings.servicePrincipal?.clientId) return 'service-principal';
@@ -56,7 +59,9 @@ async function resolveRole(settings: Settings, azure: AzureClients, registry: Re
   }
   result.warnings.push(...plan.warnings);
   if (plan.auto && isAbac(registry.roleAssignmentMode)) {
-    result.summaryNotes.push(`${registry.name} is in ABAC mode (${ABAC_MODE}): AcrPull is not honoured there, so the pull role is Container Registry Repository Reader.`);
+    result.summaryNotes.push(
+      `${registry.name} is in ABAC mode (${ABAC_MODE}): AcrPull is not honoured there, so the pull role is Container Registry Repository Reader.`,
+    );
   }
   // only a role given by a name we do not know needs a lookup; built-in ids are fixed
   const guid = plan.guid ?? (await azure.rbac(settings.servicePrincipal.registryTenantId).roleIdByName(registry.id, plan.lookupName!));
@@ -112,8 +117,14 @@ export async function runAks(settings: Settings, deps: Deps): Promise<Result> {
   else if (used.length) result.authMethod = 'managed-identity';
   if (new Set(used).size > 1) {
     result.summaryNotes.push(
-      `auth-method auto: ${settings.clusters.filter((_, i) => methods[i] === 'managed-identity').map((c) => c.label).join(', ')} use managed-identity; ` +
-        `${settings.clusters.filter((_, i) => methods[i] === 'service-principal').map((c) => c.label).join(', ')} use service-principal.`,
+      `auth-method auto: ${settings.clusters
+        .filter((_, i) => methods[i] === 'managed-identity')
+        .map((c) => c.label)
+        .join(', ')} use managed-identity; ` +
+        `${settings.clusters
+          .filter((_, i) => methods[i] === 'service-principal')
+          .map((c) => c.label)
+          .join(', ')} use service-principal.`,
     );
   }
 

@@ -21,15 +21,19 @@ export function kubeletPrincipal(cluster: ManagedCluster): string {
 export const assignmentId = (scope: string, name: string) => `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
 
 export type AttachPlan =
-  | { kind: 'unchanged'; existing: RoleAssignment }
-  | { kind: 'update'; existing: RoleAssignment; id: string }
-  | { kind: 'create'; id: string };
+  { kind: 'unchanged'; existing: RoleAssignment } | { kind: 'update'; existing: RoleAssignment; id: string } | { kind: 'create'; id: string };
 
 /** What attach would do, given the principal's assignments that apply at the registry. Pure. */
-export function planAttach(registry: Pick<Registry, 'id'>, principalId: string, role: Pick<ResolvedRole, 'guid' | 'condition'>, assignments: readonly RoleAssignment[]): AttachPlan {
+export function planAttach(
+  registry: Pick<Registry, 'id'>,
+  principalId: string,
+  role: Pick<ResolvedRole, 'guid' | 'condition'>,
+  assignments: readonly RoleAssignment[],
+): AttachPlan {
   const name = assignmentName(registry.id, role.guid, principalId);
   const atScope = assignments.filter(
-    (a) => a.scope.toLowerCase() === registry.id.toLowerCase() && a.roleGuid === role.guid && a.principalId.toLowerCase() === principalId.toLowerCase(),
+    (a) =>
+      a.scope.toLowerCase() === registry.id.toLowerCase() && a.roleGuid === role.guid && a.principalId.toLowerCase() === principalId.toLowerCase(),
   );
   const same = atScope.find((a) => sameCondition(a.condition, role.condition));
   if (same) return { kind: 'unchanged', existing: same };
@@ -43,7 +47,12 @@ export function planAttach(registry: Pick<Registry, 'id'>, principalId: string, 
  * The assignments detach removes: this principal's, exactly at the registry's scope, with a pull
  * role (`roleGuids`). Inherited grants (resource group, subscription) and other roles stay. Pure.
  */
-export function planDetach(registry: Pick<Registry, 'id'>, principalId: string, roleGuids: readonly string[], assignments: readonly RoleAssignment[]): RoleAssignment[] {
+export function planDetach(
+  registry: Pick<Registry, 'id'>,
+  principalId: string,
+  roleGuids: readonly string[],
+  assignments: readonly RoleAssignment[],
+): RoleAssignment[] {
   const roles = new Set(roleGuids.map((g) => g.toLowerCase()));
   return assignments.filter(
     (a) => a.scope.toLowerCase() === registry.id.toLowerCase() && a.principalId.toLowerCase() === principalId.toLowerCase() && roles.has(a.roleGuid),
@@ -59,7 +68,7 @@ const where = (registry: Registry) => `${registry.name} (${registry.id})`;
 
 export async function managedIdentityTarget(ctx: AksContext, cluster: ManagedCluster): Promise<TargetResult> {
   const principalId = kubeletPrincipal(cluster);
-  const { settings, registry, role } = ctx;
+  const { settings, role } = ctx;
   const rbac = ctx.azure.rbac(settings.servicePrincipal.registryTenantId);
   const base = { target: cluster.label, principalId, role: role.displayName };
   if (settings.operation === 'verify') return verify(ctx, rbac, cluster, principalId, base);
@@ -89,7 +98,13 @@ async function attach(ctx: AksContext, rbac: RbacClient, principalId: string, ba
     description: 'acr-kube-auth: AKS kubelet identity pulls from this registry',
   });
   if (outcome.changed) ctx.result.plan.push(`${base.target}: assigned ${what}`);
-  return { ...base, ok: true, changed: outcome.changed, action: outcome.changed ? 'created' : 'unchanged', roleAssignmentIds: outcome.id ? [outcome.id] : [] };
+  return {
+    ...base,
+    ok: true,
+    changed: outcome.changed,
+    action: outcome.changed ? 'created' : 'unchanged',
+    roleAssignmentIds: outcome.id ? [outcome.id] : [],
+  };
 }
 
 async function detach(ctx: AksContext, rbac: RbacClient, principalId: string, base: Base): Promise<TargetResult> {

@@ -33,14 +33,20 @@ const factory: SourceFactory = async (settings, deps) => {
   const source: CredentialSource = {
     loginServer: async () => registry.loginServer,
     registryId: async () => registry.id,
-    describe: () => `exchange the signed-in identity's Entra token at ${registry.loginServer}/oauth2/exchange for an ACR refresh token (about 3 hours)`,
+    describe: () =>
+      `exchange the signed-in identity's Entra token at ${registry.loginServer}/oauth2/exchange for an ACR refresh token (about 3 hours)`,
     async obtain(previous) {
       // Like token passwords, a live refresh token with more than half its lifetime left that the
       // registry still accepts is kept: an identical re-run right away writes nothing.
       if (previous && keepRefreshToken(previous, deps.now()) && !(await source.check(previous.username, previous.password))) {
         const expiresOn = jwtExpiry(previous.password);
         warnings.push(exchangeWarning(registry.loginServer, expiresOn));
-        return { username: REFRESH_TOKEN_USERNAME, password: previous.password, expiresOn, lines: [`kept the secret's ACR refresh token: valid until ${expiresOn}, more than half its lifetime`] };
+        return {
+          username: REFRESH_TOKEN_USERNAME,
+          password: previous.password,
+          expiresOn,
+          lines: [`kept the secret's ACR refresh token: valid until ${expiresOn}, more than half its lifetime`],
+        };
       }
       const tenant = az.tenantId ?? session.tenantId;
       const access = await session.token(`${session.cloud.armAudience}.default`, az.tenantId);

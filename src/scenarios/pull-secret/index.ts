@@ -76,10 +76,12 @@ function record(settings: Settings, cred: PullCredential): RegistryRecord {
 export function previousCredential(lives: (LiveSecret | undefined)[], loginServer: string): PreviousCredential | undefined {
   let best: PreviousCredential | undefined;
   for (const live of lives) {
-    const entry = parseDockerConfig(live?.data?.['.dockerconfigjson'])?.auths[loginServer] as { username?: string; password?: string; auth?: string } | undefined;
+    const entry = parseDockerConfig(live?.data?.['.dockerconfigjson'])?.auths[loginServer] as
+      { username?: string; password?: string; auth?: string } | undefined;
     if (!live || !entry) continue;
     let { username, password } = entry;
-    if ((!username || !password) && typeof entry.auth === 'string') [username, password] = Buffer.from(entry.auth, 'base64').toString('utf8').split(/:(.*)/s);
+    if ((!username || !password) && typeof entry.auth === 'string')
+      [username, password] = Buffer.from(entry.auth, 'base64').toString('utf8').split(/:(.*)/s);
     if (!username || !password) continue;
     const rec = parseRegistries(live.metadata.annotations)[loginServer];
     const candidate: PreviousCredential = { username, password, ...(rec ? { record: rec } : {}) };
@@ -104,7 +106,12 @@ function publish(result: Result, deps: Deps, settings: Settings, cred: PullCrede
   if (cred.roleAssignmentId) result.roleAssignmentIds = [cred.roleAssignmentId];
   result.dockerConfigJson = config;
   const docs = settings.pullSecret.namespaces.map((namespace) =>
-    renderSecret({ name: settings.pullSecret.secretName, namespace, config: withRegistry(undefined, loginServer, cred.username, cred.password), registries: { [loginServer]: record(settings, cred) } }),
+    renderSecret({
+      name: settings.pullSecret.secretName,
+      namespace,
+      config: withRegistry(undefined, loginServer, cred.username, cred.password),
+      registries: { [loginServer]: record(settings, cred) },
+    }),
   );
   // The secret material in the manifest is the base64 data, masked above; masking the whole
   // multi-line document would also hide ordinary lines such as `kind: Secret` from every log.
@@ -113,9 +120,18 @@ function publish(result: Result, deps: Deps, settings: Settings, cred: PullCrede
 
 async function render(settings: Settings, deps: Deps, source: CredentialSource, loginServer: string, result: Result): Promise<Result> {
   if (settings.dryRun) {
-    result.plan.push(`would ${source.describe()} and render Secret ${settings.pullSecret.secretName} for ${settings.pullSecret.namespaces.join(', ')}`);
+    result.plan.push(
+      `would ${source.describe()} and render Secret ${settings.pullSecret.secretName} for ${settings.pullSecret.namespaces.join(', ')}`,
+    );
     result.namespaces = settings.pullSecret.namespaces;
-    result.results = settings.pullSecret.namespaces.map((ns) => ({ target: ns, namespace: ns, ok: true, changed: false, action: 'would render', secretName: settings.pullSecret.secretName }));
+    result.results = settings.pullSecret.namespaces.map((ns) => ({
+      target: ns,
+      namespace: ns,
+      ok: true,
+      changed: false,
+      action: 'would render',
+      secretName: settings.pullSecret.secretName,
+    }));
     return result;
   }
   const cred = await source.obtain();
@@ -176,7 +192,9 @@ async function writeSecret(
     // The first attempt may use the read made before obtaining the credential; retries read again.
     const live = attempt === 1 && prefetched ? prefetched.live : await kube.getSecret(namespace, name);
     if (live && live.type && live.type !== 'kubernetes.io/dockerconfigjson') {
-      throw new CheckError(`Secret ${namespace}/${name} exists with type '${live.type}', not kubernetes.io/dockerconfigjson; it was left alone. Choose another secret-name.`);
+      throw new CheckError(
+        `Secret ${namespace}/${name} exists with type '${live.type}', not kubernetes.io/dockerconfigjson; it was left alone. Choose another secret-name.`,
+      );
     }
     const current = parseDockerConfig(live?.data?.['.dockerconfigjson']);
     const config = withRegistry(current, loginServer, cred.username, cred.password);
@@ -214,13 +232,23 @@ function sameContent(live: LiveSecret, desired: SecretObject): boolean {
 }
 
 /** Adds (or removes) the secret in a service account's imagePullSecrets, keeping the other entries. */
-async function updateServiceAccount(settings: Settings, deps: Deps, kube: KubeClient, namespace: string, sa: string, add: boolean, dryRun: boolean): Promise<boolean> {
+async function updateServiceAccount(
+  settings: Settings,
+  deps: Deps,
+  kube: KubeClient,
+  namespace: string,
+  sa: string,
+  add: boolean,
+  dryRun: boolean,
+): Promise<boolean> {
   const name = settings.pullSecret.secretName;
   for (let attempt = 1; ; attempt++) {
     const live = await kube.getServiceAccount(namespace, sa);
     if (!live) {
       if (!add) return false;
-      throw new CheckError(`Service account ${namespace}/${sa} does not exist; the secret was written but not added to it. Create it, or fix service-accounts.`);
+      throw new CheckError(
+        `Service account ${namespace}/${sa} does not exist; the secret was written but not added to it. Create it, or fix service-accounts.`,
+      );
     }
     const list = live.imagePullSecrets ?? [];
     const has = list.some((s) => s.name === name);
@@ -242,7 +270,16 @@ async function updateServiceAccount(settings: Settings, deps: Deps, kube: KubeCl
 
 function settle(result: Result, namespaces: string[], outcomes: PromiseSettledResult<TargetResult>[]) {
   result.results = outcomes.map((o, i) =>
-    o.status === 'fulfilled' ? o.value : { target: namespaces[i], namespace: namespaces[i], ok: false, changed: false, action: 'failed', error: (o.reason as Error)?.message ?? String(o.reason) },
+    o.status === 'fulfilled'
+      ? o.value
+      : {
+          target: namespaces[i],
+          namespace: namespaces[i],
+          ok: false,
+          changed: false,
+          action: 'failed',
+          error: (o.reason as Error)?.message ?? String(o.reason),
+        },
   );
   result.namespaces = result.results.filter((r) => r.ok).map((r) => r.target);
   result.changed = result.results.some((r) => r.changed);
@@ -251,7 +288,14 @@ function settle(result: Result, namespaces: string[], outcomes: PromiseSettledRe
 /** Concurrent runs sharing one ACR token may replace each other's new password: bounded re-obtains. */
 const CONFIRM_ROUNDS = 3;
 
-async function attach(settings: Settings, deps: Deps, kube: KubeClient, source: CredentialSource, loginServer: string, result: Result): Promise<Result> {
+async function attach(
+  settings: Settings,
+  deps: Deps,
+  kube: KubeClient,
+  source: CredentialSource,
+  loginServer: string,
+  result: Result,
+): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const dryRun = settings.dryRun;
   const created = await ensureNamespaces(settings, kube, dryRun);
@@ -261,7 +305,16 @@ async function attach(settings: Settings, deps: Deps, kube: KubeClient, source: 
     mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<TargetResult> => {
       const action = dryRun
         ? await planSecret(settings, kube, namespace, loginServer)
-        : await writeSecret(settings, deps, kube, namespace, loginServer, cred, false, prefetched.has(namespace) ? { live: prefetched.get(namespace) } : undefined);
+        : await writeSecret(
+            settings,
+            deps,
+            kube,
+            namespace,
+            loginServer,
+            cred,
+            false,
+            prefetched.has(namespace) ? { live: prefetched.get(namespace) } : undefined,
+          );
       let saChanged = 0;
       for (const sa of serviceAccounts) if (await updateServiceAccount(settings, deps, kube, namespace, sa, true, dryRun)) saChanged++;
       const changed = (action !== 'unchanged' && !dryRun) || (saChanged > 0 && !dryRun);
@@ -318,7 +371,14 @@ async function planSecret(settings: Settings, kube: KubeClient, namespace: strin
   return parseDockerConfig(live.data?.['.dockerconfigjson'])?.auths[loginServer] ? 'would update' : 'would add registry to';
 }
 
-async function detach(settings: Settings, deps: Deps, kube: KubeClient, source: CredentialSource, loginServer: string, result: Result): Promise<Result> {
+async function detach(
+  settings: Settings,
+  deps: Deps,
+  kube: KubeClient,
+  source: CredentialSource,
+  loginServer: string,
+  result: Result,
+): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const dryRun = settings.dryRun;
   const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<TargetResult> => {
@@ -352,10 +412,18 @@ async function detach(settings: Settings, deps: Deps, kube: KubeClient, source: 
     let saChanged = 0;
     if (action === 'deleted' || action === 'would delete' || action === 'unchanged') {
       const stillThere = action === 'unchanged' ? await kube.getSecret(namespace, secretName) : undefined;
-      if (!stillThere) for (const sa of serviceAccounts) if (await updateServiceAccount(settings, deps, kube, namespace, sa, false, dryRun)) saChanged++;
+      if (!stillThere)
+        for (const sa of serviceAccounts) if (await updateServiceAccount(settings, deps, kube, namespace, sa, false, dryRun)) saChanged++;
     }
     if (dryRun && action !== 'unchanged') result.plan.push(`${action} Secret ${namespace}/${secretName}`);
-    return { target: namespace, namespace, ok: true, changed: action !== 'unchanged' || saChanged > 0, action: action === 'unchanged' && saChanged ? 'service accounts updated' : action, secretName };
+    return {
+      target: namespace,
+      namespace,
+      ok: true,
+      changed: action !== 'unchanged' || saChanged > 0,
+      action: action === 'unchanged' && saChanged ? 'service accounts updated' : action,
+      secretName,
+    };
   });
   settle(result, namespaces, outcomes);
   if (source.detach && result.results.every((r) => r.ok)) {
@@ -367,7 +435,14 @@ async function detach(settings: Settings, deps: Deps, kube: KubeClient, source: 
   return result;
 }
 
-async function verify(settings: Settings, deps: Deps, kube: KubeClient, source: CredentialSource, loginServer: string, result: Result): Promise<Result> {
+async function verify(
+  settings: Settings,
+  deps: Deps,
+  kube: KubeClient,
+  source: CredentialSource,
+  loginServer: string,
+  result: Result,
+): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const checked = new Map<string, Promise<string | undefined>>();
   const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<TargetResult> => {
@@ -377,14 +452,16 @@ async function verify(settings: Settings, deps: Deps, kube: KubeClient, source: 
     if (!live) problems.push(`Secret ${namespace}/${secretName} is missing`);
     else {
       deps.runner.setSecret(live.data?.['.dockerconfigjson'] ?? '');
-      const entry = parseDockerConfig(live.data?.['.dockerconfigjson'])?.auths[loginServer] as { username?: string; password?: string; auth?: string } | undefined;
+      const entry = parseDockerConfig(live.data?.['.dockerconfigjson'])?.auths[loginServer] as
+        { username?: string; password?: string; auth?: string } | undefined;
       if (!entry) problems.push(`Secret ${namespace}/${secretName} has no entry for ${loginServer}`);
       else {
         let { username, password } = entry;
         if ((!username || !password) && entry.auth) [username, password] = Buffer.from(entry.auth, 'base64').toString('utf8').split(/:(.*)/s);
         if (password) deps.runner.setSecret(password);
         expiresOn = parseRegistries(live.metadata.annotations)[loginServer]?.expiresOn;
-        if (expiresOn && Date.parse(expiresOn) <= deps.now().getTime()) problems.push(`the credential in ${namespace}/${secretName} expired on ${expiresOn}`);
+        if (expiresOn && Date.parse(expiresOn) <= deps.now().getTime())
+          problems.push(`the credential in ${namespace}/${secretName} expired on ${expiresOn}`);
         else if (username && password) {
           const key = `${username}\n${password}`;
           if (!checked.has(key)) checked.set(key, source.check(username, password));
@@ -396,7 +473,8 @@ async function verify(settings: Settings, deps: Deps, kube: KubeClient, source: 
     for (const sa of serviceAccounts) {
       const live = await kube.getServiceAccount(namespace, sa);
       if (!live) problems.push(`service account ${namespace}/${sa} is missing`);
-      else if (!(live.imagePullSecrets ?? []).some((s) => s.name === secretName)) problems.push(`service account ${namespace}/${sa} does not list ${secretName} in imagePullSecrets`);
+      else if (!(live.imagePullSecrets ?? []).some((s) => s.name === secretName))
+        problems.push(`service account ${namespace}/${sa} does not list ${secretName} in imagePullSecrets`);
     }
     return {
       target: namespace,
@@ -410,7 +488,10 @@ async function verify(settings: Settings, deps: Deps, kube: KubeClient, source: 
     };
   });
   settle(result, namespaces, outcomes);
-  const exp = result.results.map((r) => r.expiresOn).filter(Boolean).sort()[0];
+  const exp = result.results
+    .map((r) => r.expiresOn)
+    .filter(Boolean)
+    .sort()[0];
   if (exp) result.expiresOn = exp;
   return result;
 }

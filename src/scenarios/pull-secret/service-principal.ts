@@ -21,7 +21,8 @@ import { azureRegistry } from './credentials.ts';
 /** Keep the live created secret? Only ours, for this app, with more than half of `lifetimeMs` left. Pure. */
 export function keepCreatedSecret(previous: PreviousCredential | undefined, appId: string, now: Date, lifetimeMs: number): boolean {
   const rec = previous?.record;
-  if (!previous || !rec || rec.credentialType !== 'service-principal' || previous.username.toLowerCase() !== appId.toLowerCase() || !rec.expiresOn) return false;
+  if (!previous || !rec || rec.credentialType !== 'service-principal' || previous.username.toLowerCase() !== appId.toLowerCase() || !rec.expiresOn)
+    return false;
   const left = Date.parse(rec.expiresOn) - now.getTime();
   return !Number.isNaN(left) && left > lifetimeMs / 2;
 }
@@ -97,13 +98,37 @@ const factory: SourceFactory = async (settings, deps) => {
       const now = deps.now();
       if (previous && keepCreatedSecret(previous, appId, now, settings.secretExpiry.ms) && !(await check(previous.username, previous.password))) {
         lines.push(`kept the secret's client secret of app ${appId}: valid until ${previous.record!.expiresOn}, more than half its lifetime`);
-        return { username: appId, password: previous.password, expiresOn: previous.record!.expiresOn, changed, lines, principalId: sp.id, role, roleAssignmentId: granted.id };
+        return {
+          username: appId,
+          password: previous.password,
+          expiresOn: previous.record!.expiresOn,
+          changed,
+          lines,
+          principalId: sp.id,
+          role,
+          roleAssignmentId: granted.id,
+        };
       }
-      const secret = await createClientSecret(graph, { appId, tenantId: tenant, homeTenantId: sp.appOwnerOrganizationId, lifetimeMs: settings.secretExpiry.ms, now });
+      const secret = await createClientSecret(graph, {
+        appId,
+        tenantId: tenant,
+        homeTenantId: sp.appOwnerOrganizationId,
+        lifetimeMs: settings.secretExpiry.ms,
+        now,
+      });
       deps.runner.setSecret(secret.secretText);
-            lines.push(`created a client secret on app ${appId}, valid until ${secret.endDateTime} (older secrets are left alone)`);
+      lines.push(`created a client secret on app ${appId}, valid until ${secret.endDateTime} (older secrets are left alone)`);
       const expiresOn = Number.isNaN(Date.parse(secret.endDateTime)) ? secret.endDateTime : new Date(secret.endDateTime).toISOString();
-      return { username: appId, password: secret.secretText, expiresOn, changed: true, lines, principalId: sp.id, role, roleAssignmentId: granted.id };
+      return {
+        username: appId,
+        password: secret.secretText,
+        expiresOn,
+        changed: true,
+        lines,
+        principalId: sp.id,
+        role,
+        roleAssignmentId: granted.id,
+      };
     },
     async detach() {
       return {

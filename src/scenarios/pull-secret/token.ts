@@ -26,7 +26,8 @@ import { azureRegistry } from './credentials.ts';
  * scope map created for a token that already existed (detach leaves the token, and with it the map).
  */
 export const MANAGED_SCOPE_MAP_DESCRIPTION = 'Read-only pull for Kubernetes pull secrets (managed by acr-kube-auth)';
-export const MANAGED_FOR_EXISTING_TOKEN_DESCRIPTION = 'Read-only pull for Kubernetes pull secrets (managed by acr-kube-auth; the token was not created by it)';
+export const MANAGED_FOR_EXISTING_TOKEN_DESCRIPTION =
+  'Read-only pull for Kubernetes pull secrets (managed by acr-kube-auth; the token was not created by it)';
 
 const SLOTS: readonly PasswordSlot[] = ['password1', 'password2'];
 const other = (slot: PasswordSlot): PasswordSlot => (slot === 'password1' ? 'password2' : 'password1');
@@ -34,7 +35,10 @@ const other = (slot: PasswordSlot): PasswordSlot => (slot === 'password1' ? 'pas
 /** `kube-pull-<cluster or namespaces>`, cut to ACR's 5-50 letters, digits and hyphens. */
 export function defaultTokenName(settings: Pick<Settings, 'clusters'> & { pullSecret: { namespaces: string[] } }): string {
   const base = settings.clusters[0]?.name ?? settings.pullSecret.namespaces.join('-');
-  const clean = base.replace(/[^A-Za-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const clean = base
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
   const name = clean ? `kube-pull-${clean}` : 'kube-pull';
   if (name.length <= 50) return name;
   return `${name.slice(0, 41).replace(/-+$/, '')}-${createHash('sha256').update(base).digest('hex').slice(0, 8)}`;
@@ -76,7 +80,10 @@ export type SlotDecision = { keep: true; slot: PasswordSlot; expiresOn?: string;
 export function decideSlot(opts: { tokenName: string; previous?: PreviousCredential; token?: TokenInfo; now: Date; expiryMs: number }): SlotDecision {
   const { tokenName, previous, token, now } = opts;
   const rec = previous?.record;
-  const liveSlot = previous && previous.username === tokenName && rec?.credentialType === 'token' && SLOTS.includes(rec.slot as PasswordSlot) ? (rec.slot as PasswordSlot) : undefined;
+  const liveSlot =
+    previous && previous.username === tokenName && rec?.credentialType === 'token' && SLOTS.includes(rec.slot as PasswordSlot)
+      ? (rec.slot as PasswordSlot)
+      : undefined;
   if (liveSlot) {
     const entry = token?.passwords.find((p) => p.name === liveSlot);
     if (!entry) return { keep: false, slot: other(liveSlot), why: `the secret's ${liveSlot} no longer exists on token ${tokenName}` };
@@ -88,8 +95,18 @@ export function decideSlot(opts: { tokenName: string; previous?: PreviousCredent
     const created = entry.creationTime ? Date.parse(entry.creationTime) : NaN;
     const lifetime = Number.isNaN(created) || created >= expires ? opts.expiryMs : expires - created;
     const left = expires - now.getTime();
-    if (left > lifetime / 2) return { keep: true, slot: liveSlot, expiresOn: new Date(expires).toISOString(), why: `${liveSlot} of token ${tokenName} is valid until ${new Date(expires).toISOString()}, more than half its lifetime` };
-    return { keep: false, slot: other(liveSlot), why: left > 0 ? `${liveSlot} of token ${tokenName} is past half its lifetime` : `${liveSlot} of token ${tokenName} expired` };
+    if (left > lifetime / 2)
+      return {
+        keep: true,
+        slot: liveSlot,
+        expiresOn: new Date(expires).toISOString(),
+        why: `${liveSlot} of token ${tokenName} is valid until ${new Date(expires).toISOString()}, more than half its lifetime`,
+      };
+    return {
+      keep: false,
+      slot: other(liveSlot),
+      why: left > 0 ? `${liveSlot} of token ${tokenName} is past half its lifetime` : `${liveSlot} of token ${tokenName} expired`,
+    };
   }
   const present = token?.passwords ?? [];
   const empty = SLOTS.find((s) => !present.some((p) => p.name === s));
@@ -135,7 +152,8 @@ const factory: SourceFactory = async (settings, deps) => {
       changed = true;
     } else if (!sameId(token.scopeMapId, scopeMapId) || token.status !== 'enabled') {
       // An existing token is pointed at the read-only scope map (its rights are what the inputs say).
-      if (!sameId(token.scopeMapId, scopeMapId)) lines.push(`token ${tokenName} used scope map ${token.scopeMapId?.split('/').pop() ?? '(none)'} before`);
+      if (!sameId(token.scopeMapId, scopeMapId))
+        lines.push(`token ${tokenName} used scope map ${token.scopeMapId?.split('/').pop() ?? '(none)'} before`);
       token = await acr.updateToken(registry, tokenName, { scopeMapId, status: 'enabled' });
       lines.push(`updated token ${tokenName} on ${registry.name} (scope map ${mapName}, enabled)`);
       changed = true;
@@ -158,11 +176,25 @@ const factory: SourceFactory = async (settings, deps) => {
         lines.push(`kept the secret's password: ${decision.why}`);
         return { username: tokenName, password: previous.password, expiresOn: decision.expiresOn, slot: decision.slot, changed, lines };
       }
-      const generated = await acr.generatePassword(registry, token.id || `${registry.id}/tokens/${tokenName}`, decision.slot, new Date(now.getTime() + settings.secretExpiry.ms));
+      const generated = await acr.generatePassword(
+        registry,
+        token.id || `${registry.id}/tokens/${tokenName}`,
+        decision.slot,
+        new Date(now.getTime() + settings.secretExpiry.ms),
+      );
       deps.runner.setSecret(generated.password);
       generatedLast = true;
-      lines.push(`generated ${decision.slot} of token ${tokenName}, valid until ${generated.expiresOn} (${decision.why}; the other password keeps working until its pods restart)`);
-      return { username: generated.username || tokenName, password: generated.password, expiresOn: generated.expiresOn, slot: decision.slot, changed: true, lines };
+      lines.push(
+        `generated ${decision.slot} of token ${tokenName}, valid until ${generated.expiresOn} (${decision.why}; the other password keeps working until its pods restart)`,
+      );
+      return {
+        username: generated.username || tokenName,
+        password: generated.password,
+        expiresOn: generated.expiresOn,
+        slot: decision.slot,
+        changed: true,
+        lines,
+      };
     },
     async confirm(cred) {
       // A kept password is the one in the secret already; only a generated one can have been replaced.
@@ -185,7 +217,9 @@ const factory: SourceFactory = async (settings, deps) => {
           changed = true;
         } else {
           tokenLeft = sameId(token.scopeMapId, map?.id);
-          lines.push(`left token ${tokenName} on ${registry.name} alone: acr-kube-auth did not create it (its scope map is not the ${mapName} this action makes)`);
+          lines.push(
+            `left token ${tokenName} on ${registry.name} alone: acr-kube-auth did not create it (its scope map is not the ${mapName} this action makes)`,
+          );
         }
       }
       if (map && ours) {
