@@ -48,7 +48,8 @@ try {
     console.log(bold('outputs:'));
     for (const [k, v] of Object.entries(r.outputs)) {
       if (!v) continue;
-      const masked = r.masks.some((m) => m && v.includes(m)) ? '***' : v;
+      // as the runner shows it: every registered secret replaced by ***
+      const masked = [...r.masks].sort((a, b) => b.length - a.length).reduce((text, m) => (m ? text.split(m).join('***') : text), v);
       console.log(`  ${k}: ${masked.includes('\n') ? `\n    ${masked.split('\n').join('\n    ')}` : masked}`);
     }
     console.log(bold('job summary:'));
