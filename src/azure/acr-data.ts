@@ -5,15 +5,15 @@
 import { ApiError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
 import type { CheckOutcome } from '../registry-check.ts';
+import { ResponseTooLargeError, requestTimeoutMs, responseText } from '../net-limits.ts';
 
 /** The username that tells ACR the password is an ACR refresh token. */
 export const REFRESH_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
 
-const TIMEOUT_MS = 20_000;
-
 export interface DataPlaneOptions {
   /** debug tracing (method, path, status, duration; never bodies or headers) */
   trace?: (line: string) => void;
+  /** per request, headers and body (default: requestTimeoutMs(), the ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob) */
   timeoutMs?: number;
   /** attempts in all for transient failures (network, 429, 5xx) */
   attempts?: number;
@@ -21,9 +21,12 @@ export interface DataPlaneOptions {
 
 class Transient extends Error {
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, retryAfterMs?: number) {
+  /** the last HTTP status, when there was an answer */
+  readonly status: number | undefined;
+  constructor(message: string, retryAfterMs?: number, status?: number) {
     super(message);
     this.retryAfterMs = retryAfterMs;
+    this.status = status;
   }
 }
 
@@ -41,19 +44,26 @@ async function send(url: URL, init: RequestInit, opts: DataPlaneOptions): Promis
   return withRetry(
     async () => {
       const started = Date.now();
+      const timeoutMs = opts.timeoutMs ?? requestTimeoutMs();
       let res: Response;
+      let text: string;
       try {
-        res = await fetch(url, { ...init, signal: AbortSignal.timeout(opts.timeoutMs ?? TIMEOUT_MS) });
+        // the timeout covers the body too: fetch's signal aborts a body that stalls
+        res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+        text = await responseText(res);
       } catch (e) {
+        if (e instanceof ResponseTooLargeError) throw e; // not transient: the same answer again
         const err = e as Error & { cause?: { code?: string; message?: string } };
         const detail =
-          err.name === 'TimeoutError' || err.name === 'AbortError' ? 'timed out' : (err.cause?.code ?? err.cause?.message ?? err.message);
+          err.name === 'TimeoutError' || err.name === 'AbortError'
+            ? `timed out after ${timeoutMs} ms`
+            : (err.cause?.code ?? err.cause?.message ?? err.message);
         opts.trace?.(`ACR ${init.method ?? 'GET'} ${url.host}${url.pathname} -> ${detail} (${Date.now() - started} ms)`);
         throw new Transient(`${url.host} is unreachable (${detail})`);
       }
-      const text = await res.text().catch(() => '');
       opts.trace?.(`ACR ${init.method ?? 'GET'} ${url.host}${url.pathname} -> ${res.status} (${Date.now() - started} ms)`);
-      if (res.status === 429 || res.status >= 500) throw new Transient(`${url.host} answered HTTP ${res.status}`, retryAfter(res));
+      if (res.status === 429 || res.status >= 500)
+        throw new Transient(`${url.host} answered HTTP ${res.status}`, retryAfter(res), res.status);
       return { status: res.status, text };
     },
     {
@@ -115,7 +125,7 @@ export async function exchangeRefreshToken(loginServer: string, tenantId: string
   try {
     res = await send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() }, opts);
   } catch (e) {
-    throw new ApiError({ service: 'ACR', operation: `token exchange (${loginServer})`, message: (e as Error).message });
+    throw new ApiError({ service: 'ACR', operation: `token exchange (${loginServer})`, status: (e as Transient).status, message: (e as Error).message });
   }
   if (res.status !== 200) {
     const hint =

@@ -1,7 +1,12 @@
 // The ACR management client: scope maps, tokens, token passwords (generateCredentials, a
 // long-running operation where Azure answers 202) and the admin user's credentials, over
 // @azure/arm-containerregistry. Every SDK failure becomes an ApiError here, at the boundary.
-import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
+// The SDK's modular API (a context plus one function per operation) keeps the bundle to the
+// operations used, instead of the whole ContainerRegistryManagementClient.
+import { createContainerRegistryManagement, type ContainerRegistryManagementContext } from '@azure/arm-containerregistry/api';
+import * as registriesApi from '@azure/arm-containerregistry/api/registries';
+import * as scopeMapsApi from '@azure/arm-containerregistry/api/scopeMaps';
+import * as tokensApi from '@azure/arm-containerregistry/api/tokens';
 import type { Token } from '@azure/arm-containerregistry';
 import type { AzureSession } from './types.ts';
 import { armCall, armClientOptions, sessionCredential } from './arm.ts';
@@ -96,12 +101,12 @@ const missing = (e: unknown) => e instanceof ApiError && e.status === 404;
 
 export function createAcrClient(session: AzureSession, tenantId?: string): AcrClient {
   const credential = sessionCredential(session, tenantId);
-  const clients = new Map<string, ContainerRegistryManagementClient>();
+  const clients = new Map<string, ContainerRegistryManagementContext>();
   const client = (subscriptionId: string) => {
     let c = clients.get(subscriptionId);
     if (!c) {
       const { credentialScopes, ...opts } = armClientOptions(session);
-      c = new ContainerRegistryManagementClient(credential as never, subscriptionId, { ...opts, credentials: { scopes: credentialScopes } });
+      c = createContainerRegistryManagement(credential as never, subscriptionId, { ...opts, credentials: { scopes: credentialScopes } });
       clients.set(subscriptionId, c);
     }
     return c;
@@ -113,7 +118,7 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     async getScopeMap(r, name) {
       try {
         const m = await armCall('ACR', `get scope map ${name} (${where(r)})`, () =>
-          client(r.subscriptionId).scopeMaps.get(r.resourceGroup, r.name, name),
+          scopeMapsApi.get(client(r.subscriptionId), r.resourceGroup, r.name, name),
         );
         return { id: m.id ?? '', name: m.name ?? name, description: m.description, actions: m.actions ?? [] };
       } catch (e) {
@@ -123,14 +128,14 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     },
     async putScopeMap(r, name, body) {
       const m = await armCall('ACR', `create scope map ${name} (${where(r)})`, async () =>
-        client(r.subscriptionId).scopeMaps.create(r.resourceGroup, r.name, name, { actions: body.actions, description: body.description }, lro),
+        scopeMapsApi.create(client(r.subscriptionId), r.resourceGroup, r.name, name, { actions: body.actions, description: body.description }, lro),
       );
       return { id: m.id ?? `${r.id}/scopeMaps/${name}`, name: m.name ?? name, description: m.description, actions: m.actions ?? body.actions };
     },
     async deleteScopeMap(r, name) {
       try {
         await armCall('ACR', `delete scope map ${name} (${where(r)})`, async () =>
-          client(r.subscriptionId).scopeMaps.delete(r.resourceGroup, r.name, name, lro),
+          scopeMapsApi.$delete(client(r.subscriptionId), r.resourceGroup, r.name, name, lro),
         );
         return true;
       } catch (e) {
@@ -141,7 +146,7 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     async getToken(r, name) {
       try {
         return tokenInfo(
-          await armCall('ACR', `get token ${name} (${where(r)})`, () => client(r.subscriptionId).tokens.get(r.resourceGroup, r.name, name)),
+          await armCall('ACR', `get token ${name} (${where(r)})`, () => tokensApi.get(client(r.subscriptionId), r.resourceGroup, r.name, name)),
         );
       } catch (e) {
         if (missing(e)) return undefined;
@@ -151,21 +156,21 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     async createToken(r, name, body) {
       return tokenInfo(
         await armCall('ACR', `create token ${name} (${where(r)})`, async () =>
-          client(r.subscriptionId).tokens.create(r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
+          tokensApi.create(client(r.subscriptionId), r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
         ),
       );
     },
     async updateToken(r, name, body) {
       return tokenInfo(
         await armCall('ACR', `update token ${name} (${where(r)})`, async () =>
-          client(r.subscriptionId).tokens.update(r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
+          tokensApi.update(client(r.subscriptionId), r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
         ),
       );
     },
     async deleteToken(r, name) {
       try {
         await armCall('ACR', `delete token ${name} (${where(r)})`, async () =>
-          client(r.subscriptionId).tokens.delete(r.resourceGroup, r.name, name, lro),
+          tokensApi.$delete(client(r.subscriptionId), r.resourceGroup, r.name, name, lro),
         );
         return true;
       } catch (e) {
@@ -175,7 +180,7 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     },
     async generatePassword(r, tokenId, slot, expiry) {
       const res = await armCall('ACR', `generate ${slot} for token ${tokenId.split('/').pop()} (${where(r)})`, async () =>
-        client(r.subscriptionId).registries.generateCredentials(r.resourceGroup, r.name, { tokenId, expiry, name: slot }, lro),
+        registriesApi.generateCredentials(client(r.subscriptionId), r.resourceGroup, r.name, { tokenId, expiry, name: slot }, lro),
       );
       const p = (res.passwords ?? []).find((x) => x.name === slot && x.value);
       if (!p?.value) throw new Error(`ACR generateCredentials returned no ${slot} for token ${tokenId}`);
@@ -188,7 +193,7 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     },
     async listAdminCredentials(r) {
       const res = await armCall('ACR', `list admin credentials (${where(r)})`, () =>
-        client(r.subscriptionId).registries.listCredentials(r.resourceGroup, r.name),
+        registriesApi.listCredentials(client(r.subscriptionId), r.resourceGroup, r.name),
       );
       const p = (res.passwords ?? []).find((x) => x.value);
       if (!res.username || !p?.value) throw new Error(`ACR listCredentials returned no admin password for ${r.name}`);

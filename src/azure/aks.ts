@@ -1,6 +1,9 @@
 // AKS managed clusters over @azure/arm-containerservice: read a cluster into the few facts the
 // scenarios need, and reset a service-principal cluster's credentials (a long-running operation).
-import { ContainerServiceClient } from '@azure/arm-containerservice';
+// The SDK's modular API (a context plus one function per operation) keeps the bundle to the two
+// operations used, instead of the whole ContainerServiceClient.
+import { createContainerService, type ContainerServiceContext } from '@azure/arm-containerservice/api';
+import { get as getCluster, resetServicePrincipalProfile as resetProfile } from '@azure/arm-containerservice/api/managedClusters';
 import type { ManagedCluster as SdkCluster } from '@azure/arm-containerservice';
 import type { AzureSession } from './types.ts';
 import type { ClusterRef } from '../settings.ts';
@@ -62,13 +65,13 @@ export function toManagedCluster(c: SdkCluster, ref: ClusterRef, subscriptionId:
 const LRO_INTERVAL_MS = 1000;
 
 export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: number } = {}): AksClient {
-  const clients = new Map<string, ContainerServiceClient>();
+  const clients = new Map<string, ContainerServiceContext>();
   const credential = sessionCredential(session);
   const client = (subscriptionId: string) => {
     let c = clients.get(subscriptionId.toLowerCase());
     if (!c) {
       const { credentialScopes, ...rest } = armClientOptions(session);
-      c = new ContainerServiceClient(credential as never, subscriptionId, { ...rest, credentials: { scopes: credentialScopes } });
+      c = createContainerService(credential as never, subscriptionId, { ...rest, credentials: { scopes: credentialScopes } });
       clients.set(subscriptionId.toLowerCase(), c);
     }
     return c;
@@ -92,7 +95,7 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
       const c = await armCall(
         AKS_SERVICE,
         `get cluster ${ref.resourceGroup}/${ref.name}`,
-        () => client(sub).managedClusters.get(ref.resourceGroup, ref.name),
+        () => getCluster(client(sub), ref.resourceGroup, ref.name),
         (info) => {
           if (info.status === 404) {
             return `Check cluster-name / cluster-resource-group (or the clusters line '${ref.label}') and that it is in subscription ${sub}.`;
@@ -110,7 +113,8 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
         AKS_SERVICE,
         `reset service principal of ${cluster.resourceGroup}/${cluster.name}`,
         async () => {
-          await client(cluster.subscriptionId).managedClusters.resetServicePrincipalProfile(
+          await resetProfile(
+            client(cluster.subscriptionId),
             cluster.resourceGroup,
             cluster.name,
             { clientId, secret },

@@ -1,18 +1,57 @@
 // Shared plumbing for the @azure/arm-* clients: endpoint and scopes from the cloud, our own retry
 // policy budget, a per-request timeout, debug tracing (method, path, status, duration; never
 // bodies or headers), and the mapping of RestError into ApiError at the client boundary.
-import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
+import { RestError, createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import type { HttpClient, PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ApiError } from '../errors.ts';
+import { MAX_RESPONSE_BYTES, ResponseTooLargeError, requestTimeoutMs } from '../net-limits.ts';
 import type { AzureSession } from './types.ts';
 
-export const REQUEST_TIMEOUT_MS = 30_000;
+/** RestError code of a request that got no answer within requestTimeoutMs() (a code the SDK retry policies retry). */
+const TIMED_OUT = 'ETIMEDOUT';
+const TOO_LARGE = 'RESPONSE_TOO_LARGE';
+
+/**
+ * The HttpClient under every Azure call (ARM SDK clients, Graph, @azure/identity's token
+ * requests). The SDKs' own client sets no timeout unless asked and reads any body whole, so:
+ *   - every request gets requestTimeoutMs() (headers and body), and a request that times out is
+ *     rethrown as a RestError with code ETIMEDOUT, which the pipelines' retry policies retry (the
+ *     SDK's AbortError is not retried: a stalled endpoint would fail at once, or never time out);
+ *   - a body over MAX_RESPONSE_BYTES stops being read and fails the call (not retried).
+ */
+export function guardedHttpClient(inner: HttpClient = createDefaultHttpClient(), limit = MAX_RESPONSE_BYTES): HttpClient {
+  return {
+    async sendRequest(request) {
+      if (!request.timeout) request.timeout = requestTimeoutMs();
+      let tooLarge = false;
+      const progress = request.onDownloadProgress;
+      request.onDownloadProgress = (p) => {
+        if (p.loadedBytes > limit) {
+          tooLarge = true;
+          throw new ResponseTooLargeError(limit);
+        }
+        progress?.(p);
+      };
+      try {
+        return await inner.sendRequest(request);
+      } catch (e) {
+        if (tooLarge) throw new RestError(new ResponseTooLargeError(limit).message, { code: TOO_LARGE, request });
+        if ((e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted) {
+          throw new RestError(`no answer within ${request.timeout} ms (timed out)`, { code: TIMED_OUT, request });
+        }
+        throw e;
+      } finally {
+        request.onDownloadProgress = progress;
+      }
+    },
+  };
+}
 
 export function tracePolicy(session: AzureSession, service: string): PipelinePolicy {
   return {
     name: 'acrKubeAuthTrace',
     async sendRequest(request, next) {
-      if (!request.timeout) request.timeout = REQUEST_TIMEOUT_MS;
+      if (!request.timeout) request.timeout = requestTimeoutMs();
       const started = Date.now();
       const path = new URL(request.url).pathname;
       try {
@@ -23,6 +62,33 @@ export function tracePolicy(session: AzureSession, service: string): PipelinePol
         session.trace(`${service} ${request.method} ${path} -> ${(e as { code?: string }).code ?? 'error'} (${Date.now() - started} ms)`);
         throw e;
       }
+    },
+  };
+}
+
+/**
+ * ARM tokens go to ARM only: a request whose URL is not on the cloud's resource manager (a hostile
+ * `nextLink`, or an `Azure-AsyncOperation` / `Location` header of a long-running operation that
+ * points elsewhere) fails instead of carrying the bearer token to another host.
+ */
+export function armOriginPolicy(resourceManager: string): PipelinePolicy {
+  const origin = new URL(resourceManager).origin;
+  return {
+    name: 'acrKubeAuthArmOrigin',
+    async sendRequest(request, next) {
+      let target: string;
+      try {
+        target = new URL(request.url).origin;
+      } catch {
+        target = '';
+      }
+      if (target !== origin) {
+        throw new RestError(`the answer pointed at ${target || 'an invalid URL'}, not at ${origin}; the request was not sent`, {
+          code: 'ForeignUrl',
+          request,
+        });
+      }
+      return next(request);
     },
   };
 }
@@ -47,7 +113,7 @@ export function sessionCredential(session: AzureSession, tenantId?: string) {
 const httpClients = new WeakMap<AzureSession, HttpClient>();
 function sharedHttpClient(session: AzureSession): HttpClient {
   let c = httpClients.get(session);
-  if (!c) httpClients.set(session, (c = createDefaultHttpClient()));
+  if (!c) httpClients.set(session, (c = guardedHttpClient()));
   return c;
 }
 
@@ -57,7 +123,10 @@ export function armClientOptions(session: AzureSession) {
     httpClient: sharedHttpClient(session),
     credentialScopes: [`${session.cloud.armAudience}.default`],
     retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
-    additionalPolicies: [{ policy: tracePolicy(session, 'ARM'), position: 'perRetry' as const }],
+    additionalPolicies: [
+      { policy: armOriginPolicy(session.cloud.resourceManager), position: 'perRetry' as const },
+      { policy: tracePolicy(session, 'ARM'), position: 'perRetry' as const },
+    ],
     userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
   };
 }
@@ -77,6 +146,11 @@ export function restErrorInfo(e: unknown): { status?: number; code?: string; mes
   let code = r?.code;
   let message = r?.message ?? String(e);
   const body = r?.response?.bodyAsText;
+  if (code === 'PARSE_ERROR') {
+    // the SDK's message quotes the body; say what is wrong instead
+    return { status: r?.statusCode, code: 'InvalidResponse', message: `the response${r?.statusCode ? ` (HTTP ${r.statusCode})` : ''} is not valid JSON` };
+  }
+  if (code === TIMED_OUT || code === TOO_LARGE || code === 'ForeignUrl') return { status: r?.statusCode, message };
   if (body) {
     try {
       const j = JSON.parse(body) as { error?: { code?: string; message?: string }; code?: string; message?: string };

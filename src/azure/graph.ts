@@ -6,10 +6,11 @@
 // is a very large generated package for four REST calls. So this is @azure/core-rest-pipeline
 // (retries for 429/5xx/connection resets, user agent, our trace policy) plus session.token(scope,
 // tenant), which caches and masks tokens per tenant.
-import { createDefaultHttpClient, createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { HttpClient, Pipeline, PipelineResponse } from '@azure/core-rest-pipeline';
 import { ApiError } from '../errors.ts';
-import { REQUEST_TIMEOUT_MS, restErrorInfo, tracePolicy } from './arm.ts';
+import { guardedHttpClient, restErrorInfo, tracePolicy } from './arm.ts';
+import { requestTimeoutMs } from '../net-limits.ts';
 import type { AzureSession } from './types.ts';
 
 export const GRAPH_SERVICE = 'Microsoft Graph';
@@ -97,7 +98,7 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
     userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
   });
   pipeline.addPolicy(tracePolicy(session, 'Graph'), { afterPhase: 'Retry' });
-  const http = opts.httpClient ?? createDefaultHttpClient();
+  const http = opts.httpClient ?? guardedHttpClient();
 
   async function call(
     operation: string,
@@ -114,7 +115,7 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      timeout: REQUEST_TIMEOUT_MS,
+      timeout: requestTimeoutMs(),
     });
     let res: PipelineResponse;
     try {

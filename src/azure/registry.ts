@@ -2,13 +2,17 @@
 // reads the facts the scenarios need: id, login server, roleAssignmentMode. Where it is given by
 // name only, the subscriptions are searched in this order: registry-subscription-id (only it),
 // else subscription-id first and then every other subscription the caller can list.
-import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
+// The SDK's modular API (a context plus one function per operation) keeps the bundle to the
+// operations used, instead of the whole ContainerRegistryManagementClient.
+import { createContainerRegistryManagement, type ContainerRegistryManagementContext } from '@azure/arm-containerregistry/api';
+import * as registriesApi from '@azure/arm-containerregistry/api/registries';
 import type { Registry as SdkRegistry } from '@azure/arm-containerregistry';
 import { bearerTokenAuthenticationPolicy, createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { AzureSession } from './types.ts';
 import type { RegistryRef } from '../settings.ts';
-import { REQUEST_TIMEOUT_MS, armCall, armClientOptions, restErrorInfo, sessionCredential, tracePolicy } from './arm.ts';
+import { armCall, armClientOptions, armOriginPolicy, restErrorInfo, sessionCredential, tracePolicy } from './arm.ts';
 import { ApiError, CheckError, InputError } from '../errors.ts';
+import { requestTimeoutMs } from '../net-limits.ts';
 
 export const ACR_SERVICE = 'ACR';
 
@@ -87,13 +91,13 @@ const describe = (s: SubscriptionInfo) => (s.displayName ? `${s.subscriptionId} 
 
 export function createRegistryResolver(session: AzureSession): RegistryResolver {
   // one SDK client per tenant and subscription
-  const clients = new Map<string, ContainerRegistryManagementClient>();
+  const clients = new Map<string, ContainerRegistryManagementContext>();
   const client = (subscriptionId: string, tenantId: string | undefined) => {
     const key = `${tenantId ?? ''}|${subscriptionId.toLowerCase()}`;
     let c = clients.get(key);
     if (!c) {
       const { credentialScopes, ...rest } = armClientOptions(session);
-      c = new ContainerRegistryManagementClient(sessionCredential(session, tenantId) as never, subscriptionId, {
+      c = createContainerRegistryManagement(sessionCredential(session, tenantId) as never, subscriptionId, {
         ...rest,
         credentials: { scopes: credentialScopes },
       });
@@ -107,7 +111,7 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
       const r = await armCall(
         ACR_SERVICE,
         `get registry ${name}`,
-        () => client(subscriptionId, tenantId).registries.get(resourceGroup, name),
+        () => registriesApi.get(client(subscriptionId, tenantId), resourceGroup, name),
         (info) =>
           info.status === 403
             ? `The signed-in identity needs at least Reader on the registry (subscription ${subscriptionId}, resource group ${resourceGroup}).`
@@ -126,7 +130,7 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
       ACR_SERVICE,
       `list registries in subscription ${subscriptionId}`,
       async () => {
-        for await (const r of client(subscriptionId, tenantId).registries.list()) out.push(toRegistry(r));
+        for await (const r of registriesApi.list(client(subscriptionId, tenantId))) out.push(toRegistry(r));
       },
       (info) =>
         info.status === 403
@@ -136,7 +140,7 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
     return out;
   }
 
-  return {
+  const resolver: RegistryResolver = {
     async resolve(ref, opts = {}) {
       const tenantId = opts.tenantId;
       if (ref.kind === 'loginServer') checkLoginServer(ref.loginServer, session.cloud.acrSuffix);
@@ -195,6 +199,29 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
       );
     },
   };
+  return {
+    async resolve(ref, opts) {
+      const r = await resolver.resolve(ref, opts);
+      checkReportedLoginServer(r, session.cloud.acrSuffix);
+      return r;
+    },
+  };
+}
+
+/**
+ * The login server ARM reports for a registry must be under the cloud's registry suffix: pull
+ * credentials, Entra tokens (exchange) and credential checks are sent to it, so a registry
+ * answering with any other host is refused before anything is sent there.
+ */
+export function checkReportedLoginServer(r: Registry, acrSuffix: string): void {
+  const host = hostOf(r.loginServer);
+  const suffix = acrSuffix.toLowerCase();
+  const label = host.slice(0, host.length - suffix.length);
+  if (!host.endsWith(suffix) || !/^[a-z0-9][a-z0-9-]*$/.test(label)) {
+    throw new CheckError(
+      `Registry ${r.name || r.id} reports login server '${r.loginServer.slice(0, 200)}', which is not a registry of this cloud (name${acrSuffix}); nothing was sent to it. Check the registry and the environment input.`,
+    );
+  }
 }
 
 /** GET /subscriptions (every page): the subscriptions the caller can see, cached per session. */
@@ -218,6 +245,7 @@ async function fetchSubscriptions(session: AzureSession, tenantId: string | unde
     retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
     userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
   });
+  pipeline.addPolicy(armOriginPolicy(session.cloud.resourceManager), { afterPhase: 'Retry' });
   pipeline.addPolicy(tracePolicy(session, 'ARM'), { afterPhase: 'Retry' });
   pipeline.addPolicy(
     bearerTokenAuthenticationPolicy({ credential: sessionCredential(session, tenantId) as never, scopes: `${session.cloud.armAudience}.default` }),
@@ -230,7 +258,7 @@ async function fetchSubscriptions(session: AzureSession, tenantId: string | unde
       url,
       method: 'GET',
       headers: createHttpHeaders({ accept: 'application/json' }),
-      timeout: REQUEST_TIMEOUT_MS,
+      timeout: requestTimeoutMs(),
     });
     let res;
     try {
@@ -243,11 +271,13 @@ async function fetchSubscriptions(session: AzureSession, tenantId: string | unde
       const info = restErrorInfo({ statusCode: res.status, response: { bodyAsText: res.bodyAsText } });
       throw new ApiError({ service: 'ARM', operation: 'list subscriptions', status: res.status, code: info.code, message: info.message });
     }
-    const body = JSON.parse(res.bodyAsText ?? '{}') as {
-      value?: Array<{ subscriptionId?: string; displayName?: string; tenantId?: string; state?: string }>;
-      nextLink?: string;
-    };
-    for (const s of body.value ?? []) {
+    let body: { value?: Array<{ subscriptionId?: string; displayName?: string; tenantId?: string; state?: string }>; nextLink?: string };
+    try {
+      body = JSON.parse(res.bodyAsText ?? '{}') as typeof body;
+    } catch {
+      throw new ApiError({ service: 'ARM', operation: 'list subscriptions', status: res.status, code: 'InvalidResponse', message: 'the response is not valid JSON' });
+    }
+    for (const s of Array.isArray(body?.value) ? body.value : []) {
       if (s.subscriptionId && (s.state ?? 'Enabled') !== 'Disabled')
         out.push({ subscriptionId: s.subscriptionId.toLowerCase(), displayName: s.displayName, tenantId: s.tenantId });
     }

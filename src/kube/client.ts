@@ -9,6 +9,7 @@ import type { KubeClient, LiveSecret, LiveServiceAccount } from './types.ts';
 import type { KubeconfigSource } from './kubeconfig.ts';
 import type { SecretObject } from './render.ts';
 import { MANAGER } from './render.ts';
+import { MAX_RESPONSE_BYTES, ResponseTooLargeError, readCapped, requestTimeoutMs } from '../net-limits.ts';
 
 export interface KubeClientOptions {
   timeoutMs?: number;
@@ -21,14 +22,23 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   kc.setCurrentContext(source.context);
   const server = kc.getCurrentCluster()?.server ?? '(unknown server)';
   const api = kc.makeApiClient(CoreV1Api);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-
+  // Every request: a timeout over headers and body (opts.timeoutMs, else requestTimeoutMs(), the
+  // ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob), and a body read that stops at MAX_RESPONSE_BYTES.
   const timing: ObservableMiddleware = {
     pre: (ctx) => {
-      ctx.setSignal(AbortSignal.timeout(timeoutMs));
+      ctx.setSignal(AbortSignal.timeout(opts.timeoutMs ?? requestTimeoutMs()));
       return of(ctx);
     },
-    post: (res) => of(res),
+    post: (res) => {
+      const body = res.body;
+      const declared = Number(res.headers['content-length']);
+      const read = async () => {
+        if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) throw new ResponseTooLargeError();
+        return readCapped(body.stream() as ReadableStream<Uint8Array> | null);
+      };
+      res.body = { ...body, text: async () => (await read()).toString('utf8'), binary: read };
+      return of(res);
+    },
   };
   const options = (contentType?: string): ConfigurationOptions<ObservableMiddleware> => {
     const base: ConfigurationOptions<ObservableMiddleware> = { middleware: [timing], middlewareMergeStrategy: 'append' };
@@ -45,7 +55,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
           return r;
         } catch (err) {
           opts.debug?.(`Kubernetes ${operation}: ${err instanceof ApiException ? err.code : (err as Error).name} (${Date.now() - started} ms)`);
-          throw toApiError(operation, err, server);
+          throw toApiError(operation, err, server, opts.timeoutMs ?? requestTimeoutMs());
         }
       },
       {
@@ -54,6 +64,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
         budgetMs: 60_000,
         retryable: (e) => {
           const s = (e as ApiError).status;
+          if ((e as ApiError).code === INVALID_RESPONSE) return false; // the same answer again
           if (s === undefined) return true; // network error, reset, timeout
           return s === 429 || s >= 500;
         },
@@ -138,8 +149,15 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   };
 }
 
-function toApiError(operation: string, err: unknown, server: string): ApiError {
+/** ApiError code of an answer that cannot be read: not JSON, or too large (not retried). */
+const INVALID_RESPONSE = 'InvalidResponse';
+
+function toApiError(operation: string, err: unknown, server: string, timeoutMs: number): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof SyntaxError || err instanceof ResponseTooLargeError) {
+    const message = err instanceof SyntaxError ? 'the response is not valid JSON' : err.message;
+    return new ApiError({ service: 'Kubernetes', operation, code: INVALID_RESPONSE, message: `${message} (${server})` });
+  }
   if (err instanceof ApiException) {
     let message = `HTTP ${err.code}`;
     let reason: string | undefined;
@@ -153,6 +171,9 @@ function toApiError(operation: string, err: unknown, server: string): ApiError {
     return new ApiError({ service: 'Kubernetes', operation, status: err.code, code: reason, message: String(message).slice(0, 500) });
   }
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  const detail = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'timed out' : (e.cause?.code ?? e.cause?.message ?? e.message);
+  const detail =
+    e.name === 'TimeoutError' || e.name === 'AbortError'
+      ? `timed out after ${timeoutMs} ms`
+      : (e.cause?.code ?? e.cause?.message ?? e.message);
   return new ApiError({ service: 'Kubernetes', operation, message: `${detail} (${server})` });
 }

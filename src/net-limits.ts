@@ -1,0 +1,72 @@
+// Limits every network call of the action keeps: a per-request timeout (so a hung endpoint ends in
+// a retry and then a clean failure, never a hung step) and a cap on the size of a response body
+// our code or an SDK reads into memory (so a hostile or broken server cannot exhaust the heap).
+// No SDK import: used by the Azure clients, the Kubernetes client and the registry checks alike.
+
+/** Per-request timeout when ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS is not set. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The per-request timeout in ms: how long one HTTP request (headers and body) may take before it is
+ * abandoned and, where the call is retryable, retried. Environment knob
+ * ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS (whole milliseconds, clamped to 100..600000; default 30000),
+ * beside ACR_KUBE_AUTH_PRINCIPAL_RETRY_BUDGET_MS / _BASE_MS: the fault-injection tests shorten it
+ * so that a permanent stall fails within seconds instead of minutes. Read at request time.
+ */
+export function requestTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  const v = env.ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS?.trim();
+  if (!v || !/^\d{1,7}$/.test(v)) return DEFAULT_REQUEST_TIMEOUT_MS;
+  return Math.min(600_000, Math.max(100, Number(v)));
+}
+
+/**
+ * The largest response body read into memory: 16 MiB. ARM, Graph, Kubernetes and ACR answers the
+ * action asks for are kilobytes (a page of a list is at most a few hundred kilobytes).
+ */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** A response body over MAX_RESPONSE_BYTES: reading stopped there. */
+export class ResponseTooLargeError extends Error {
+  override name = 'ResponseTooLargeError';
+  constructor(limit = MAX_RESPONSE_BYTES) {
+    super(`the response body is larger than ${Math.round(limit / 1024 / 1024)} MiB; it was not read`);
+  }
+}
+
+/** Reads a web ReadableStream up to `limit` bytes; over it, cancels the stream and throws ResponseTooLargeError. */
+export async function readCapped(stream: ReadableStream<Uint8Array> | null | undefined, limit = MAX_RESPONSE_BYTES): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw new ResponseTooLargeError(limit);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The body of a fetch Response as text, capped (see readCapped). */
+export async function responseText(res: Response, limit = MAX_RESPONSE_BYTES): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ResponseTooLargeError(limit);
+  }
+  return (await readCapped(res.body, limit)).toString('utf8');
+}
+
+/** Drops a fetch Response's body without reading it (the connection is released). */
+export async function discardBody(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => undefined);
+}
