@@ -170,15 +170,36 @@ interface FaultEntry {
   remaining?: number;
 }
 
-const FAULT_KINDS = new Set(['latency', 'status', 'reset', 'stall', 'armError']);
+const FAULT_KINDS = new Set(['latency', 'status', 'reset', 'stall', 'armError', 'body']);
+
+/** The largest generated body of a 'body' fault (the test bed's own memory matters too). */
+const MAX_FAULT_BODY_BYTES = 256 * 1024 * 1024;
+
+/** A valid JSON object of exactly `bytes` bytes: {"padding":"xxx…"} (at least 15 bytes). */
+export function paddedJson(bytes: number): Buffer {
+  const head = Buffer.from('{"padding":"');
+  const tail = Buffer.from('"}');
+  const buf = Buffer.alloc(Math.max(bytes, head.length + tail.length), 'x');
+  head.copy(buf, 0);
+  tail.copy(buf, buf.length - tail.length);
+  return buf;
+}
 
 function compileFault(rule: FaultRule): FaultEntry {
   if (!rule || typeof rule !== 'object') throw new Error('a fault rule must be an object');
-  if (!FAULT_KINDS.has(rule.kind)) throw new Error(`unknown fault kind '${String(rule.kind)}' (latency, status, reset, stall, armError)`);
+  if (!FAULT_KINDS.has(rule.kind)) throw new Error(`unknown fault kind '${String(rule.kind)}' (latency, status, reset, stall, armError, body)`);
   if (rule.kind === 'status' && (typeof rule.status !== 'number' || rule.status < 100 || rule.status > 599)) {
     throw new Error("a 'status' fault needs a status (100-599)");
   }
   if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 0)) throw new Error('times must be a non-negative integer');
+  if (rule.kind === 'body') {
+    if (rule.body === undefined && (!Number.isInteger(rule.bodyBytes) || rule.bodyBytes! < 0 || rule.bodyBytes! > MAX_FAULT_BODY_BYTES)) {
+      throw new Error(`a 'body' fault needs a body string or bodyBytes (0-${MAX_FAULT_BODY_BYTES})`);
+    }
+    if (rule.status !== undefined && (typeof rule.status !== 'number' || rule.status < 100 || rule.status > 599)) {
+      throw new Error("a 'body' fault's status must be 100-599");
+    }
+  }
   const copy: FaultRule = { ...rule };
   return {
     rule: copy,
@@ -479,6 +500,13 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
           if (status === 429 || r.retryAfter !== undefined) resp.headers = { 'retry-after': String(r.retryAfter ?? 1) };
           applied.push(`${r.kind}:${status}${r.kind === 'armError' ? `:${code}` : ''}`);
           terminal = resp;
+          break;
+        }
+        case 'body': {
+          const status = r.status ?? 200;
+          const payload = r.body !== undefined ? Buffer.from(r.body) : paddedJson(r.bodyBytes ?? 0);
+          applied.push(`body:${status}:${payload.length}`);
+          terminal = { status, headers: { 'content-type': r.contentType ?? 'application/json; charset=utf-8' }, body: payload };
           break;
         }
       }

@@ -216,13 +216,23 @@ export interface FaultRule {
   /** match on method (exact, upper-case) and a regular expression over `${hostname}${path}` */
   method?: string;
   pathPattern?: string;
-  /** latency: delay every matching request by ms (count unlimited unless `times`) */
-  kind: 'latency' | 'status' | 'reset' | 'stall' | 'armError';
+  /**
+   * latency: delay every matching request by ms (count unlimited unless `times`);
+   * body: answer with `status` (default 200) and a body of our choosing instead of the handler's
+   * (hostile answers): `body` as given, or `bodyBytes` bytes of valid JSON ({"padding":"xxx…"})
+   */
+  kind: 'latency' | 'status' | 'reset' | 'stall' | 'armError' | 'body';
   ms?: number;
   status?: number;
   retryAfter?: number; // seconds, for 429
   code?: string; // ARM error code for kind 'armError' (e.g. 'Conflict')
   message?: string;
+  /** kind 'body': the body sent as it is (e.g. invalid JSON) */
+  body?: string;
+  /** kind 'body': the size of a generated valid-JSON body, in bytes (e.g. 50 MB), when `body` is not given */
+  bodyBytes?: number;
+  /** kind 'body': the content-type header (default application/json; charset=utf-8) */
+  contentType?: string;
   /** apply to this many matching requests, then stop (undefined = always) */
   times?: number;
 }

@@ -1,7 +1,14 @@
 // Asks a registry whether it accepts a username and password, the way docker login does: the
 // `/v2/` challenge, then Basic auth, or the Bearer realm's token endpoint (ACR's /oauth2/token).
 // Node's built-in fetch is enough here; no registry SDK covers a plain credential check.
+// Every request has a timeout (requestTimeoutMs(), the ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob),
+// bodies are never read (only statuses and headers matter), and the credential is sent only to
+// the registry's own host: a Bearer realm elsewhere is refused, never followed.
+import { discardBody, requestTimeoutMs } from './net-limits.ts';
+
 export type CheckOutcome = { ok: true } | { ok: false; reason: string };
+
+const hostOf = (u: string) => u.toLowerCase().replace(/:\d+$/, '');
 
 export async function checkRegistryCredential(
   loginServer: string,
@@ -10,33 +17,46 @@ export async function checkRegistryCredential(
   opts: { timeoutMs?: number; scope?: string } = {},
 ): Promise<CheckOutcome> {
   const base = `https://${loginServer}`;
-  const timeout = () => AbortSignal.timeout(opts.timeoutMs ?? 15_000);
+  const timeoutMs = opts.timeoutMs ?? requestTimeoutMs();
+  const timeout = () => AbortSignal.timeout(timeoutMs);
+  const why = (e: unknown) => {
+    const err = e as Error & { cause?: { code?: string } };
+    return err.name === 'TimeoutError' || err.name === 'AbortError' ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.message);
+  };
   const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   let challenge: Response;
   try {
     challenge = await fetch(`${base}/v2/`, { signal: timeout() });
   } catch (e) {
-    return {
-      ok: false,
-      reason: `registry ${loginServer} is unreachable (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`,
-    };
+    return { ok: false, reason: `registry ${loginServer} is unreachable (${why(e)})` };
   }
-  await challenge.arrayBuffer().catch(() => undefined);
+  await discardBody(challenge);
   if (challenge.status === 200) return { ok: true };
   const header = challenge.headers.get('www-authenticate') ?? '';
   if (/^bearer/i.test(header)) {
     const params = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]));
     if (!params.realm) return { ok: false, reason: `registry ${loginServer} sent a Bearer challenge without a realm` };
-    const url = new URL(params.realm);
+    let url: URL;
+    try {
+      url = new URL(params.realm);
+    } catch {
+      return { ok: false, reason: `registry ${loginServer} sent a Bearer challenge with an invalid realm` };
+    }
+    if (url.protocol !== 'https:' || hostOf(url.host) !== hostOf(loginServer)) {
+      return {
+        ok: false,
+        reason: `registry ${loginServer} asked for the credential at ${url.protocol}//${url.host}, not at its own host over https; it was not sent`,
+      };
+    }
     if (params.service) url.searchParams.set('service', params.service);
     if (opts.scope) url.searchParams.set('scope', opts.scope);
     const res = await fetch(url, { headers: { authorization: basic }, signal: timeout() }).catch((e: Error) => e);
-    if (res instanceof Error) return { ok: false, reason: `token endpoint ${url.host} is unreachable` };
-    await res.arrayBuffer().catch(() => undefined);
+    if (res instanceof Error) return { ok: false, reason: `token endpoint ${url.host} is unreachable (${why(res)})` };
+    await discardBody(res);
     return res.ok ? { ok: true } : { ok: false, reason: `registry ${loginServer} rejected the credential (HTTP ${res.status})` };
   }
   const res = await fetch(`${base}/v2/`, { headers: { authorization: basic }, signal: timeout() }).catch((e: Error) => e);
-  if (res instanceof Error) return { ok: false, reason: `registry ${loginServer} is unreachable` };
-  await res.arrayBuffer().catch(() => undefined);
+  if (res instanceof Error) return { ok: false, reason: `registry ${loginServer} is unreachable (${why(res)})` };
+  await discardBody(res);
   return res.ok ? { ok: true } : { ok: false, reason: `registry ${loginServer} rejected the credential (HTTP ${res.status})` };
 }

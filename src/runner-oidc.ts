@@ -4,12 +4,18 @@
 // when OIDC sign-in asks for a token.
 import { HttpClient } from '@actions/http-client';
 import { BearerCredentialHandler } from '@actions/http-client/lib/auth';
+import { requestTimeoutMs } from './net-limits.ts';
 
 export async function getIDToken(audience: string, setSecret: (v: string) => void): Promise<string> {
   const url = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const runtimeToken = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!url || !runtimeToken) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL or ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-  const client = new HttpClient('actions/oidc-client', [new BearerCredentialHandler(runtimeToken)], { allowRetries: true, maxRetries: 10 });
+  const client = new HttpClient('actions/oidc-client', [new BearerCredentialHandler(runtimeToken)], {
+    allowRetries: true,
+    maxRetries: 10,
+    // the client's own default is 3 minutes of silence; ours is the action's per-request timeout
+    socketTimeout: requestTimeoutMs(),
+  });
   const res = await client
     .getJson<{ value?: string }>(`${url}&audience=${encodeURIComponent(audience)}`)
     .catch((e: Error & { statusCode?: number }) => {

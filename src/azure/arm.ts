@@ -19,6 +19,29 @@ const TOO_LARGE = 'RESPONSE_TOO_LARGE';
  *     SDK's AbortError is not retried: a stalled endpoint would fail at once, or never time out);
  *   - a body over MAX_RESPONSE_BYTES stops being read and fails the call (not retried).
  */
+/** origin -> the last transport failure of a request to it ("timed out after 1500 ms", "ECONNRESET"). */
+const transportFailures = new Map<string, string>();
+
+/**
+ * The last transport failure of a request to `url`'s origin, for messages of SDKs that drop it
+ * (MSAL reports any of them as `network_error`).
+ */
+export function lastTransportFailure(url: string): string | undefined {
+  try {
+    return transportFailures.get(new URL(url).origin);
+  } catch {
+    return undefined;
+  }
+}
+
+function noteFailure(url: string, what: string) {
+  try {
+    transportFailures.set(new URL(url).origin, what);
+  } catch {
+    // not a URL: nothing to note
+  }
+}
+
 export function guardedHttpClient(inner: HttpClient = createDefaultHttpClient(), limit = MAX_RESPONSE_BYTES): HttpClient {
   return {
     async sendRequest(request) {
@@ -37,8 +60,11 @@ export function guardedHttpClient(inner: HttpClient = createDefaultHttpClient(),
       } catch (e) {
         if (tooLarge) throw new RestError(new ResponseTooLargeError(limit).message, { code: TOO_LARGE, request });
         if ((e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted) {
+          noteFailure(request.url, `timed out after ${request.timeout} ms`);
           throw new RestError(`no answer within ${request.timeout} ms (timed out)`, { code: TIMED_OUT, request });
         }
+        const code = (e as { code?: string })?.code;
+        if (code && code !== 'PARSE_ERROR') noteFailure(request.url, code);
         throw e;
       } finally {
         request.onDownloadProgress = progress;

@@ -4,6 +4,7 @@ import type { Settings } from '../settings.ts';
 import type { Runner } from '../runner.ts';
 import type { AzureSession, TokenCredentialLike } from './types.ts';
 import { AuthError } from '../errors.ts';
+import { lastTransportFailure } from './arm.ts';
 import { assertionClaims, oidcCredential } from '../auth/oidc.ts';
 import { secretCredential } from '../auth/secret.ts';
 import { defaultCredential } from '../auth/default.ts';
@@ -63,6 +64,13 @@ export function signInError(e: unknown, settings: Settings, assertion: string | 
   // ChainedTokenCredential's AggregateAuthenticationError carries each credential's reason.
   const inner = (err as { errors?: Error[] })?.errors?.map((x) => x?.message?.split(/\r?\n/)[0]).filter(Boolean) ?? [];
   const text = `${err?.message ?? String(e)}${inner.length ? ` (${inner.join('; ')})` : ''}`;
+  if (/\b(network_error|endpoints_resolution_error)\b/.test(text)) {
+    // MSAL reports every transport failure so; the guarded HTTP client noted which one it was
+    const failure = lastTransportFailure(settings.cloud.authorityHost);
+    return new AuthError(
+      `Azure sign-in failed for ${settings.login.kind === 'default' ? 'the environment / Azure CLI login' : `client ${settings.login.clientId} in tenant ${settings.login.tenantId}`}: Entra ID at ${settings.cloud.authorityHost} did not answer (${failure ?? 'network error'}), after retries. Check the network and the environment input.`,
+    );
+  }
   if (/id-token: write/.test(text)) {
     const m = /(Could not get a GitHub OIDC token[^\n]*)/.exec(text);
     return new AuthError(m ? m[1] : text);

@@ -17,6 +17,8 @@ export interface KubeClient {
   /** where it talks to, for messages (server URL and context) */
   readonly server: string;
   namespaceExists(name: string): Promise<boolean>;
+  /** every namespace's name, or undefined when the caller may not list namespaces (403) */
+  listNamespaces(): Promise<string[] | undefined>;
   createNamespace(name: string): Promise<void>;
   getSecret(namespace: string, name: string): Promise<LiveSecret | undefined>;
   /** create; 409 ApiError when it exists already (someone else created it meanwhile) */

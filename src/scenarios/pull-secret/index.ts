@@ -154,12 +154,19 @@ async function render(settings: Settings, deps: Deps, source: CredentialSource, 
 /** Every namespace must exist (or be created) before anything is written anywhere. */
 async function ensureNamespaces(settings: Settings, kube: KubeClient, dryRun: boolean): Promise<string[]> {
   const { namespaces, createNamespaces } = settings.pullSecret;
-  const exists = await mapLimit(namespaces, settings.maxParallel, (ns) => kube.namespaceExists(ns));
+  // One list answers for many namespaces; without the right to list them, ask one by one.
+  const listed = namespaces.length > 1 ? await kube.listNamespaces() : undefined;
   const missing: string[] = [];
-  exists.forEach((r, i) => {
-    if (r.status === 'rejected') throw r.reason;
-    if (!r.value) missing.push(namespaces[i]);
-  });
+  if (listed) {
+    const have = new Set(listed);
+    for (const ns of namespaces) if (!have.has(ns)) missing.push(ns);
+  } else {
+    const exists = await mapLimit(namespaces, settings.maxParallel, (ns) => kube.namespaceExists(ns));
+    exists.forEach((r, i) => {
+      if (r.status === 'rejected') throw r.reason;
+      if (!r.value) missing.push(namespaces[i]);
+    });
+  }
   if (missing.length && !createNamespaces) {
     throw new CheckError(
       `Namespace${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on ${kube.server}; nothing was written. Create ${missing.length > 1 ? 'them' : 'it'}, or set create-namespaces: true.`,
@@ -342,7 +349,10 @@ async function attach(
   for (let round = 1; ; round++) {
     // Read what the secrets hold now: the source rotates from it (or keeps it while it is good).
     const prefetched = new Map<string, LiveSecret | undefined>();
-    const reads = await mapLimit(namespaces, settings.maxParallel, (ns) => kube.getSecret(ns, secretName));
+    // A namespace this run just created holds no secret yet: no need to ask (a create that meets
+    // one made meanwhile answers 409, and the write then reads and merges).
+    const fresh = new Set(round === 1 ? created : []);
+    const reads = await mapLimit(namespaces, settings.maxParallel, async (ns) => (fresh.has(ns) ? undefined : kube.getSecret(ns, secretName)));
     for (const r of reads) if (r.status === 'rejected') throw r.reason;
     reads.forEach((r, i) => r.status === 'fulfilled' && prefetched.set(namespaces[i], r.value));
     for (const live of prefetched.values()) if (live) deps.runner.setSecret(live.data?.['.dockerconfigjson'] ?? '');
