@@ -11,7 +11,15 @@ export function createDeps(): Deps {
     env: process.env,
     now: () => new Date(),
     sleep,
-    azure: async (settings) => (await import('./azure/index.ts')).createAzureClients(settings, runner, process.env),
+    azure: async (settings) => {
+      // Sign in while the management SDKs load: the session (identity) comes first and asks for its
+      // ARM token at once; the clients' chunk compiles while that request is in flight.
+      const { createSession } = await import('./azure/session.ts');
+      const session = createSession(settings, runner, process.env);
+      session.token(`${settings.cloud.armAudience}.default`).catch(() => undefined); // the real call reports failures
+      const { createAzureClients } = await import('./azure/index.ts');
+      return createAzureClients(settings, runner, process.env, session);
+    },
     kube: async (source) => (await import('./kube/client.ts')).createKubeClient(source, { debug: (l) => runner.debug(l) }),
   };
 }

@@ -2,7 +2,7 @@
 // Shared file: each client is added as one lazily created member.
 import type { Settings } from '../settings.ts';
 import type { Runner } from '../runner.ts';
-import type { AzureClients } from './types.ts';
+import type { AzureClients, AzureSession } from './types.ts';
 import { createSession } from './session.ts';
 import { createGraphClient } from './graph.ts';
 import type { GraphClient } from './graph.ts';
@@ -15,8 +15,12 @@ import type { RbacClient } from './rbac.ts';
 import { createAcrClient } from './acr.ts';
 import type { AcrClient } from './acr.ts';
 
-export function createAzureClients(settings: Settings, runner: Runner, env: Record<string, string | undefined>): AzureClients {
-  const session = createSession(settings, runner, env);
+export function createAzureClients(
+  settings: Settings,
+  runner: Runner,
+  env: Record<string, string | undefined>,
+  session: AzureSession = createSession(settings, runner, env),
+): AzureClients {
   let graph: GraphClient | undefined;
   let aks: AksClient | undefined;
   let registries: RegistryResolver | undefined;

@@ -1,2 +1,0 @@
-import{createRequire as __acrCreateRequire}from'node:module';const require=__acrCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-5JSLFFKW.js";import"./chunk-6VWP4UE5.js";import"./chunk-PJVLRVD3.js";import"./chunk-62VP2U6B.js";import"./chunk-JGQATVNZ.js";import"./chunk-MCCBJHEB.js";import"./chunk-EZ5FGVEK.js";import"./chunk-35LQWSWT.js";import"./chunk-K4BPDKDP.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
