@@ -22,12 +22,12 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   kc.setCurrentContext(source.context);
   const server = kc.getCurrentCluster()?.server ?? '(unknown server)';
   const api = kc.makeApiClient(CoreV1Api);
-  // Every request: a timeout over headers and body (opts.timeoutMs, else requestTimeoutMs(), the
-  // ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob), and a body read that stops at MAX_RESPONSE_BYTES.
   // @kubernetes/client-node builds a new undici Agent (a new TLS context and connection pool) for
   // every request. Keep the first one and reuse it, so requests share keep-alive connections: a
   // hundred namespaces then cost a handful of TLS handshakes instead of four hundred.
   let dispatcher: ReturnType<RequestContext['getDispatcher']>;
+  // Every request: a timeout over headers and body (opts.timeoutMs, else requestTimeoutMs(), the
+  // ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob), and a body read that stops at MAX_RESPONSE_BYTES.
   const timing: ObservableMiddleware = {
     pre: (ctx) => {
       ctx.setSignal(AbortSignal.timeout(opts.timeoutMs ?? requestTimeoutMs()));
@@ -47,7 +47,22 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
   };
   const options = (contentType?: string): ConfigurationOptions<ObservableMiddleware> => {
-    const base: ConfigurationOptions<ObservableMiddleware> = { middleware: [timing], middlewareMergeStrategy: 'append' };
+    // One tracer per call (options are made per call): method, path, status and duration under
+    // debug, never the body or headers.
+    let started = 0;
+    let line = '';
+    const trace: ObservableMiddleware = {
+      pre: (ctx) => {
+        started = Date.now();
+        line = `Kubernetes ${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`;
+        return of(ctx);
+      },
+      post: (res) => {
+        opts.debug?.(`${line} -> ${res.httpStatusCode} (${Date.now() - started} ms)`);
+        return of(res);
+      },
+    };
+    const base: ConfigurationOptions<ObservableMiddleware> = { middleware: [timing, trace], middlewareMergeStrategy: 'append' };
     return contentType ? setHeaderOptions('Content-Type', contentType, base) : base;
   };
 
@@ -56,11 +71,10 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
       async () => {
         const started = Date.now();
         try {
-          const r = await fn();
-          opts.debug?.(`Kubernetes ${operation}: ok (${Date.now() - started} ms)`);
-          return r;
+          return await fn();
         } catch (err) {
-          opts.debug?.(`Kubernetes ${operation}: ${err instanceof ApiException ? err.code : (err as Error).name} (${Date.now() - started} ms)`);
+          // HTTP answers are traced by the per-call middleware; here only what never got one.
+          if (!(err instanceof ApiException)) opts.debug?.(`Kubernetes ${operation}: ${(err as Error).name} (${Date.now() - started} ms)`);
           throw toApiError(operation, err, server, opts.timeoutMs ?? requestTimeoutMs());
         }
       },
