@@ -506,7 +506,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
           const status = r.status ?? 200;
           const payload = r.body !== undefined ? Buffer.from(r.body) : paddedJson(r.bodyBytes ?? 0);
           applied.push(`body:${status}:${payload.length}`);
-          terminal = { status, headers: { 'content-type': r.contentType ?? 'application/json; charset=utf-8' }, body: payload };
+          terminal = { status, headers: { ...r.headers, 'content-type': r.contentType ?? 'application/json; charset=utf-8' }, body: payload };
           break;
         }
       }

@@ -233,6 +233,8 @@ export interface FaultRule {
   bodyBytes?: number;
   /** kind 'body': the content-type header (default application/json; charset=utf-8) */
   contentType?: string;
+  /** kind 'body': more response headers (e.g. a hostile www-authenticate or azure-asyncoperation) */
+  headers?: Record<string, string>;
   /** apply to this many matching requests, then stop (undefined = always) */
   times?: number;
 }

@@ -5,6 +5,7 @@
 import { HttpClient } from '@actions/http-client';
 import { BearerCredentialHandler } from '@actions/http-client/lib/auth';
 import { requestTimeoutMs } from './net-limits.ts';
+import { withRetry } from './retry.ts';
 
 export async function getIDToken(audience: string, setSecret: (v: string) => void): Promise<string> {
   const url = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
@@ -16,11 +17,14 @@ export async function getIDToken(audience: string, setSecret: (v: string) => voi
     // the client's own default is 3 minutes of silence; ours is the action's per-request timeout
     socketTimeout: requestTimeoutMs(),
   });
-  const res = await client
-    .getJson<{ value?: string }>(`${url}&audience=${encodeURIComponent(audience)}`)
-    .catch((e: Error & { statusCode?: number }) => {
-      throw new Error(`Failed to get ID Token. Error Code: ${e.statusCode ?? '?'}. Error Message: ${e.message}`);
-    });
+  // The client retries error statuses itself; a timeout or a reset (no status) is retried here.
+  const res = await withRetry(() => client.getJson<{ value?: string }>(`${url}&audience=${encodeURIComponent(audience)}`), {
+    attempts: 3,
+    baseMs: 500,
+    retryable: (e) => (e as { statusCode?: number }).statusCode === undefined,
+  }).catch((e: Error & { statusCode?: number }) => {
+    throw new Error(`Failed to get ID Token. Error Code: ${e.statusCode ?? '?'}. Error Message: ${e.message}`);
+  });
   const token = res.result?.value;
   if (!token) throw new Error('Response json body do not have ID Token field');
   setSecret(token);

@@ -63,14 +63,15 @@ function credentialIndex(state: EmulatorState): Map<string, string> {
 function summariseSecret(obj: KubeObject, creds: Map<string, string>): SecretSummary {
   const data = (obj.data ?? {}) as Record<string, string>;
   const registries: SecretSummary['registries'] = {};
-  let auths: Record<string, { username?: string; password?: string; auth?: string }> = {};
+  let auths: Record<string, { username?: string; password?: string; auth?: string }>;
   try {
     auths = JSON.parse(Buffer.from(data['.dockerconfigjson'] ?? '', 'base64').toString('utf8')).auths ?? {};
   } catch {
     auths = { '(unparsable .dockerconfigjson)': {} };
   }
   for (const [server, e] of Object.entries(auths)) {
-    const expectedAuth = e.username !== undefined && e.password !== undefined ? Buffer.from(`${e.username}:${e.password}`).toString('base64') : undefined;
+    const expectedAuth =
+      e.username !== undefined && e.password !== undefined ? Buffer.from(`${e.username}:${e.password}`).toString('base64') : undefined;
     registries[normaliseHost(server)] = {
       username: e.username,
       auth: e.auth === undefined ? 'missing' : e.auth === expectedAuth ? 'consistent' : 'inconsistent',
@@ -80,7 +81,7 @@ function summariseSecret(obj: KubeObject, creds: Map<string, string>): SecretSum
   const annotation: SecretSummary['annotation'] = {};
   const raw = obj.metadata.annotations?.['acr-kube-auth.github.io/registries'];
   if (raw) {
-    let parsed: Record<string, { credentialType?: string; username?: string; slot?: string; expiresOn?: string }> = {};
+    let parsed: Record<string, { credentialType?: string; username?: string; slot?: string; expiresOn?: string }>;
     try {
       parsed = JSON.parse(raw);
     } catch {
@@ -218,7 +219,9 @@ export function neitherBeforeNorAfter(before: EndState, after: EndState, actual:
   // A service account must never point at a secret that does not exist.
   for (const [sa, refs] of Object.entries(actual.serviceAccounts)) {
     const ns = sa.split('/')[0];
-    for (const r of refs) if (!actual.secrets[`${ns}/${r}`] && (before.serviceAccounts[sa] ?? []).indexOf(r) < 0) out.push(`serviceAccounts: ${sa} points at missing secret ${r}`);
+    for (const r of refs)
+      if (!actual.secrets[`${ns}/${r}`] && (before.serviceAccounts[sa] ?? []).indexOf(r) < 0)
+        out.push(`serviceAccounts: ${sa} points at missing secret ${r}`);
   }
   return out;
 }

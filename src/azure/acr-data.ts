@@ -62,8 +62,7 @@ async function send(url: URL, init: RequestInit, opts: DataPlaneOptions): Promis
         throw new Transient(`${url.host} is unreachable (${detail})`);
       }
       opts.trace?.(`ACR ${init.method ?? 'GET'} ${url.host}${url.pathname} -> ${res.status} (${Date.now() - started} ms)`);
-      if (res.status === 429 || res.status >= 500)
-        throw new Transient(`${url.host} answered HTTP ${res.status}`, retryAfter(res), res.status);
+      if (res.status === 429 || res.status >= 500) throw new Transient(`${url.host} answered HTTP ${res.status}`, retryAfter(res), res.status);
       return { status: res.status, text };
     },
     {
@@ -125,7 +124,12 @@ export async function exchangeRefreshToken(loginServer: string, tenantId: string
   try {
     res = await send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() }, opts);
   } catch (e) {
-    throw new ApiError({ service: 'ACR', operation: `token exchange (${loginServer})`, status: (e as Transient).status, message: (e as Error).message });
+    throw new ApiError({
+      service: 'ACR',
+      operation: `token exchange (${loginServer})`,
+      status: (e as Transient).status,
+      message: (e as Error).message,
+    });
   }
   if (res.status !== 200) {
     const hint =

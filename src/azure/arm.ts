@@ -11,14 +11,6 @@ import type { AzureSession } from './types.ts';
 const TIMED_OUT = 'ETIMEDOUT';
 const TOO_LARGE = 'RESPONSE_TOO_LARGE';
 
-/**
- * The HttpClient under every Azure call (ARM SDK clients, Graph, @azure/identity's token
- * requests). The SDKs' own client sets no timeout unless asked and reads any body whole, so:
- *   - every request gets requestTimeoutMs() (headers and body), and a request that times out is
- *     rethrown as a RestError with code ETIMEDOUT, which the pipelines' retry policies retry (the
- *     SDK's AbortError is not retried: a stalled endpoint would fail at once, or never time out);
- *   - a body over MAX_RESPONSE_BYTES stops being read and fails the call (not retried).
- */
 /** origin -> the last transport failure of a request to it ("timed out after 1500 ms", "ECONNRESET"). */
 const transportFailures = new Map<string, string>();
 
@@ -27,21 +19,27 @@ const transportFailures = new Map<string, string>();
  * (MSAL reports any of them as `network_error`).
  */
 export function lastTransportFailure(url: string): string | undefined {
-  try {
-    return transportFailures.get(new URL(url).origin);
-  } catch {
-    return undefined;
-  }
+  return transportFailures.get(originOf(url));
 }
 
-function noteFailure(url: string, what: string) {
+const originOf = (url: string) => {
   try {
-    transportFailures.set(new URL(url).origin, what);
+    return new URL(url).origin;
   } catch {
-    // not a URL: nothing to note
+    return '';
   }
-}
+};
+const noteFailure = (url: string, what: string) => void transportFailures.set(originOf(url), what);
 
+/**
+ * The HttpClient under every Azure call (ARM SDK clients, Graph, @azure/identity's token
+ * requests). The SDKs' own client sets no timeout unless asked and reads any body whole, so:
+ *   - every request gets requestTimeoutMs() (headers and body), and a request that times out is
+ *     rethrown as a RestError with code ETIMEDOUT, which the pipelines' retry policies retry (the
+ *     SDK's AbortError is not retried: a stalled endpoint would fail at once, or never time out);
+ *   - a body over MAX_RESPONSE_BYTES stops being read and fails the call (not retried);
+ *   - the last failure per origin is noted for lastTransportFailure().
+ */
 export function guardedHttpClient(inner: HttpClient = createDefaultHttpClient(), limit = MAX_RESPONSE_BYTES): HttpClient {
   return {
     async sendRequest(request) {
@@ -56,9 +54,17 @@ export function guardedHttpClient(inner: HttpClient = createDefaultHttpClient(),
         progress?.(p);
       };
       try {
-        return await inner.sendRequest(request);
+        const res = await inner.sendRequest(request);
+        const type = res.headers.get('content-type');
+        if (type && !/json/i.test(type) && res.bodyAsText) noteFailure(request.url, `HTTP ${res.status} with ${type.split(';')[0]}, not JSON`);
+        else transportFailures.delete(originOf(request.url));
+        return res;
       } catch (e) {
-        if (tooLarge) throw new RestError(new ResponseTooLargeError(limit).message, { code: TOO_LARGE, request });
+        if (tooLarge) {
+          const message = new ResponseTooLargeError(limit).message;
+          noteFailure(request.url, message);
+          throw new RestError(message, { code: TOO_LARGE, request });
+        }
         if ((e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted) {
           noteFailure(request.url, `timed out after ${request.timeout} ms`);
           throw new RestError(`no answer within ${request.timeout} ms (timed out)`, { code: TIMED_OUT, request });
@@ -174,7 +180,11 @@ export function restErrorInfo(e: unknown): { status?: number; code?: string; mes
   const body = r?.response?.bodyAsText;
   if (code === 'PARSE_ERROR') {
     // the SDK's message quotes the body; say what is wrong instead
-    return { status: r?.statusCode, code: 'InvalidResponse', message: `the response${r?.statusCode ? ` (HTTP ${r.statusCode})` : ''} is not valid JSON` };
+    return {
+      status: r?.statusCode,
+      code: 'InvalidResponse',
+      message: `the response${r?.statusCode ? ` (HTTP ${r.statusCode})` : ''} is not valid JSON`,
+    };
   }
   if (code === TIMED_OUT || code === TOO_LARGE || code === 'ForeignUrl') return { status: r?.statusCode, message };
   if (body) {

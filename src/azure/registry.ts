@@ -275,7 +275,13 @@ async function fetchSubscriptions(session: AzureSession, tenantId: string | unde
     try {
       body = JSON.parse(res.bodyAsText ?? '{}') as typeof body;
     } catch {
-      throw new ApiError({ service: 'ARM', operation: 'list subscriptions', status: res.status, code: 'InvalidResponse', message: 'the response is not valid JSON' });
+      throw new ApiError({
+        service: 'ARM',
+        operation: 'list subscriptions',
+        status: res.status,
+        code: 'InvalidResponse',
+        message: 'the response is not valid JSON',
+      });
     }
     for (const s of Array.isArray(body?.value) ? body.value : []) {
       if (s.subscriptionId && (s.state ?? 'Enabled') !== 'Disabled')

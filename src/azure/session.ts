@@ -68,7 +68,7 @@ export function signInError(e: unknown, settings: Settings, assertion: string | 
     // MSAL reports every transport failure so; the guarded HTTP client noted which one it was
     const failure = lastTransportFailure(settings.cloud.authorityHost);
     return new AuthError(
-      `Azure sign-in failed for ${settings.login.kind === 'default' ? 'the environment / Azure CLI login' : `client ${settings.login.clientId} in tenant ${settings.login.tenantId}`}: Entra ID at ${settings.cloud.authorityHost} did not answer (${failure ?? 'network error'}), after retries. Check the network and the environment input.`,
+      `Azure sign-in failed for ${settings.login.kind === 'default' ? 'the environment / Azure CLI login' : `client ${settings.login.clientId} in tenant ${settings.login.tenantId}`}: Entra ID at ${settings.cloud.authorityHost} gave no usable answer (${failure ?? 'network error'}), after retries. Check the network and the environment input.`,
     );
   }
   if (/id-token: write/.test(text)) {

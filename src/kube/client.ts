@@ -188,12 +188,18 @@ function toApiError(operation: string, err: unknown, server: string, timeoutMs: 
     return new ApiError({ service: 'Kubernetes', operation, code: INVALID_RESPONSE, message: `${message} (${server})` });
   }
   if (err instanceof ApiException) {
-    let message = `HTTP ${err.code}`;
+    // a Status object ({ message, reason }); a proxy in front of the API server may answer in another shape
+    let message = err.code === 429 || err.code >= 500 ? 'the API server (or a proxy in front of it) answered with an error' : `HTTP ${err.code}`;
     let reason: string | undefined;
     try {
-      const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { message?: string; reason?: string };
+      const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as {
+        message?: string;
+        reason?: string;
+        error?: { message?: string; code?: string };
+      };
       if (body?.message) message = body.message;
-      reason = body?.reason;
+      else if (typeof body?.error?.message === 'string') message = body.error.message;
+      reason = body?.reason ?? (typeof body?.error?.code === 'string' ? body.error.code : undefined);
     } catch {
       // body not JSON
     }
@@ -203,6 +209,8 @@ function toApiError(operation: string, err: unknown, server: string, timeoutMs: 
   const detail =
     e.name === 'TimeoutError' || e.name === 'AbortError'
       ? `timed out after ${timeoutMs} ms`
-      : (e.cause?.code ?? e.cause?.message ?? e.message);
+      : e.cause?.code && e.cause.message
+        ? `${e.cause.message} (${e.cause.code})`
+        : (e.cause?.code ?? e.cause?.message ?? e.message);
   return new ApiError({ service: 'Kubernetes', operation, message: `${detail} (${server})` });
 }
