@@ -14,13 +14,24 @@ after(async () => {
 });
 
 test('under debug, each API call is traced with method, path, status and duration, and nothing more', async () => {
-  const r = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a', 'service-accounts': 'default' }), { env: { RUNNER_DEBUG: '1' } });
+  const r = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a', 'service-accounts': 'default' }), {
+    env: { RUNNER_DEBUG: '1' },
+  });
   assert.equal(r.code, 0, r.stdout);
   const debug = r.stdout.split('\n').filter((l) => l.startsWith('::debug::'));
   const traced = /^::debug::(ARM|Graph|ACR|Kubernetes) (GET|PUT|POST|PATCH|DELETE|HEAD) \S+ -> \d{3} \(\d+ ms\)$/;
-  assert.ok(debug.some((l) => /^::debug::ARM PUT \/subscriptions\/.+\/tokens\/kube-pull-team-a -> 20\d/.test(l)), 'the token PUT is traced');
-  assert.ok(debug.some((l) => /^::debug::Kubernetes POST \/api\/v1\/namespaces\/team-a\/secrets -> 201/.test(l)), 'the secret create is traced');
-  assert.ok(debug.some((l) => /^::debug::Kubernetes PATCH \/api\/v1\/namespaces\/team-a\/serviceaccounts\/default -> 200/.test(l)), 'the service account patch is traced');
+  assert.ok(
+    debug.some((l) => /^::debug::ARM PUT \/subscriptions\/.+\/tokens\/kube-pull-team-a -> 20\d/.test(l)),
+    'the token PUT is traced',
+  );
+  assert.ok(
+    debug.some((l) => /^::debug::Kubernetes POST \/api\/v1\/namespaces\/team-a\/secrets -> 201/.test(l)),
+    'the secret create is traced',
+  );
+  assert.ok(
+    debug.some((l) => /^::debug::Kubernetes PATCH \/api\/v1\/namespaces\/team-a\/serviceaccounts\/default -> 200/.test(l)),
+    'the service account patch is traced',
+  );
   const calls = debug.filter((l) => traced.test(l));
   assert.ok(calls.length >= 6, `${calls.length} traced calls`);
   for (const l of debug) {
@@ -29,12 +40,18 @@ test('under debug, each API call is traced with method, path, status and duratio
 });
 
 test('a credential that expires within 7 days raises a ::notice::', async () => {
-  const r = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-b', 'secret-expiry': '3d', 'token-name': 'short-lived' }));
+  const r = await runAction(
+    emu,
+    azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-b', 'secret-expiry': '3d', 'token-name': 'short-lived' }),
+  );
   assert.equal(r.code, 0, r.stdout);
   const notices = r.stdout.split('\n').filter((l) => l.startsWith('::notice::'));
   assert.equal(notices.length, 1);
   assert.match(notices[0], /expires on 20\d\d-.*within 7 days/);
-  const long = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-b', 'token-name': 'long-lived', 'secret-name': 'long' }));
+  const long = await runAction(
+    emu,
+    azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-b', 'token-name': 'long-lived', 'secret-name': 'long' }),
+  );
   assert.equal(long.code, 0);
   assert.ok(!long.stdout.includes('::notice::'), 'no notice for a 90-day credential');
 });

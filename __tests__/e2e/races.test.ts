@@ -96,23 +96,37 @@ test('attach and detach of a pull secret racing end in one of the two clean stat
   });
 });
 
-const attach = (extra: Record<string, string> = {}) => azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks', ...extra });
-const pullAssignments = () => Object.values(emu.state.roleAssignments).filter((a) => /acrpull|7f951dda/i.test(String(a.properties?.roleDefinitionId)));
+const attach = (extra: Record<string, string> = {}) =>
+  azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks', ...extra });
+const pullAssignments = () =>
+  Object.values(emu.state.roleAssignments).filter((a) => /acrpull|7f951dda/i.test(String(a.properties?.roleDefinitionId)));
 
 test(`${N} runs attach the same cluster to the same registry: all green, exactly one role assignment`, async () => {
   const runs = await Promise.all(Array.from({ length: N }, () => runAction(emu, attach())));
-  assert.deepEqual(runs.map((r) => r.code), Array(N).fill(0), runs.map((r) => r.errors.join()).join('\n'));
+  assert.deepEqual(
+    runs.map((r) => r.code),
+    Array(N).fill(0),
+    runs.map((r) => r.errors.join()).join('\n'),
+  );
   assert.equal(pullAssignments().length, 1);
   const changed = runs.filter((r) => r.outputs.changed === 'true').length;
-  recordFigure('race', { text: `${N} runs attach one cluster to one registry: ${N}/${N} green, ${pullAssignments().length} role assignment, ${changed} run(s) reported a change` });
+  recordFigure('race', {
+    text: `${N} runs attach one cluster to one registry: ${N}/${N} green, ${pullAssignments().length} role assignment, ${changed} run(s) reported a change`,
+  });
 });
 
 test('managed-identity attach and detach racing end in one of the two clean states', async () => {
   const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => runAction(emu, attach(i % 2 ? { operation: 'detach' } : {}))));
-  assert.deepEqual(runs.map((r) => r.code), Array(10).fill(0), runs.map((r) => r.errors.join()).join('\n'));
+  assert.deepEqual(
+    runs.map((r) => r.code),
+    Array(10).fill(0),
+    runs.map((r) => r.errors.join()).join('\n'),
+  );
   const n = pullAssignments().length;
   assert.ok(n === 0 || n === 1, `${n} role assignments`);
   const other = Object.keys(emu.state.roleAssignments).length - n;
   assert.equal(other, 0, 'nothing else was created');
-  recordFigure('race', { text: `managed-identity attach/detach racing (10 runs): all green, end state ${n ? 'attached' : 'detached'} (${n} assignment)` });
+  recordFigure('race', {
+    text: `managed-identity attach/detach racing (10 runs): all green, end state ${n ? 'attached' : 'detached'} (${n} assignment)`,
+  });
 });
