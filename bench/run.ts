@@ -6,6 +6,9 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { build } from 'esbuild';
+// @ts-expect-error: a plain .mjs script without type declarations
+import { bundleOptions } from '../scripts/build.mjs';
 import { startEmulator, type Emulator } from '../emulator/server.ts';
 import { addFleet } from '../emulator/fixtures.ts';
 import { DEPLOYER_APP_ID, DEPLOYER_SECRET, SUB_1, TENANT_A } from '../emulator/ids.ts';
@@ -116,6 +119,7 @@ async function pair(name: string, runs: number, a: () => Promise<Sample>, b: () 
 const emu = await startEmulator({ quiet: true });
 const rows: Row[] = [];
 const rss: [string, number, number][] = [];
+const floors: [string, number][] = [];
 const cloud = JSON.stringify(emu.cloud());
 const login = { 'client-id': DEPLOYER_APP_ID, 'tenant-id': TENANT_A, 'client-secret': DEPLOYER_SECRET, 'subscription-id': SUB_1, environment: cloud };
 const node = process.execPath;
@@ -289,7 +293,6 @@ try {
           password: 'Pa55word',
           namespaces: namespaces.join(','),
           'create-namespaces': 'true',
-          'max-parallel': '32',
         }),
         { probe: true },
       );
@@ -298,7 +301,7 @@ try {
     const am = median(r.a.map((s) => s.ms));
     const bm = median(r.b.map((s) => s.ms));
     rows.push({
-      name: `Pull secret: 100 namespaces vs 1 (max-parallel 32), ${LATENCY_MS} ms per request`,
+      name: `Pull secret: 100 namespaces vs 1 (max-parallel 8, namespaces created), ${LATENCY_MS} ms per request`,
       a: '100 namespaces',
       b: '1 namespace',
       aMs: am,
@@ -309,6 +312,44 @@ try {
       notes: '',
     });
     noteRss('pull secret to 100 namespaces', r.a);
+  }
+  // 7. Floors: what the required libraries cost before any code of ours runs.
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'floor-'));
+    const entry = join(ROOT, 'bench', 'floor-entry.mjs');
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      minify: true,
+      outfile: join(dir, 'floor.mjs'),
+      logLevel: 'silent',
+    });
+    const chunks = readdirSync(join(ROOT, 'dist', 'chunks'));
+    const sdk = ['session-', 'azure-'].map((p) =>
+      join(
+        ROOT,
+        'dist',
+        'chunks',
+        chunks.find((c) => c.startsWith(p) && c.endsWith('.js'))!,
+      ),
+    );
+    const sdkScript = `for (const f of ${JSON.stringify(sdk)}) await import(f);`;
+    const plain = { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: join(dir, 'out') };
+    writeFileSync(join(dir, 'out'), '');
+    const samples: Record<string, number[]> = { node: [], floor: [], sdk: [] };
+    for (let i = 0; i < RUNS; i++) {
+      samples.node.push((await run(node, ['-e', '0'], plain)).ms);
+      samples.floor.push((await run(node, [join(dir, 'floor.mjs')], plain)).ms);
+      samples.sdk.push((await run(node, ['--input-type=module', '-e', sdkScript], plain)).ms);
+    }
+    floors.push(
+      ['`node -e 0`', median(samples.node)],
+      ['@actions/core `setOutput` + js-yaml `dump`, bundled (bench/floor-entry.mjs): the libraries the render path must load', median(samples.floor)],
+      ['importing the bundled @azure/identity + ARM SDK chunks, nothing else (the attach path must load them)', median(samples.sdk)],
+    );
+    rmSync(dir, { recursive: true, force: true });
   }
 } finally {
   await emu.close();
@@ -332,6 +373,12 @@ const lines = [
     (r) =>
       `| ${r.name} | ${r.a} | ${r.b} | ${r.aMs.toFixed(0)} ms | ${r.bMs.toFixed(0)} ms | ${r.metric} | ${r.target} | ${r.met ? 'yes' : 'no'}${r.notes ? ` (${r.notes})` : ''} |`,
   ),
+  '',
+  '## Floors',
+  '',
+  '| process | median |',
+  '|---|---|',
+  ...floors.map(([label, ms]) => `| ${label} | ${ms.toFixed(0)} ms |`),
   '',
   '## Memory and size',
   '',

@@ -6,13 +6,10 @@ import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-const outdir = resolve(process.argv[2] ?? 'dist');
-rmSync(outdir, { recursive: true, force: true });
-
 // @actions/* packages ship without a `sideEffects` flag, though their modules only define
 // functions. Marking them side-effect free lets esbuild leave out what a path does not use: the
 // OIDC client (and with it undici) stays in the chunk of the one path that asks for a token.
-const actionsSideEffectFree = {
+export const actionsSideEffectFree = {
   name: 'actions-side-effect-free',
   setup(b) {
     b.onResolve({ filter: /^@actions\/|^\.\.?\// }, async (args) => {
@@ -24,23 +21,32 @@ const actionsSideEffectFree = {
   },
 };
 
-const result = await build({
-  entryPoints: { index: 'src/index.ts' },
-  outdir,
+/** The options every bundle of this project is built with (bench/ reuses them). */
+export const bundleOptions = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node24',
   minify: true,
-  keepNames: false,
-  legalComments: 'linked',
-  chunkNames: 'chunks/[name]-[hash]',
   banner: {
     js: "import{createRequire as __acrCreateRequire}from'node:module';const require=__acrCreateRequire(import.meta.url);",
   },
   plugins: [actionsSideEffectFree],
-  logLevel: 'warning',
-  metafile: Boolean(process.env.BUILD_META),
-});
-if (process.env.BUILD_META) writeFileSync(process.env.BUILD_META, JSON.stringify(result.metafile));
+};
+
+if (import.meta.main) {
+  const outdir = resolve(process.argv[2] ?? 'dist');
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    ...bundleOptions,
+    entryPoints: { index: 'src/index.ts' },
+    outdir,
+    splitting: true,
+    keepNames: false,
+    legalComments: 'linked',
+    chunkNames: 'chunks/[name]-[hash]',
+    logLevel: 'warning',
+    metafile: Boolean(process.env.BUILD_META),
+  });
+  if (process.env.BUILD_META) writeFileSync(process.env.BUILD_META, JSON.stringify(result.metafile));
+}

@@ -151,7 +151,7 @@ async function render(settings: Settings, deps: Deps, source: CredentialSource, 
   return result;
 }
 
-/** Every namespace must exist (or be created) before anything is written anywhere. */
+/** Every namespace must exist, or be allowed to be created, before anything is written anywhere. Returns the missing ones. */
 async function ensureNamespaces(settings: Settings, kube: KubeClient, dryRun: boolean): Promise<string[]> {
   const { namespaces, createNamespaces } = settings.pullSecret;
   // One list answers for many namespaces; without the right to list them, ask one by one.
@@ -172,10 +172,8 @@ async function ensureNamespaces(settings: Settings, kube: KubeClient, dryRun: bo
       `Namespace${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on ${kube.server}; nothing was written. Create ${missing.length > 1 ? 'them' : 'it'}, or set create-namespaces: true.`,
     );
   }
-  if (missing.length && !dryRun) {
-    const created = await mapLimit(missing, settings.maxParallel, (ns) => kube.createNamespace(ns));
-    for (const r of created) if (r.status === 'rejected') throw r.reason;
-  }
+  // The missing ones are created by the writers, each just before its secret (no barrier between
+  // creating every namespace and writing every secret).
   return missing;
 }
 
@@ -306,10 +304,12 @@ async function attach(
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const dryRun = settings.dryRun;
   const created = await ensureNamespaces(settings, kube, dryRun);
+  const toCreate = new Set(dryRun ? [] : created);
   for (const ns of created) result.plan.push(`${dryRun ? 'would create' : 'created'} namespace ${ns}`);
 
   const writeAll = (cred: PullCredential, prefetched: Map<string, LiveSecret | undefined>) =>
     mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<TargetResult> => {
+      if (toCreate.delete(namespace)) await kube.createNamespace(namespace);
       const action = dryRun
         ? await planSecret(settings, kube, namespace, loginServer)
         : await writeSecret(
