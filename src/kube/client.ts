@@ -21,10 +21,18 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   kc.loadFromString(source.text);
   kc.setCurrentContext(source.context);
   const server = kc.getCurrentCluster()?.server ?? '(unknown server)';
+  // @kubernetes/client-node builds a new undici Agent (TLS context, connection pool) for every
+  // request in KubeConfig.createDispatcher. One per client is enough: keep the first. (The
+  // middleware below also pins it on each request, in case a later version renames the method.)
+  const kcInternals = kc as unknown as { createDispatcher?: (...args: unknown[]) => unknown };
+  const createDispatcher = kcInternals.createDispatcher?.bind(kc);
+  if (createDispatcher) {
+    let cached: unknown;
+    kcInternals.createDispatcher = (...args: unknown[]) => (cached ??= createDispatcher(...args));
+  }
   const api = kc.makeApiClient(CoreV1Api);
-  // @kubernetes/client-node builds a new undici Agent (a new TLS context and connection pool) for
-  // every request. Keep the first one and reuse it, so requests share keep-alive connections: a
-  // hundred namespaces then cost a handful of TLS handshakes instead of four hundred.
+  // Requests share that one dispatcher's keep-alive connections: a hundred namespaces cost a
+  // handful of TLS handshakes instead of four hundred.
   let dispatcher: ReturnType<RequestContext['getDispatcher']>;
   // Every request: a timeout over headers and body (opts.timeoutMs, else requestTimeoutMs(), the
   // ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob), and a body read that stops at MAX_RESPONSE_BYTES.
