@@ -122,11 +122,6 @@ async function main(): Promise<void> {
   if (latency) emu.addFault({ kind: 'latency', ms: latency });
   const links = values.dir ? exposeFiles(emu, resolve(values.dir)) : [];
 
-  process.stdout.write(describe(emu));
-  process.stdout.write(
-    `EMULATOR_READY ${JSON.stringify({ url: emu.url, port: emu.port, caCertPath: emu.caCertPath, kubeconfigPath: emu.kubeconfigPath })}\n`,
-  );
-
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -138,8 +133,14 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // Handlers first, then READY: a parent may signal as soon as it reads that line.
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  process.stdout.write(describe(emu));
+  process.stdout.write(
+    `EMULATOR_READY ${JSON.stringify({ url: emu.url, port: emu.port, caCertPath: emu.caCertPath, kubeconfigPath: emu.kubeconfigPath })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,7 @@
 // deterministic role assignment names, and what counts as "honoured" for verify. Pure: shared by
 // the managed-identity, service-principal and pull-secret scenarios. No SDK import, no I/O.
 import { createHash } from 'node:crypto';
+import { CheckError } from './errors.ts';
 
 export const ACR_PULL = '7f951dda-4ed3-4680-a7ca-43fe172d538d';
 export const ACR_PUSH = '8311e382-0749-4cb8-b61a-304f252e45ec';
@@ -72,8 +73,8 @@ export interface RoleRegistry {
   roleAssignmentMode?: string;
 }
 
-/** Thrown for a combination that cannot grant what was asked; callers map it to their error type. */
-export class RoleChoiceError extends Error {
+/** Thrown for a combination that cannot grant what was asked (a CheckError: the step fails with its message). */
+export class RoleChoiceError extends CheckError {
   override name = 'RoleChoiceError';
 }
 

@@ -10,9 +10,9 @@ import type { AzureClients } from '../azure/types.ts';
 import type { ManagedCluster } from '../azure/aks.ts';
 import type { Registry } from '../azure/registry.ts';
 import { emptyResult } from '../result.ts';
-import { CheckError, formatError } from '../errors.ts';
+import { formatError } from '../errors.ts';
 import { mapLimit } from '../pool.ts';
-import { ABAC_MODE, RoleChoiceError, chooseRole, isAbac, roleName } from '../roles.ts';
+import { ABAC_MODE, chooseRole, isAbac, roleName } from '../roles.ts';
 import { managedIdentityTarget } from './managed-identity.ts';
 
 /** The pull role for this run, resolved once: a GUID always (a role given by name was looked up). */
@@ -50,13 +50,7 @@ export function methodFor(
 }
 
 async function resolveRole(settings: Settings, azure: AzureClients, registry: Registry, result: Result): Promise<ResolvedRole> {
-  let plan;
-  try {
-    plan = chooseRole(registry, settings.role, settings.repositories);
-  } catch (e) {
-    if (e instanceof RoleChoiceError) throw new CheckError(e.message);
-    throw e;
-  }
+  const plan = chooseRole(registry, settings.role, settings.repositories);
   result.warnings.push(...plan.warnings);
   if (plan.auto && isAbac(registry.roleAssignmentMode)) {
     result.summaryNotes.push(

@@ -152,7 +152,7 @@ async function render(settings: Settings, deps: Deps, source: CredentialSource, 
 }
 
 /** Every namespace must exist, or be allowed to be created, before anything is written anywhere. Returns the missing ones. */
-async function ensureNamespaces(settings: Settings, kube: KubeClient, dryRun: boolean): Promise<string[]> {
+async function ensureNamespaces(settings: Settings, kube: KubeClient): Promise<string[]> {
   const { namespaces, createNamespaces } = settings.pullSecret;
   // One list answers for many namespaces; without the right to list them, ask one by one.
   const listed = namespaces.length > 1 ? await kube.listNamespaces() : undefined;
@@ -179,6 +179,13 @@ async function ensureNamespaces(settings: Settings, kube: KubeClient, dryRun: bo
 
 function isConflict(e: unknown): boolean {
   return e instanceof ApiError && e.status === 409;
+}
+
+/** On a 409 with attempts left: wait (bounded, jittered backoff) and say to read again. */
+async function retryConflict(e: unknown, attempt: number, deps: Deps): Promise<boolean> {
+  if (!isConflict(e) || attempt >= CONFLICT_ATTEMPTS) return false;
+  await deps.sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+  return true;
 }
 
 /** Read, merge, write conditionally; on a conflict read again. Returns the action taken. */
@@ -217,10 +224,7 @@ async function writeSecret(
       else await kube.createSecret(desired);
       return live ? 'updated' : 'created';
     } catch (e) {
-      if (isConflict(e) && attempt < CONFLICT_ATTEMPTS) {
-        await deps.sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
-        continue;
-      }
+      if (await retryConflict(e, attempt, deps)) continue;
       throw e;
     }
   }
@@ -264,10 +268,7 @@ async function updateServiceAccount(
       await kube.setImagePullSecrets(namespace, sa, next, live.metadata.resourceVersion);
       return true;
     } catch (e) {
-      if (isConflict(e) && attempt < CONFLICT_ATTEMPTS) {
-        await deps.sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
-        continue;
-      }
+      if (await retryConflict(e, attempt, deps)) continue;
       throw e;
     }
   }
@@ -303,7 +304,7 @@ async function attach(
 ): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const dryRun = settings.dryRun;
-  const created = await ensureNamespaces(settings, kube, dryRun);
+  const created = await ensureNamespaces(settings, kube);
   const toCreate = new Set(dryRun ? [] : created);
   for (const ns of created) result.plan.push(`${dryRun ? 'would create' : 'created'} namespace ${ns}`);
 
@@ -411,10 +412,7 @@ async function detach(
         }
         break;
       } catch (e) {
-        if (isConflict(e) && attempt < CONFLICT_ATTEMPTS) {
-          await deps.sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
-          continue;
-        }
+        if (await retryConflict(e, attempt, deps)) continue;
         throw e;
       }
     }

@@ -13,7 +13,7 @@ import { ApiError, CheckError } from '../../errors.ts';
 import { adminConsentUrl, createClientSecret } from '../../azure/graph.ts';
 import type { GraphServicePrincipal } from '../../azure/graph.ts';
 import { checkAcrCredential } from '../../azure/acr-data.ts';
-import { RoleChoiceError, chooseRole, roleName } from '../../roles.ts';
+import { chooseRole, roleName } from '../../roles.ts';
 import { consentMessage, registryTenantOf } from '../service-principal.ts';
 import type { CredentialSource, PreviousCredential, PullCredential, SourceFactory } from './credentials.ts';
 import { azureRegistry } from './credentials.ts';
@@ -39,15 +39,8 @@ const factory: SourceFactory = async (settings, deps) => {
   const concreteRepo = settings.repositories.find((r) => !r.includes('*'));
   const warnings: string[] = [];
 
-  let plan;
-  try {
-    plan = chooseRole(registry, settings.role, settings.repositories);
-  } catch (e) {
-    if (e instanceof RoleChoiceError) throw new CheckError(e.message);
-    throw e;
-  }
-  warnings.push(...plan.warnings);
-  const rolePlan = plan;
+  const rolePlan = chooseRole(registry, settings.role, settings.repositories);
+  warnings.push(...rolePlan.warnings);
 
   async function principal(lines: string[]): Promise<{ sp: GraphServicePrincipal; changed: boolean }> {
     const found = await graph.servicePrincipal(appId, tenant);
