@@ -30,11 +30,6 @@ export async function run(deps: Deps): Promise<void> {
   try {
     maskInputs(deps);
     const settings = readSettings((name) => deps.runner.getInput(name));
-    if (settings.authMethod === 'pull-secret') {
-      // The kubeconfig is an input too: check it before any network call.
-      const { preflight } = await import('./scenarios/pull-secret/index.ts');
-      preflight(settings, deps);
-    }
     const result = await scenario(settings, deps);
     await report(result, settings, deps.runner, deps.now());
     const failed = failureMessage(result, settings);

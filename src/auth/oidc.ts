@@ -4,6 +4,7 @@ import type { TokenCredentialLike } from '../azure/types.ts';
 import type { Cloud } from '../settings.ts';
 import { AuthError } from '../errors.ts';
 import { credentialOptions } from './options.ts';
+import { jwtClaims } from '../jwt.ts';
 
 export interface OidcLogin {
   clientId: string;
@@ -44,10 +45,5 @@ export function oidcCredential(
 
 /** The claims Entra compares with the federated credential, read from the assertion (not verified here). */
 export function assertionClaims(jwt: string | undefined): { iss?: string; sub?: string; aud?: string | string[] } {
-  if (!jwt) return {};
-  try {
-    return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as { iss?: string; sub?: string; aud?: string };
-  } catch {
-    return {};
-  }
+  return (jwtClaims(jwt) ?? {}) as { iss?: string; sub?: string; aud?: string | string[] };
 }

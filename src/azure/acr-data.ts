@@ -6,6 +6,7 @@ import { ApiError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
 import type { CheckOutcome } from '../registry-check.ts';
 import { ResponseTooLargeError, requestTimeoutMs, responseText } from '../net-limits.ts';
+import { jwtClaims } from '../jwt.ts';
 
 /** The username that tells ACR the password is an ACR refresh token. */
 export const REFRESH_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -93,24 +94,6 @@ function errorText(text: string): string {
     // not JSON
   }
   return text.replace(/\s+/g, ' ').trim().slice(0, 200);
-}
-
-/** Decodes a JWT's payload without verifying it (only to read `exp` and `access`). */
-export function jwtClaims(token: string): Record<string, unknown> | undefined {
-  const part = token.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** ISO 8601 of a JWT's `exp`, when it has one. */
-export function jwtExpiry(token: string): string | undefined {
-  const exp = jwtClaims(token)?.exp;
-  return typeof exp === 'number' ? new Date(exp * 1000).toISOString() : undefined;
 }
 
 /**

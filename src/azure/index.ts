@@ -3,7 +3,6 @@
 import type { Settings } from '../settings.ts';
 import type { Runner } from '../runner.ts';
 import type { AzureClients, AzureSession } from './types.ts';
-import { createSession } from './session.ts';
 import { createGraphClient } from './graph.ts';
 import type { GraphClient } from './graph.ts';
 import { createAksClient } from './aks.ts';
@@ -15,12 +14,7 @@ import type { RbacClient } from './rbac.ts';
 import { createAcrClient } from './acr.ts';
 import type { AcrClient } from './acr.ts';
 
-export function createAzureClients(
-  settings: Settings,
-  runner: Runner,
-  env: Record<string, string | undefined>,
-  session: AzureSession = createSession(settings, runner, env),
-): AzureClients {
+export function createAzureClients(settings: Settings, runner: Runner, env: Record<string, string | undefined>, session: AzureSession): AzureClients {
   let graph: GraphClient | undefined;
   let aks: AksClient | undefined;
   let registries: RegistryResolver | undefined;

@@ -3,7 +3,8 @@
 // (shared/azure-api/acr-dataplane/AAD-OAuth.md). Username: the null GUID; password: the refresh
 // token; expiry: its `exp` claim, about 3 hours out. Good for a job that deploys right away,
 // not for pods that restart tomorrow: the run warns.
-import { REFRESH_TOKEN_USERNAME, checkAcrCredential, exchangeRefreshToken, jwtClaims, jwtExpiry } from '../../azure/acr-data.ts';
+import { REFRESH_TOKEN_USERNAME, checkAcrCredential, exchangeRefreshToken } from '../../azure/acr-data.ts';
+import { jwtClaims, jwtExpiry } from '../../jwt.ts';
 import type { CredentialSource, PreviousCredential, SourceFactory } from './credentials.ts';
 import { azureRegistry } from './credentials.ts';
 

@@ -29,13 +29,14 @@ import { credentialSource, type CredentialSource, type PreviousCredential, type 
 const CONFLICT_ATTEMPTS = 12;
 
 /** Reads the kubeconfig before any network call; undefined when the run does not touch the cluster. */
-export function preflight(settings: Settings, deps: Deps) {
+function preflight(settings: Settings, deps: Deps) {
   const ps = settings.pullSecret;
   if (!ps.apply && settings.operation === 'attach') return undefined;
   return resolveKubeconfig(ps.kubeconfig, ps.kubeContext, deps.env);
 }
 
 export async function runPullSecret(settings: Settings, deps: Deps): Promise<Result> {
+  // The kubeconfig is an input too: read and checked here, before any network call.
   const kubeSource = preflight(settings, deps);
   const source = await credentialSource(settings, deps);
   const loginServer = await source.loginServer();
