@@ -3,8 +3,9 @@
 // path that needs it, so the render path starts without Azure or Kubernetes SDKs.
 // Usage: node scripts/build.mjs [outdir]   (default dist; the check-dist test builds elsewhere)
 import { build } from 'esbuild';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { builtinModules } from 'node:module';
 
 // @actions/* packages ship without a `sideEffects` flag, though their modules only define
 // functions. Marking them side-effect free lets esbuild leave out what a path does not use: the
@@ -21,6 +22,82 @@ export const actionsSideEffectFree = {
   },
 };
 
+// @actions/core's file-command imports `crypto` for one `randomUUID()` (the output delimiter);
+// src/uuid-shim.ts gives it that without the 12 ms load of `node:crypto`. Only that importer.
+export const coreCryptoShim = {
+  name: 'core-crypto-shim',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?crypto$/ }, (args) =>
+      /node_modules[\\/]@actions[\\/]core[\\/]lib[\\/]file-command\.js$/.test(args.importer)
+        ? { path: resolve(import.meta.dirname, '../src/uuid-shim.ts') }
+        : undefined,
+    );
+  },
+};
+
+// An ESM `import ... from 'node:fs'` makes Node build the module's ESM facade, which reads every
+// export and so loads everything fs defers: fs/promises, readline, the stream modules (6 ms for fs
+// alone, more for crypto). `process.getBuiltinModule()` returns the object without touching its
+// lazy getters, so each built-in costs only what the code uses. esbuild cannot emit that form, so
+// this rewrites the import statements of built-ins in its output (they all sit at the top of each
+// file, in the few shapes below; any other shape fails the build rather than pass unchanged).
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const IMPORT = /import\s*(?:([\w$]+)\s*,?\s*)?(?:\*\s*as\s+([\w$]+)|\{([^}]*)\})?\s*from\s*"([^"]+)";?/g;
+
+export function builtinsFromProcess(code) {
+  return code.replace(IMPORT, (stmt, def, ns, named, spec) => {
+    if (!builtins.has(spec)) return stmt;
+    const mod = `process.getBuiltinModule(${JSON.stringify(spec)})`;
+    const out = [];
+    if (def) out.push(`const ${def}=${mod};`);
+    if (ns) out.push(`const ${ns}=${mod};`);
+    if (named) {
+      const parts = named
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .map((p) => p.split(/\s+as\s+/));
+      for (const [from, to = from] of parts) {
+        if (!/^[\w$]+$/.test(from) || !/^[\w$]+$/.test(to)) throw new Error(`builtinsFromProcess: unexpected import of ${spec}: ${stmt}`);
+        out.push(from === 'default' ? `const ${to}=${mod};` : `const{${from}:${to}}=${mod};`);
+      }
+    }
+    if (!out.length) throw new Error(`builtinsFromProcess: unexpected import of ${spec}: ${stmt}`);
+    return out.join('');
+  });
+}
+
+export const builtinsByProcess = {
+  name: 'builtins-by-process',
+  setup(b) {
+    b.initialOptions.metafile = true;
+    b.onEnd((result) => {
+      if (result.errors.length || !result.metafile) return;
+      for (const file of Object.keys(result.metafile.outputs)) {
+        if (!file.endsWith('.js') && !file.endsWith('.mjs')) continue;
+        const code = readFileSync(file, 'utf8');
+        const next = builtinsFromProcess(code);
+        if (next !== code) writeFileSync(file, next);
+      }
+    });
+  },
+};
+
+// js-yaml is one ESM file, and esbuild splits chunks by file: since @kubernetes/client-node parses
+// YAML with the same copy, the render path would compile the whole parser too. src/kube/render.ts
+// (which only dumps) gets its own copy of the module instead, tree-shaken to the dumper: 34 KB
+// instead of 59 KB on that path, whose budget is kubectl's start-up. Paths that also parse load both.
+export const yamlDumpCopy = {
+  name: 'yaml-dump-copy',
+  setup(b) {
+    b.onResolve({ filter: /^js-yaml$/ }, async (args) => {
+      if (args.pluginData?.skip || !/src[\\/]kube[\\/]render\.ts$/.test(args.importer)) return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { skip: true } });
+      return { ...r, suffix: '?dump-only' };
+    });
+  },
+};
+
 /** The options every bundle of this project is built with (bench/ reuses them). */
 export const bundleOptions = {
   bundle: true,
@@ -29,9 +106,9 @@ export const bundleOptions = {
   target: 'node24',
   minify: true,
   banner: {
-    js: "import{createRequire as __acrCreateRequire}from'node:module';const require=__acrCreateRequire(import.meta.url);",
+    js: "const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);",
   },
-  plugins: [actionsSideEffectFree],
+  plugins: [actionsSideEffectFree, coreCryptoShim, builtinsByProcess, yamlDumpCopy],
 };
 
 if (import.meta.main) {

@@ -6,7 +6,6 @@ import type { Deps } from '../../deps.ts';
 import type { Result, TargetResult } from '../../result.ts';
 import { emptyResult } from '../../result.ts';
 import type { KubeClient, LiveSecret } from '../../kube/types.ts';
-import { resolveKubeconfig } from '../../kube/kubeconfig.ts';
 import {
   MANAGED_BY_LABEL,
   MANAGER,
@@ -28,16 +27,20 @@ import { credentialSource, type CredentialSource, type PreviousCredential, type 
 
 const CONFLICT_ATTEMPTS = 12;
 
-/** Reads the kubeconfig before any network call; undefined when the run does not touch the cluster. */
-function preflight(settings: Settings, deps: Deps) {
+/**
+ * Reads the kubeconfig before any network call; undefined when the run does not touch the cluster.
+ * Loaded on demand, so the render path (apply: false) loads neither it nor js-yaml's parser.
+ */
+async function preflight(settings: Settings, deps: Deps) {
   const ps = settings.pullSecret;
   if (!ps.apply && settings.operation === 'attach') return undefined;
+  const { resolveKubeconfig } = await import('../../kube/kubeconfig.ts');
   return resolveKubeconfig(ps.kubeconfig, ps.kubeContext, deps.env);
 }
 
 export async function runPullSecret(settings: Settings, deps: Deps): Promise<Result> {
   // The kubeconfig is an input too: read and checked here, before any network call.
-  const kubeSource = preflight(settings, deps);
+  const kubeSource = await preflight(settings, deps);
   const source = await credentialSource(settings, deps);
   const loginServer = await source.loginServer();
   const result = emptyResult('pull-secret', loginServer);
