@@ -45,26 +45,29 @@ const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 const IMPORT = /import\s*(?:([\w$]+)\s*,?\s*)?(?:\*\s*as\s+([\w$]+)|\{([^}]*)\})?\s*from\s*"([^"]+)";?/g;
 
 export function builtinsFromProcess(code) {
-  return code.replace(IMPORT, (stmt, def, ns, named, spec) => {
+  const fail = (spec, stmt) => {
+    throw new Error(`builtinsFromProcess: unexpected import of ${spec}: ${stmt}`);
+  };
+  const rewritten = code.replace(IMPORT, (stmt, def, ns, named, spec) => {
     if (!builtins.has(spec)) return stmt;
     const mod = `process.getBuiltinModule(${JSON.stringify(spec)})`;
-    const out = [];
-    if (def) out.push(`const ${def}=${mod};`);
-    if (ns) out.push(`const ${ns}=${mod};`);
-    if (named) {
-      const parts = named
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean)
-        .map((p) => p.split(/\s+as\s+/));
-      for (const [from, to = from] of parts) {
-        if (!/^[\w$]+$/.test(from) || !/^[\w$]+$/.test(to)) throw new Error(`builtinsFromProcess: unexpected import of ${spec}: ${stmt}`);
-        out.push(from === 'default' ? `const ${to}=${mod};` : `const{${from}:${to}}=${mod};`);
-      }
+    const decls = [];
+    if (def) decls.push(`const ${def}=${mod};`);
+    if (ns) decls.push(`const ${ns}=${mod};`);
+    for (const item of (named ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const [from, to = from, ...rest] = item.split(/\s+as\s+/);
+      if (rest.length || !/^[\w$]+$/.test(from) || !/^[\w$]+$/.test(to)) fail(spec, stmt);
+      decls.push(from === 'default' ? `const ${to}=${mod};` : `const{${from}:${to}}=${mod};`);
     }
-    if (!out.length) throw new Error(`builtinsFromProcess: unexpected import of ${spec}: ${stmt}`);
-    return out.join('');
+    if (!decls.length) fail(spec, stmt);
+    return decls.join('');
   });
+  // Whatever still names a built-in after `import`/`from` is a shape the pattern does not know.
+  for (const m of rewritten.matchAll(/(?:\bfrom|\bimport)\s*"([^"]+)"/g)) if (builtins.has(m[1])) fail(m[1], m[0]);
+  return rewritten;
 }
 
 export const builtinsByProcess = {
@@ -75,9 +78,10 @@ export const builtinsByProcess = {
       if (result.errors.length || !result.metafile) return;
       for (const file of Object.keys(result.metafile.outputs)) {
         if (!file.endsWith('.js') && !file.endsWith('.mjs')) continue;
-        const code = readFileSync(file, 'utf8');
+        const path = resolve(b.initialOptions.absWorkingDir ?? process.cwd(), file);
+        const code = readFileSync(path, 'utf8');
         const next = builtinsFromProcess(code);
-        if (next !== code) writeFileSync(file, next);
+        if (next !== code) writeFileSync(path, next);
       }
     });
   },

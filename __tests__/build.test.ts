@@ -1,0 +1,61 @@
+// The bundle's start-up tricks (scripts/build.mjs): what they rewrite, and that dist/ keeps them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtinsFromProcess } from '../scripts/build.mjs';
+import { randomUUID } from '../src/uuid-shim.ts';
+import { ROOT } from './helpers/harness.ts';
+
+test('builtinsFromProcess rewrites each import shape of a built-in and leaves other imports alone', () => {
+  const code = [
+    'import{readFileSync as a,existsSync}from"node:fs";',
+    'import*as o from"os";',
+    'import p from"node:process";',
+    'import d,{constants as c}from"node:fs/promises";',
+    'import{default as u}from"node:util";',
+    'import{a as x}from"./chunks/chunk-ABC.js";',
+    'import y from"js-yaml";',
+  ].join('');
+  assert.equal(
+    builtinsFromProcess(code),
+    [
+      'const{readFileSync:a}=process.getBuiltinModule("node:fs");const{existsSync:existsSync}=process.getBuiltinModule("node:fs");',
+      'const o=process.getBuiltinModule("os");',
+      'const p=process.getBuiltinModule("node:process");',
+      'const d=process.getBuiltinModule("node:fs/promises");const{constants:c}=process.getBuiltinModule("node:fs/promises");',
+      'const u=process.getBuiltinModule("node:util");',
+      'import{a as x}from"./chunks/chunk-ABC.js";',
+      'import y from"js-yaml";',
+    ].join(''),
+  );
+});
+
+test('builtinsFromProcess fails the build on a shape it does not know, rather than pass it unchanged', () => {
+  assert.throws(() => builtinsFromProcess('import"node:fs";'), /unexpected import of node:fs/);
+  assert.throws(() => builtinsFromProcess('import{"x-y"as z}from"node:fs";'), /unexpected import of node:fs/);
+});
+
+test('dist/ imports no Node built-in as an ES module, and the entry chunk does not load node:crypto', () => {
+  const dir = join(ROOT, 'dist');
+  const files = ['index.js', ...readdirSync(join(dir, 'chunks')).map((f) => join('chunks', f))].filter((f) => f.endsWith('.js'));
+  for (const f of files) {
+    const code = readFileSync(join(dir, f), 'utf8');
+    const esm =
+      /\bimport\s*(?:[\w$*{][^;]*?)?from\s*"((?:node:)?(?:fs|os|path|crypto|util|stream|http|https|net|tls|zlib|url|events|buffer|child_process))"/.exec(
+        code,
+      );
+    assert.equal(esm, null, `dist/${f} imports ${esm?.[1]} as an ES module`);
+  }
+  assert.doesNotMatch(readFileSync(join(dir, 'index.js'), 'utf8'), /getBuiltinModule\("(node:)?crypto"\)/);
+});
+
+test('the output-delimiter stand-in for randomUUID gives UUID-shaped values that do not repeat', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 10000; i++) {
+    const id = randomUUID();
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 10000);
+});
