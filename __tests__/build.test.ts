@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+// @ts-expect-error: a plain .mjs script without type declarations
 import { builtinsFromProcess } from '../scripts/build.mjs';
 import { randomUUID } from '../src/uuid-shim.ts';
 import { ROOT } from './helpers/harness.ts';

@@ -102,6 +102,26 @@ export const yamlDumpCopy = {
   },
 };
 
+// @actions/core writes every workflow command and log line with `process.stdout.write`; creating
+// that stream costs 5-6 ms of start-up. src/stdout.ts writes the same text to fd 1 directly. The
+// rewrite is checked: if @actions/core changes how it writes, the build fails instead.
+const CORE_STDOUT = /node_modules[\\/]@actions[\\/]core[\\/]lib[\\/](command|core)\.js$/;
+export const coreStdoutSink = {
+  name: 'core-stdout-sink',
+  setup(b) {
+    b.onLoad({ filter: CORE_STDOUT }, (args) => {
+      const code = readFileSync(args.path, 'utf8');
+      const calls = code.split('process.stdout.write(').length - 1;
+      if (!calls || /process\.stdout(?!\.write\()/.test(code)) throw new Error(`core-stdout-sink: ${args.path} no longer writes as expected`);
+      const sink = JSON.stringify(resolve(import.meta.dirname, '../src/stdout.ts'));
+      return {
+        contents: `import { writeStdout as __acrWriteStdout } from ${sink};\n${code.replaceAll('process.stdout.write(', '__acrWriteStdout(')}`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 /** The options every bundle of this project is built with (bench/ reuses them). */
 export const bundleOptions = {
   bundle: true,
@@ -112,7 +132,7 @@ export const bundleOptions = {
   banner: {
     js: "const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);",
   },
-  plugins: [actionsSideEffectFree, coreCryptoShim, builtinsByProcess, yamlDumpCopy],
+  plugins: [actionsSideEffectFree, coreCryptoShim, coreStdoutSink, builtinsByProcess, yamlDumpCopy],
 };
 
 if (import.meta.main) {
