@@ -1,2 +1,0 @@
-const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-PCMAV675.js";import"./chunk-X55SX33F.js";import"./chunk-DTY36WZC.js";import"./chunk-M26WKOG6.js";import"./chunk-RDOI5HYT.js";import"./chunk-ERIJPEN3.js";import"./chunk-GUWG3GCT.js";import"./chunk-YE2674GG.js";import"./chunk-VFQZDPRD.js";import"./chunk-YQGYO64K.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
