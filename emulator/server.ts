@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +38,8 @@ export interface Emulator {
   state: EmulatorState;
   /** every request in arrival order (admin routes excluded); status/durationMs filled in when answered */
   requests: RequestLogEntry[];
+  /** TLS connections accepted since the last reset(), each with the host name its client asked for (SNI) */
+  connections: { host: string }[];
   addFault(rule: FaultRule): void;
   clearFaults(): void;
   /** custom cloud JSON in `az cloud show` shape pointing here */
@@ -278,6 +281,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
   let url = '';
   let state: EmulatorState = emptyState();
   const requests: RequestLogEntry[] = [];
+  const connections: { host: string }[] = [];
   let faults: FaultEntry[] = [];
   let seq = 0;
   let guidCounter = 0;
@@ -559,6 +563,9 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
+  server.on('secureConnection', (s: TLSSocket) => {
+    connections.push({ host: typeof s.servername === 'string' && s.servername ? s.servername : '127.0.0.1' });
+  });
   server.on('tlsClientError', (err) => {
     if (!quiet && !/ECONNRESET|socket hang up/i.test(String(err))) process.stderr.write(`emulator: TLS client error: ${err.message}\n`);
   });
@@ -595,6 +602,9 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     get requests() {
       return requests;
     },
+    get connections() {
+      return connections;
+    },
     addFault(rule) {
       faults.push(compileFault(rule));
     },
@@ -626,6 +636,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     reset(next?: EmulatorState) {
       setState(next ?? seed);
       requests.length = 0;
+      connections.length = 0;
       faults = [];
     },
     async close() {

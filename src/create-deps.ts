@@ -12,8 +12,10 @@ export function createDeps(): Deps {
     now: () => new Date(),
     sleep,
     azure: async (settings) => {
-      // Sign in while the management SDKs load: the session (identity) comes first and asks for its
-      // ARM token at once; the clients' chunk compiles while that request is in flight.
+      // The session (identity) loads first and asks for its ARM token at once; the clients' chunk
+      // loads while MSAL prepares that request. Measured (bench/RESULTS.md): MSAL's first request
+      // is issued about 40 ms after the session exists, as the clients' chunk finishes loading,
+      // so the two overlap; the token itself still takes its two round trips after that.
       const { createSession } = await import('./azure/session.ts');
       const session = createSession(settings, runner, process.env);
       session.token(`${settings.cloud.armAudience}.default`).catch(() => undefined); // the real call reports failures
