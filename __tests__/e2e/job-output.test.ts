@@ -55,3 +55,15 @@ test('a credential that expires within 7 days raises a ::notice::', async () => 
   assert.equal(long.code, 0);
   assert.ok(!long.stdout.includes('::notice::'), 'no notice for a 90-day credential');
 });
+
+test('a job summary file that cannot be written is a warning: the step still succeeds and sets its outputs', async () => {
+  const r = await runAction(
+    undefined,
+    { registry: 'contosoacr.azurecr.io', 'credential-type': 'basic', username: 'puller', password: 'Pa55word', apply: 'false' },
+    { env: { GITHUB_STEP_SUMMARY: '/nonexistent-acr-kube-auth/summary.md' } },
+  );
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /^::warning::Could not write the job summary to \/nonexistent-acr-kube-auth\/summary\.md: ENOENT/m);
+  assert.equal(r.outputs['secret-name'], 'acr-contosoacr');
+  assert.match(r.outputs.manifest, /kind: Secret/);
+});
