@@ -1,23 +1,17 @@
 // Bad and hostile inputs: each ends in exit code 1 with a single `::error::` line naming the input,
 // no stack trace, and the emulator receives no request (inputs are checked before any network call).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { mapLimit } from '../../src/pool.ts';
 import { azureInputs, runAction } from '../helpers/harness.ts';
 import { recordFigure } from '../helpers/leaks.ts';
 import { SUB_1 } from '../../emulator/ids.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
+const emu = useEmulator({ reset: false });
 
 const dir = mkdtempSync(join(tmpdir(), 'acr-bad-'));
 const noContext = join(dir, 'no-context.yaml');

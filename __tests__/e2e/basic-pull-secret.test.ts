@@ -1,21 +1,14 @@
 // The first real job: a pull secret from given credentials (credential-type basic), end to end
 // through dist/index.js against the emulator's Kubernetes API.
-import { test, before, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { loadAll } from 'js-yaml';
-import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { runAction, type RunResult } from '../helpers/harness.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
 const PASSWORD = 'Basic-Pa55word~xyz';
 const SERVER = 'contosoacr.azurecr.io';

@@ -1,20 +1,12 @@
 // End to end (issue #6): keep-alive connections are reused, and one token serves every call of an
 // audience and tenant. Counted by the emulator: the TLS connections it accepted and the requests.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../emulator/server.ts';
-import type { Emulator } from '../../emulator/server.ts';
 import { addFleet } from '../../emulator/fixtures.ts';
 import { azureInputs, runAction } from '../helpers/harness.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
 const tokenRequests = () => emu.requests.filter((r) => r.service === 'entra' && r.method === 'POST' && r.path.endsWith('/oauth2/v2.0/token'));
 const byService = (service: string) => emu.requests.filter((r) => r.service === service);

@@ -1,17 +1,11 @@
 // What the job shows: debug traces of every API call (method, path, status, duration; never
 // bodies or headers), a notice when a credential expires within 7 days, and the summary table.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { azureInputs, runAction } from '../helpers/harness.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
+const emu = useEmulator({ reset: false });
 
 test('under debug, each API call is traced with method, path, status and duration, and nothing more', async () => {
   const r = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a', 'service-accounts': 'default' }), {

@@ -1,14 +1,13 @@
 // End to end: the bundled action against the emulator, AKS managed identity (issue #4).
 // attach / detach / verify / dry-run, every registry form, ABAC, idempotency, a 20-cluster fleet,
 // PrincipalNotFound replication delay and AuthorizationFailed.
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator } from '../../emulator/server.ts';
 import { addFleet, fleetPrincipalId } from '../../emulator/fixtures.ts';
-import type { Emulator } from '../../emulator/server.ts';
 import { DEPLOYER_OID_A, KUBELET_OID, SUB_1, SUB_2 } from '../../emulator/ids.ts';
 import { azureInputs, runAction } from '../helpers/harness.ts';
 import { ACR_PULL, ACR_PUSH, REPOSITORY_READER, assignmentName } from '../../src/roles.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
 const REG = `/subscriptions/${SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/contosoacr`;
 const ABAC = `/subscriptions/${SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/abacacr`;
@@ -16,15 +15,7 @@ const OTHER = `/subscriptions/${SUB_2}/resourceGroups/rg-other/providers/Microso
 const MI_CLUSTER = { 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' };
 const FAST_RETRY = { ACR_KUBE_AUTH_PRINCIPAL_RETRY_BASE_MS: '20' };
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
-beforeEach(() => emu.reset());
-afterEach(() => emu.clearFaults());
+const emu = useEmulator();
 
 const lc = (s: string) => s.toLowerCase();
 const assignments = () => Object.values(emu.state.roleAssignments) as Array<{ id: string; name: string; properties: Record<string, any> }>;

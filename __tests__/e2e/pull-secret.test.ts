@@ -1,22 +1,15 @@
 // Pull secrets for any cluster (issue #3), end to end through the bundle against the emulator:
 // every credential source, rotation, namespaces, merge, service accounts, render, detach, verify.
 // Every secret the action writes is proven against the emulated registry's token endpoint.
-import { test, before, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { loadAll } from 'js-yaml';
-import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { CLUSTER_SP_APP_ID, CLUSTER_SP_OID_A, CLUSTER_SP_SECRET, SUB_1 } from '../../emulator/ids.ts';
 import { azureInputs, runAction, type RunResult } from '../helpers/harness.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
 const NULL_GUID = '00000000-0000-0000-0000-000000000000';
 const RG = `/subscriptions/${SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries`;

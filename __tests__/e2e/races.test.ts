@@ -1,19 +1,12 @@
 // Races: separate processes against one emulator at once, as matrix jobs run. Every run must end
 // green and nothing may be lost.
-import { test, before, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { azureInputs, runAction } from '../helpers/harness.ts';
 import { recordFigure } from '../helpers/leaks.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
 const N = 20;
 const basic = (registry: string, extra: Record<string, string> = {}) => ({

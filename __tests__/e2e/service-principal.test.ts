@@ -2,9 +2,8 @@
 // emulator: same-tenant and cross-tenant grants (provisioning the principal in the registry's
 // tenant, admin consent when the caller may not), create-secret plus resetServicePrincipalProfile,
 // the refusal on managed-identity clusters, idempotency, verify and detach.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { azureInputs, runAction } from '../helpers/harness.ts';
 import {
   CLUSTER_SP_APP_ID,
@@ -17,15 +16,9 @@ import {
   TENANT_A,
   TENANT_B,
 } from '../../emulator/ids.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
 const ACR_PULL = '7f951dda-4ed3-4680-a7ca-43fe172d538d';
 const CONTOSO = `/subscriptions/${SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/contosoacr`;

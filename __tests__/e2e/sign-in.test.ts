@@ -1,23 +1,16 @@
 // Azure sign-in through dist/index.js: OIDC (default), client secret, creds JSON, environment
 // variables, an Azure CLI session; and errors that say what to fix. Each run is a read-only
 // dry-run attach, so a green run proves the sign-in and the ARM reads worked.
-import { test, before, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { azureInputs, oidcInputs, runAction } from '../helpers/harness.ts';
 import { DEPLOYER_APP_ID, DEPLOYER_SECRET, SUB_1, TENANT_A } from '../../emulator/ids.ts';
+import { useEmulator } from '../helpers/emulator.ts';
 
-let emu: Emulator;
-before(async () => {
-  emu = await startEmulator({ quiet: true });
-});
-after(async () => {
-  await emu?.close();
-});
-beforeEach(() => emu.reset());
+const emu = useEmulator();
 
 const target = { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks', 'dry-run': 'true' };
 const tokenRequests = () => emu.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/oauth2/v2.0/token'));
