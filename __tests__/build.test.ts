@@ -60,3 +60,14 @@ test('the output-delimiter stand-in for randomUUID gives UUID-shaped values that
   }
   assert.equal(seen.size, 10000);
 });
+
+test('undici is bundled only with the Kubernetes client, not with the OIDC sign-in', () => {
+  const chunks = readdirSync(join(ROOT, 'dist', 'chunks')).filter((f) => f.endsWith('.js'));
+  const withUndici = chunks.filter((f) => readFileSync(join(ROOT, 'dist', 'chunks', f), 'utf8').includes('UND_ERR_'));
+  assert.deepEqual(
+    withUndici.map((f) => f.replace(/-[A-Z0-9]+\.js$/, '')),
+    ['client'],
+  );
+  const oidc = chunks.find((f) => f.startsWith('runner-oidc-'));
+  assert.ok(oidc && readFileSync(join(ROOT, 'dist', 'chunks', oidc)).length < 64 * 1024, 'the OIDC chunk stays small');
+});

@@ -35,6 +35,20 @@ export const coreCryptoShim = {
   },
 };
 
+// @actions/http-client imports undici for one ProxyAgent that only getAgentDispatcher() builds,
+// which this action never calls (src/undici-shim.ts); leaving undici out takes 430 KB off the
+// OIDC sign-in. Only that importer: @kubernetes/client-node keeps its own undici.
+export const httpClientUndiciShim = {
+  name: 'http-client-undici-shim',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      /node_modules[\\/]@actions[\\/]http-client[\\/]lib[\\/]index\.js$/.test(args.importer)
+        ? { path: resolve(import.meta.dirname, '../src/undici-shim.ts') }
+        : undefined,
+    );
+  },
+};
+
 // An ESM `import ... from 'node:fs'` makes Node build the module's ESM facade, which reads every
 // export and so loads everything fs defers: fs/promises, readline, the stream modules (6 ms for fs
 // alone, more for crypto). `process.getBuiltinModule()` returns the object without touching its
@@ -132,7 +146,7 @@ export const bundleOptions = {
   banner: {
     js: "const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);",
   },
-  plugins: [actionsSideEffectFree, coreCryptoShim, coreStdoutSink, builtinsByProcess, yamlDumpCopy],
+  plugins: [actionsSideEffectFree, coreCryptoShim, coreStdoutSink, httpClientUndiciShim, builtinsByProcess, yamlDumpCopy],
 };
 
 if (import.meta.main) {

@@ -17,6 +17,7 @@ export function createSession(settings: Settings, runner: Runner, env: Record<st
     const o = oidcCredential(login, cloud, env, (aud) => runner.getIDToken(aud));
     credential = o.credential;
     lastAssertion = o.lastAssertion;
+    o.prefetch(); // GitHub's answer is then on its way while MSAL sets up
   } else if (login.kind === 'secret') {
     credential = secretCredential(login, cloud);
   } else {
