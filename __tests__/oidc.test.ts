@@ -1,7 +1,7 @@
-// src/auth/oidc.ts assertionCache: one GitHub OIDC request per token's life.
+// src/auth/assertion.ts assertionCache: one GitHub OIDC request per token's life.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertionCache } from '../src/auth/oidc.ts';
+import { assertionCache } from '../src/auth/assertion.ts';
 
 const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 

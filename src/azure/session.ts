@@ -5,19 +5,26 @@ import type { Runner } from '../runner.ts';
 import type { AzureSession, TokenCredentialLike } from './types.ts';
 import { AuthError } from '../errors.ts';
 import { lastTransportFailure } from './arm.ts';
-import { assertionClaims, oidcCredential } from '../auth/oidc.ts';
+import { oidcCredential } from '../auth/oidc.ts';
+import { assertionClaims, githubAssertion, type GithubAssertion } from '../auth/assertion.ts';
 import { secretCredential } from '../auth/secret.ts';
 import { defaultCredential } from '../auth/default.ts';
 
-export function createSession(settings: Settings, runner: Runner, env: Record<string, string | undefined>): AzureSession {
+/** `assertion`: the GitHub token's source when create-deps started it early (OIDC); made here otherwise. */
+export function createSession(
+  settings: Settings,
+  runner: Runner,
+  env: Record<string, string | undefined>,
+  assertion?: GithubAssertion,
+): AzureSession {
   const { login, cloud } = settings;
   let credential: TokenCredentialLike;
   let lastAssertion: () => string | undefined = () => undefined;
   if (login.kind === 'oidc') {
-    const o = oidcCredential(login, cloud, env, (aud) => runner.getIDToken(aud));
-    credential = o.credential;
-    lastAssertion = o.lastAssertion;
-    o.prefetch(); // GitHub's answer is then on its way while MSAL sets up
+    const a = assertion ?? githubAssertion(login.audience, env, (aud) => runner.getIDToken(aud));
+    a.prefetch(); // on its way while MSAL sets up (a no-op when create-deps asked already)
+    credential = oidcCredential(login, cloud, a);
+    lastAssertion = a.last;
   } else if (login.kind === 'secret') {
     credential = secretCredential(login, cloud);
   } else {
