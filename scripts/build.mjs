@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 
 // @actions/* packages ship without a `sideEffects` flag, though their modules only define
 // functions. Marking them side-effect free lets esbuild leave out what a path does not use: the
-// OIDC client (and with it undici) stays in the chunk of the one path that asks for a token.
+// OIDC client (@actions/http-client) stays in the chunk of the one path that asks for a token.
 export const actionsSideEffectFree = {
   name: 'actions-side-effect-free',
   setup(b) {
@@ -117,7 +117,7 @@ export const yamlDumpCopy = {
 };
 
 // @actions/core writes every workflow command and log line with `process.stdout.write`; creating
-// that stream costs 5-6 ms of start-up. src/stdout.ts writes the same text to fd 1 directly. The
+// that stream costs 5-8 ms of start-up. src/stdout.ts writes the same text to fd 1 directly. The
 // rewrite is checked: if @actions/core changes how it writes, the build fails instead.
 const CORE_STDOUT = /node_modules[\\/]@actions[\\/]core[\\/]lib[\\/](command|core)\.js$/;
 export const coreStdoutSink = {
