@@ -34,24 +34,16 @@ export class ResponseTooLargeError extends Error {
 }
 
 /** Reads a web ReadableStream up to `limit` bytes; over it, cancels the stream and throws ResponseTooLargeError. */
-export async function readCapped(stream: ReadableStream<Uint8Array> | null | undefined, limit = MAX_RESPONSE_BYTES): Promise<Buffer> {
+export async function readCapped(stream: AsyncIterable<Uint8Array> | null | undefined, limit = MAX_RESPONSE_BYTES): Promise<Buffer> {
   if (!stream) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => undefined);
-        throw new ResponseTooLargeError(limit);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
+  // A WHATWG ReadableStream (fetch) or a Node stream (undici's request): both iterate, and leaving
+  // the loop early cancels or destroys the stream.
+  for await (const value of stream) {
+    size += value.byteLength;
+    if (size > limit) throw new ResponseTooLargeError(limit);
+    chunks.push(value);
   }
   return Buffer.concat(chunks);
 }

@@ -9,7 +9,8 @@ import type { KubeClient, LiveSecret, LiveServiceAccount } from './types.ts';
 import type { KubeconfigSource } from './kubeconfig.ts';
 import type { SecretObject } from './render.ts';
 import { MANAGER } from './render.ts';
-import { MAX_RESPONSE_BYTES, ResponseTooLargeError, readCapped, requestTimeoutMs } from '../net-limits.ts';
+import { ResponseTooLargeError, requestTimeoutMs } from '../net-limits.ts';
+import { dispatcherHttpLibrary } from './http.ts';
 
 export interface KubeClientOptions {
   timeoutMs?: number;
@@ -35,7 +36,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   // handful of TLS handshakes instead of four hundred.
   let dispatcher: ReturnType<RequestContext['getDispatcher']>;
   // Every request: a timeout over headers and body (opts.timeoutMs, else requestTimeoutMs(), the
-  // ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob), and a body read that stops at MAX_RESPONSE_BYTES.
+  // ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob). The body's size cap is in ./http.ts, which sends.
   const timing: ObservableMiddleware = {
     pre: (ctx) => {
       ctx.setSignal(AbortSignal.timeout(opts.timeoutMs ?? requestTimeoutMs()));
@@ -43,21 +44,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
       else ctx.setDispatcher(dispatcher);
       return of(ctx);
     },
-    post: (res) => {
-      const body = res.body;
-      const declared = Number(res.headers['content-length']);
-      const read = async () => {
-        if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) throw new ResponseTooLargeError();
-        const bytes = await readCapped(body.stream() as ReadableStream<Uint8Array> | null);
-        // undici hands the connection back to its pool a tick after the body ends; a caller that
-        // sent its next request at once would open a second connection. One turn of the event
-        // loop keeps each worker on one connection (tested: 41 requests, max-parallel 4, 4).
-        await new Promise((resolve) => setImmediate(resolve));
-        return bytes;
-      };
-      res.body = { ...body, text: async () => (await read()).toString('utf8'), binary: read };
-      return of(res);
-    },
+    post: (res) => of(res),
   };
   const options = (contentType?: string): ConfigurationOptions<ObservableMiddleware> => {
     // One tracer per call (options are made per call): method, path, status and duration under
@@ -75,7 +62,11 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
         return of(res);
       },
     };
-    const base: ConfigurationOptions<ObservableMiddleware> = { middleware: [timing, trace], middlewareMergeStrategy: 'append' };
+    const base: ConfigurationOptions<ObservableMiddleware> = {
+      middleware: [timing, trace],
+      middlewareMergeStrategy: 'append',
+      httpApi: dispatcherHttpLibrary,
+    };
     return contentType ? setHeaderOptions('Content-Type', contentType, base) : base;
   };
 
