@@ -1,12 +1,15 @@
 // The bundle's start-up tricks (scripts/build.mjs): what they rewrite, and that dist/ keeps them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
 // @ts-expect-error: a plain .mjs script without type declarations
 import { builtinsFromProcess } from '../scripts/build.mjs';
 import { randomUUID } from '../src/uuid-shim.ts';
-import { ROOT } from './helpers/harness.ts';
+import { DIST, ROOT } from './helpers/harness.ts';
 
 test('builtinsFromProcess rewrites each import shape of a built-in and leaves other imports alone', () => {
   const code = [
@@ -70,4 +73,72 @@ test('undici is bundled only with the Kubernetes client, not with the OIDC sign-
   );
   const oidc = chunks.find((f) => f.startsWith('runner-oidc-'));
   assert.ok(oidc && readFileSync(join(ROOT, 'dist', 'chunks', oidc)).length < 64 * 1024, 'the OIDC chunk stays small');
+});
+
+/** Runs dist/index.js as the runner would, recording the bundle files and Node built-ins it loads. */
+async function loadedBy(inputs: Record<string, string>): Promise<{ code: number; files: string[]; builtins: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'acr-load-'));
+  const distUrl = pathToFileURL(dirname(DIST)).href + '/';
+  try {
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(
+      probe,
+      // built-ins by getBuiltinModule: an ESM import would itself load what the test looks for
+      `const { registerHooks } = process.getBuiltinModule('node:module');
+const { writeFileSync } = process.getBuiltinModule('node:fs');
+const base = new Set(process.moduleLoadList);
+const files = [];
+registerHooks({ load(url, context, next) { if (url.startsWith(${JSON.stringify(distUrl)})) files.push(url.slice(${distUrl.length})); return next(url, context); } });
+process.on('exit', () => writeFileSync(${JSON.stringify(join(dir, 'out.json'))}, JSON.stringify({ files, builtins: process.moduleLoadList.filter((m) => !base.has(m)) })));
+`,
+    );
+    for (const f of ['output', 'summary']) writeFileSync(join(dir, f), '');
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      GITHUB_OUTPUT: join(dir, 'output'),
+      GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    };
+    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+    const child = spawn(process.execPath, ['--import', probe, DIST], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.resume(); // a pipe, as on the runner
+    child.stderr.resume();
+    const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? -1)));
+    const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { files: string[]; builtins: string[] };
+    return { code, ...out };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const SDK_CHUNKS = /^chunks\/(session|azure|client|runner-oidc)-/;
+
+test('the render path loads no SDK chunk, and neither node:crypto nor the stream or fs/promises modules', async () => {
+  const r = await loadedBy({
+    registry: 'contosoacr.azurecr.io',
+    'credential-type': 'basic',
+    username: 'puller',
+    password: 'Pa55word',
+    apply: 'false',
+  });
+  assert.equal(r.code, 0);
+  assert.deepEqual(
+    r.files.filter((f) => SDK_CHUNKS.test(f)),
+    [],
+  );
+  assert.ok(r.files.some((f) => f.startsWith('chunks/pull-secret-')));
+  for (const m of ['NativeModule crypto', 'NativeModule stream', 'NativeModule internal/fs/promises'])
+    assert.ok(!r.builtins.includes(m), `${m} was loaded`);
+});
+
+test('an input error loads only the entry and what it imports: no scenario chunk', async () => {
+  const r = await loadedBy({ registry: 'not a registry' });
+  assert.equal(r.code, 1);
+  assert.deepEqual(
+    r.files.filter((f) => SDK_CHUNKS.test(f) || /^chunks\/(pull-secret|aks)-/.test(f)),
+    [],
+  );
 });
