@@ -143,30 +143,21 @@ const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const q = (v: unknown): string => JSON.stringify(v);
 
 function nameErrors(name: string, label: boolean): FieldError[] {
+  const invalid = (why: string): FieldError[] => [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: ${why}` }];
   if (label) {
-    if (name.length > 63)
-      return [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: must be no more than 63 characters` }];
+    if (name.length > 63) return invalid('must be no more than 63 characters');
     if (!DNS1123_LABEL.test(name)) {
-      return [
-        {
-          field: 'metadata.name',
-          type: 'FieldValueInvalid',
-          detail: `Invalid value: ${q(name)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
-        },
-      ];
+      return invalid(
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+      );
     }
     return [];
   }
-  if (name.length > 253)
-    return [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: must be no more than 253 characters` }];
+  if (name.length > 253) return invalid('must be no more than 253 characters');
   if (!DNS1123_SUBDOMAIN.test(name)) {
-    return [
-      {
-        field: 'metadata.name',
-        type: 'FieldValueInvalid',
-        detail: `Invalid value: ${q(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
-      },
-    ];
+    return invalid(
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    );
   }
   return [];
 }

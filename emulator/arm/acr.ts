@@ -7,7 +7,8 @@ import {
   bodyObject,
   empty,
   findOperation,
-  findResourceGroup,
+  gateOperation,
+  gateResourceGroup,
   gateSubscription,
   isArmRequest,
   json,
@@ -17,7 +18,6 @@ import {
   page,
   pollAsyncOperation,
   pollLocation,
-  resourceGroupNotFound,
   resourceNotFound,
   segments,
   startOperation,
@@ -432,23 +432,17 @@ export const acrArmHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuRes
     }
     if (s.length === 8 && l[4] === 'locations' && l[6] === 'operationresults') {
       if (req.method !== 'GET') return undefined;
-      const gate = gateSubscription(req, ctx, s[1]);
-      if (!gate.ok) return gate.res;
-      const op = findOperation(ctx.state, opIdOf(s[7]));
-      if (!op || subscriptionOf(op.resourceId).toLowerCase() !== lc(gate.value.subscriptionId)) {
-        return armErr(ctx, 404, 'NotFound', `Operation '${s[7]}' was not found.`);
-      }
-      return pollLocation(ctx, op, `${ctx.baseUrl}${req.url.pathname}${req.url.search}`);
+      const op = gateOperation(req, ctx, s[1], opIdOf(s[7]), s[7]);
+      if (!op.ok) return op.res;
+      return pollLocation(ctx, op.value, `${ctx.baseUrl}${req.url.pathname}${req.url.search}`);
     }
     return undefined;
   }
 
   if (l[2] !== 'resourcegroups' || l[4] !== 'providers' || l[5] !== NS || l[6] !== 'registries' || s.length > 12) return undefined;
-  const gate = gateSubscription(req, ctx, s[1]);
+  const gate = gateResourceGroup(req, ctx, s[1], s[3]);
   if (!gate.ok) return gate.res;
   const { subscriptionId, claims } = gate.value;
-  const rg = findResourceGroup(ctx.state, subscriptionId, s[3]);
-  if (!rg) return resourceGroupNotFound(ctx, s[3]);
   if (s.length === 7) {
     if (req.method !== 'GET') return undefined;
     return json(200, page(req, ctx, listResources(ctx.state, subscriptionId, REGISTRY_TYPE, s[3])));

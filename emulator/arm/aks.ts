@@ -4,8 +4,8 @@ import {
   apiVersionOf,
   armErr,
   bodyObject,
-  findOperation,
-  findResourceGroup,
+  gateOperation,
+  gateResourceGroup,
   gateSubscription,
   getResource,
   isArmRequest,
@@ -17,7 +17,6 @@ import {
   page,
   pollAsyncOperation,
   pollLocation,
-  resourceGroupNotFound,
   resourceNotFound,
   segments,
   startOperation,
@@ -125,25 +124,19 @@ export const aksHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuRespon
     }
     if (s.length === 8 && l[4] === 'locations' && (l[6] === 'operations' || l[6] === 'operationresults')) {
       if (req.method !== 'GET') return undefined;
-      const gate = gateSubscription(req, ctx, s[1]);
-      if (!gate.ok) return gate.res;
-      const op = findOperation(ctx.state, s[7]);
-      if (!op || !lc(op.resourceId).startsWith(`/subscriptions/${lc(gate.value.subscriptionId)}/`)) {
-        return armErr(ctx, 404, 'NotFound', `Operation '${s[7]}' was not found.`);
-      }
+      const op = gateOperation(req, ctx, s[1], s[7], s[7]);
+      if (!op.ok) return op.res;
       const self = `${ctx.baseUrl}${req.url.pathname}${req.url.search}`;
-      return l[6] === 'operations' ? pollAsyncOperation(ctx, op, self) : pollLocation(ctx, op, self);
+      return l[6] === 'operations' ? pollAsyncOperation(ctx, op.value, self) : pollLocation(ctx, op.value, self);
     }
     return undefined;
   }
 
   // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters[/{name}[/action]]
   if (l[2] !== 'resourcegroups' || l[4] !== 'providers' || l[5] !== NS || l[6] !== 'managedclusters' || s.length > 9) return undefined;
-  const gate = gateSubscription(req, ctx, s[1]);
+  const gate = gateResourceGroup(req, ctx, s[1], s[3]);
   if (!gate.ok) return gate.res;
   const { subscriptionId, subscription } = gate.value;
-  const rg = findResourceGroup(ctx.state, subscriptionId, s[3]);
-  if (!rg) return resourceGroupNotFound(ctx, s[3]);
 
   if (s.length === 7) {
     if (req.method !== 'GET') return undefined;

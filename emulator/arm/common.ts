@@ -172,6 +172,25 @@ export function gateSubscription(req: EmuRequest, ctx: EmuContext, subscriptionI
 
 // ---------------------------------------------------------------- resources and resource groups
 
+/** A route under /subscriptions/{s}/resourceGroups/{rg}: the subscription gate, then the group (404 ResourceGroupNotFound). */
+export function gateResourceGroup(req: EmuRequest, ctx: EmuContext, subscriptionId: string, resourceGroup: string): Gate<SubscriptionAccess> {
+  const gate = gateSubscription(req, ctx, subscriptionId);
+  if (!gate.ok) return gate;
+  if (!findResourceGroup(ctx.state, gate.value.subscriptionId, resourceGroup)) return { ok: false, res: resourceGroupNotFound(ctx, resourceGroup) };
+  return gate;
+}
+
+/** A GET of a location's operation status: the subscription gate, then the operation, which must belong to that subscription. */
+export function gateOperation(req: EmuRequest, ctx: EmuContext, subscriptionId: string, operationId: string, label: string): Gate<ArmOperation> {
+  const gate = gateSubscription(req, ctx, subscriptionId);
+  if (!gate.ok) return gate;
+  const op = findOperation(ctx.state, operationId);
+  if (!op || !lc(op.resourceId).startsWith(`/subscriptions/${lc(gate.value.subscriptionId)}/`)) {
+    return { ok: false, res: armErr(ctx, 404, 'NotFound', `Operation '${label}' was not found.`) };
+  }
+  return { ok: true, value: op };
+}
+
 export function resourceGroupId(subscriptionId: string, resourceGroup: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
 }

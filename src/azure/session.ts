@@ -6,25 +6,24 @@ import type { AzureSession, TokenCredentialLike } from './types.ts';
 import { AuthError } from '../errors.ts';
 import { lastTransportFailure } from './arm.ts';
 import { oidcCredential } from '../auth/oidc.ts';
-import { assertionClaims, githubAssertion, type GithubAssertion } from '../auth/assertion.ts';
+import { assertionClaims, type GithubAssertion } from '../auth/assertion.ts';
 import { secretCredential } from '../auth/secret.ts';
 import { defaultCredential } from '../auth/default.ts';
 
-/** `assertion`: the GitHub token's source when create-deps started it early (OIDC); made here otherwise. */
+/** `assertion`: for OIDC sign-in, GitHub's token, which create-deps asks for before this module loads. */
 export function createSession(
   settings: Settings,
   runner: Runner,
   env: Record<string, string | undefined>,
-  assertion?: GithubAssertion,
+  assertion: GithubAssertion | undefined,
 ): AzureSession {
   const { login, cloud } = settings;
   let credential: TokenCredentialLike;
   let lastAssertion: () => string | undefined = () => undefined;
   if (login.kind === 'oidc') {
-    const a = assertion ?? githubAssertion(login.audience, env, (aud) => runner.getIDToken(aud));
-    a.prefetch(); // on its way while MSAL sets up (a no-op when create-deps asked already)
-    credential = oidcCredential(login, cloud, a);
-    lastAssertion = a.last;
+    if (!assertion) throw new Error('OIDC sign-in needs the GitHub token source (create-deps makes it)');
+    credential = oidcCredential(login, cloud, assertion);
+    lastAssertion = assertion.last;
   } else if (login.kind === 'secret') {
     credential = secretCredential(login, cloud);
   } else {
