@@ -313,6 +313,33 @@ try {
     noteRss('attach (managed identity)', r.probes);
   }
 
+  // Memory (6): peak RSS of the scenarios no timed benchmark runs: a service-principal attach, and a
+  // token pull secret (the one path that loads both the Azure SDKs and @kubernetes/client-node).
+  {
+    const probeOnly = async (label: string, inputs: Record<string, string>) => {
+      const samples: Sample[] = [];
+      for (let i = 0; i < PROBE_RUNS; i++) {
+        reset(true);
+        samples.push(await run(node, [DIST], actionEnv(emu, inputs), { probe: true }));
+      }
+      if (samples.some((x) => x.code !== 0)) console.warn(`${label}: a run exited non-zero`);
+      noteRss(label, samples);
+    };
+    await probeOnly('attach (service principal)', {
+      ...login,
+      registry: 'contosoacr',
+      'cluster-name': 'aks-sp',
+      'cluster-resource-group': 'rg-aks',
+      'auth-method': 'service-principal',
+    });
+    await probeOnly('pull secret from an ACR token (Azure and Kubernetes)', {
+      ...login,
+      registry: 'contosoacr',
+      namespaces: 'team-a',
+      'credential-type': 'token',
+    });
+  }
+
   // 4. Fleet: 50 clusters versus 1, same latency.
   {
     const fleetRun =
