@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { build } from 'esbuild';
 // @ts-expect-error: a plain .mjs script without type declarations
-import { bundleOptions } from '../scripts/build.mjs';
+import { bundleOptions } from '../build/bundle.mjs';
 import { startEmulator, type Emulator } from '../emulator/server.ts';
 import { addFleet } from '../emulator/fixtures.ts';
 import { DEPLOYER_APP_ID, DEPLOYER_SECRET, SUB_1, TENANT_A } from '../emulator/ids.ts';
