@@ -1,11 +1,12 @@
-// The build (build/bundle.mjs): every dependency is bundled as published, and code splitting keeps
-// each path to what it needs. What a path loads is read from dist/ itself, run as the runner runs
+// The build (build/bundle.mjs) and how dist/ starts: every dependency is bundled as published, code
+// splitting keeps each path to what it needs, an older Node.js gets one clear line, and debug stack
+// traces name src/ files. What a path loads is read from dist/ itself, run as the runner runs
 // it; which package sits in which file comes from a fresh build's metafile (the file names are
 // content hashes, so they match dist/ when dist/ is fresh, which check-dist.test.ts holds).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -35,7 +36,7 @@ before(async () => {
   meta = result.metafile;
   for (const [file, out] of Object.entries(meta.outputs)) {
     if (!file.endsWith('.js')) continue;
-    contents.set(relative(outdir, resolve(ROOT, file)), new Set(Object.keys(out.inputs).map(owner)));
+    contents.set(relative(join(ROOT, 'dist'), resolve(ROOT, file)), new Set(Object.keys(out.inputs).map(owner)));
   }
 });
 after(() => rmSync(outdir, { recursive: true, force: true }));
@@ -146,4 +147,83 @@ test('the Kubernetes client and the OIDC sign-in each come in their own chunk, l
   assert.deepEqual(withPkg('@kubernetes/client-node'), ['chunks/client']);
   assert.deepEqual(withPkg('@actions/http-client'), ['chunks/runner-oidc']);
   assert.deepEqual(withPkg('@azure/identity'), ['chunks/session']);
+});
+
+/** An older Node.js than the action needs: ACR_OLD_NODE, else the system's /usr/bin/node (Node.js 20 here). */
+function oldNode(): string | undefined {
+  for (const candidate of [process.env.ACR_OLD_NODE, '/usr/bin/node']) {
+    if (!candidate || !existsSync(candidate)) continue;
+    const r = spawnSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    if (r.status === 0 && Number(r.stdout.split('.')[0]) < 24) return candidate;
+  }
+  return undefined;
+}
+
+test('on an older Node.js, dist/index.js fails with one line naming the version it needs', (t) => {
+  const node = oldNode();
+  if (!node) {
+    // a missing peer fails under CI (.ci/run installs Debian's nodejs, an older Node.js)
+    assert.ok(process.env.CI !== 'true', 'no Node.js older than 24 at /usr/bin/node or ACR_OLD_NODE');
+    t.skip('no Node.js older than 24 at /usr/bin/node or ACR_OLD_NODE');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'acr-old-node-'));
+  try {
+    writeFileSync(join(dir, 'output'), '');
+    const r = spawnSync(node, [DIST], {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: join(dir, 'output'), INPUT_REGISTRY: 'contosoacr' },
+      encoding: 'utf8',
+    });
+    const version = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, `${r.stdout.trim()}\n`, 'one line');
+    assert.match(r.stdout, new RegExp(`^::error::acr-kube-auth needs Node\\.js 24 or later .*runs on Node\\.js ${version.replaceAll('.', '\\.')}:`));
+    assert.equal(readFileSync(join(dir, 'output'), 'utf8'), '', 'no output is written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('under debug logging (RUNNER_DEBUG=1) a stack trace names src/ files through the shipped source maps; otherwise no stack', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'acr-debug-'));
+  try {
+    for (const f of ['output', 'summary']) writeFileSync(join(dir, f), '');
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      GITHUB_OUTPUT: join(dir, 'output'),
+      GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+      INPUT_REGISTRY: 'not a registry',
+    };
+    const debug = spawnSync(process.execPath, [DIST], { env: { ...env, RUNNER_DEBUG: '1' }, encoding: 'utf8' });
+    assert.equal(debug.status, 1);
+    const stack = debug.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::debug::InputError'))
+      .flatMap((l) => l.split('%0A'))
+      .filter((l) => /^\s+at /.test(l));
+    assert.ok(stack.length >= 2, debug.stdout);
+    assert.match(stack[0], /\bsrc\/inputs\.ts:\d+:\d+\)$/);
+    assert.deepEqual(
+      stack.filter((l) => /chunks\//.test(l)),
+      [],
+      'a frame still names a minified chunk',
+    );
+    const plain = spawnSync(process.execPath, [DIST], { env, encoding: 'utf8' });
+    assert.equal(plain.status, 1);
+    assert.doesNotMatch(plain.stdout, /^\s+at |%0A\s+at /m);
+    // every bundle file has its map beside it
+    const dist = dirname(DIST);
+    for (const f of ['index.js', ...readdirSync(join(dist, 'chunks')).map((c) => join('chunks', c))].filter((f) => f.endsWith('.js'))) {
+      assert.match(
+        readFileSync(join(dist, f), 'utf8'),
+        new RegExp(`//# sourceMappingURL=${f.split('/').pop()!.replace(/\./g, '\\.')}\\.map\\n?$`),
+        f,
+      );
+      assert.ok(existsSync(join(dist, `${f}.map`)), `dist/${f}.map`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -554,6 +554,53 @@ describe('npm run local-action with .env.example', () => {
     }
   });
 
+  test(
+    "the emulator's printed recipe runs as written, with the project's Node.js even when `node` on PATH is older",
+    { timeout: 90_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'acr-recipe-'));
+      const child = spawn(process.execPath, [join(ROOT, 'emulator', 'cli.ts'), '--port', '0', '--quiet'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`emulator not ready: ${out}`)), 60_000);
+          child.stdout.on('data', () => {
+            if (/^EMULATOR_READY /m.test(out)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        // the recipe: from the environment block to the line that runs dist/index.js
+        const lines = out.split('\n');
+        const from = lines.findIndex((l) => l.startsWith('# Environment for running the action'));
+        const to = lines.findIndex((l) => / dist\/index\.js$/.test(l));
+        assert.ok(from >= 0 && to > from, out);
+        const recipe = lines.slice(from, to + 1).join('\n');
+        assert.ok(recipe.endsWith(`${process.execPath} dist/index.js`), recipe);
+        for (const f of ['output', 'summary']) writeFileSync(join(dir, f), '');
+        // PATH holds only the system's tools, whose `node` (if any) is older than the bundle needs
+        const script = `export GITHUB_OUTPUT=${dir}/output GITHUB_STEP_SUMMARY=${dir}/summary\n${recipe}\n`;
+        const run = spawn('bash', ['-euc', script], { cwd: ROOT, env: { PATH: '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let runOut = '';
+        run.stdout.on('data', (d) => (runOut += d));
+        run.stderr.on('data', (d) => (runOut += d));
+        const code = await new Promise<number | null>((resolve) => run.on('close', resolve));
+        assert.equal(code, 0, runOut);
+        assert.doesNotMatch(runOut, /::error::/);
+        assert.match(readFileSync(join(dir, 'output'), 'utf8'), /^secret-name<</m);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => (child.exitCode === null ? child.on('close', resolve) : resolve(null)));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   let emu: Emulator;
   let work: string;
   before(async () => {

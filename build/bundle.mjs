@@ -7,8 +7,15 @@
 //   input error start without any Azure or Kubernetes SDK.
 // - `actionsSideEffectFree` (below): keeps @actions/http-client, and the undici it imports, off every
 //   path but the OIDC sign-in.
+// - Source maps (`*.js.map` beside each file, without the sources' text): src/index.ts enables them
+//   under debug logging, so stack traces name src/ files instead of minified chunks.
 // Nothing here patches, replaces or rewrites a dependency's code or the modules it imports.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DIST = join(ROOT, 'dist');
 
 // @actions/core's index imports its OIDC client (oidc-utils.js), and with it @actions/http-client
 // and undici, though the action never calls core.getIDToken (src/runner-oidc.ts asks GitHub itself,
@@ -45,17 +52,32 @@ export const bundleOptions = {
   plugins: [actionsSideEffectFree],
 };
 
-/** Builds src/index.ts into outdir as dist/ is built: split chunks, minified. */
+/**
+ * Builds src/index.ts as dist/ is built (split chunks, minified, with source maps) and writes the
+ * files to outdir. The build is made as if into dist/, in memory, whatever outdir is: chunk names
+ * are content hashes over the code and its map, and a map names its sources relative to itself,
+ * so a build written elsewhere (check-dist, build.test) is byte for byte what dist/ should be.
+ */
 export async function buildDist(outdir, extra = {}) {
-  return build({
+  const result = await build({
     ...bundleOptions,
-    entryPoints: { index: 'src/index.ts' },
-    outdir,
+    absWorkingDir: ROOT,
+    entryPoints: { index: join(ROOT, 'src', 'index.ts') },
+    outdir: DIST,
+    write: false,
     splitting: true,
     keepNames: false,
     legalComments: 'linked',
+    sourcemap: 'linked',
+    sourcesContent: false,
     chunkNames: 'chunks/[name]-[hash]',
     logLevel: 'warning',
     ...extra,
   });
+  for (const file of result.outputFiles) {
+    const to = join(outdir, relative(DIST, file.path));
+    mkdirSync(dirname(to), { recursive: true });
+    writeFileSync(to, file.contents);
+  }
+  return result;
 }
