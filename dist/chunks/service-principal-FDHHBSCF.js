@@ -1,0 +1,2 @@
+const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);
+import{a,b,c,d,e,f,g}from"./chunk-BDRXAONF.js";import"./chunk-HVEFA4ET.js";import"./chunk-EA4P6Z7G.js";import"./chunk-E5L52UNB.js";import"./chunk-6TLLLHKN.js";import"./chunk-N7J24YOH.js";import"./chunk-AYQ4A6F4.js";import"./chunk-YE2674GG.js";import"./chunk-LGSX4AQK.js";import"./chunk-WTDU6PAA.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
