@@ -4,18 +4,17 @@
 // (line breaks, `%0A`, `\r`, `##[`, ANSI escapes, `|`, Markdown, HTML, @mentions), no line of
 // stdout or stderr is a workflow command the action did not write, no ANSI escape is printed,
 // the job summary's table rows keep their cells and every output stays one clean value.
-// Each stdout line is read the way the runner reads it (actions/runner,
-// src/Runner.Common/ActionCommand.cs: TryParseV2 for `::name::` after leading whitespace, then
-// TryParse for a legacy `##[name]` anywhere in the line; lines end at \n, \r or \r\n).
+// Each stdout and stderr line is read the way the runner reads it (../helpers/runner-commands.ts).
 /* eslint-disable no-control-regex -- finding control characters is what these expressions are for */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { CLUSTER_SP_APP_ID, CLUSTER_SP_SECRET } from '../../emulator/ids.ts';
 import type { FaultRule } from '../../emulator/types.ts';
-import { azureInputs, runAction, type RunResult } from '../helpers/harness.ts';
+import { azureInputs, basicInputs, runAction, type RunResult } from '../helpers/harness.ts';
 import { recordFigure } from '../helpers/leaks.ts';
 import { mapLimit } from '../../src/pool.ts';
+import { OURS, runnerCommand, runnerLines, tableSeparators } from '../helpers/runner-commands.ts';
 
 // ------------------------------------------------------------------------------ the strings
 
@@ -33,14 +32,6 @@ const PAYLOADS: Record<string, string> = {
 
 const SECRET_NAME = 'acr-contosoacr';
 const loginServer = (emu: Emulator) => `contosoacr.azurecr.localhost:${emu.port}`;
-const basic = (emu: Emulator, extra: Record<string, string> = {}) => ({
-  registry: loginServer(emu),
-  'credential-type': 'basic',
-  username: 'puller',
-  password: 'Basic-Pull-Password~42',
-  namespaces: 'team-a',
-  ...extra,
-});
 const token = (emu: Emulator, extra: Record<string, string> = {}) =>
   azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a', 'credential-type': 'token', ...extra });
 const json = (v: unknown) => JSON.stringify(v);
@@ -82,7 +73,7 @@ interface Source {
 const SOURCES: Source[] = [
   {
     name: 'Kubernetes Status message of a denied write (an admission webhook)',
-    inputs: basic,
+    inputs: basicInputs,
     arrange: (emu, text) =>
       fault({
         method: 'POST',
@@ -94,7 +85,7 @@ const SOURCES: Source[] = [
   },
   {
     name: 'Kubernetes Status message of a failed read',
-    inputs: (emu) => basic(emu, { 'service-accounts': 'default' }),
+    inputs: (emu) => basicInputs(emu, { 'service-accounts': 'default' }),
     arrange: (emu, text) =>
       fault({ method: 'GET', pathPattern: '/namespaces/team-a/serviceaccounts/default$', status: 403, body: kubeStatus(text) })(emu),
     code: 1,
@@ -187,45 +178,11 @@ const SOURCES: Source[] = [
 
 // ------------------------------------------------------------------------------ the runner's reading
 
-/** Commands the runner registers (ActionCommandManager plus stop-commands). */
-const REGISTERED = new Set(
-  'set-env set-output save-state add-mask add-path add-matcher remove-matcher debug warning error notice group endgroup echo stop-commands'.split(
-    ' ',
-  ),
-);
-/** What the action itself may issue on stdout. */
-const OURS = new Set(['add-mask', 'debug', 'warning', 'notice', 'error']);
-
-/** The command the runner would take from one line, as actions/runner parses it; undefined for a plain line. */
-export function runnerCommand(line: string): { name: string; data: string } | undefined {
-  const v2 = line.replace(/^[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/, '');
-  if (v2.startsWith('::')) {
-    const end = v2.indexOf('::', 2);
-    if (end > 0) {
-      const info = v2.slice(2, end);
-      const name = info.split(' ')[0];
-      if (REGISTERED.has(name)) return { name, data: v2.slice(end + 2) };
-    }
-  }
-  const at = line.indexOf('##[');
-  if (at >= 0) {
-    const rb = line.indexOf(']', at);
-    if (rb > 0) {
-      const name = line.slice(at + 3, rb).split(' ')[0];
-      if (REGISTERED.has(name)) return { name, data: line.slice(rb + 1) };
-    }
-  }
-  return undefined;
-}
-
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const SINGLE_LINE_OUTPUTS_EXCEPT = new Set(['manifest', 'role-assignment-ids']);
 
-/** Unescaped `|` in a Markdown table row: the cell separators GitHub would see. */
-const separators = (row: string) => row.match(/(?<!\\)(?:\\\\)*\|/g)?.length ?? 0;
-
 /** Everything wrong with one run's output; empty when the string stayed data. */
-export function problemsOf(r: RunResult, expectedCode: number): string[] {
+function problemsOf(r: RunResult, expectedCode: number): string[] {
   const problems: string[] = [];
   if (r.code !== expectedCode) problems.push(`exit code ${r.code}, expected ${expectedCode}`);
   if (expectedCode === 1 && r.errors.length !== 1) problems.push(`${r.errors.length} ::error:: lines`);
@@ -236,7 +193,7 @@ export function problemsOf(r: RunResult, expectedCode: number): string[] {
     if (/[\u001b\u009b]/.test(text)) problems.push(`an ANSI escape reached ${stream}`);
     if (text.includes('\r')) problems.push(`a carriage return reached ${stream}`);
     if (CONTROL.test(text.replace(/[\r\u001b\u009b]/g, ''))) problems.push(`a control character reached ${stream}`);
-    for (const line of text.split(/\r\n|\r|\n/)) {
+    for (const line of runnerLines(text)) {
       const c = runnerCommand(line);
       if (!c) continue;
       if (!OURS.has(c.name) || stream === 'stderr') problems.push(`${stream}: the runner would run ${c.name}: ${line.slice(0, 120)}`);
@@ -246,9 +203,9 @@ export function problemsOf(r: RunResult, expectedCode: number): string[] {
   }
   const rows = r.summary.split('\n').filter((l) => l.startsWith('|'));
   if (rows.length) {
-    const want = separators(rows[0]);
+    const want = tableSeparators(rows[0]);
     for (const row of rows)
-      if (separators(row) !== want) problems.push(`a summary row has ${separators(row)} separators, not ${want}: ${row.slice(0, 120)}`);
+      if (tableSeparators(row) !== want) problems.push(`a summary row has ${tableSeparators(row)} separators, not ${want}: ${row.slice(0, 120)}`);
   }
   if (/[\u001b\u009b]/.test(r.summary) || CONTROL.test(r.summary.replace(/\n/g, '')))
     problems.push('a control character or ANSI escape reached the summary');

@@ -61,6 +61,18 @@ export function azureInputs(emu: Emulator, extra: Record<string, string> = {}): 
   };
 }
 
+/** Inputs for a pull secret from a given username and password (no Azure sign-in) for the emulator's contosoacr, into team-a. */
+export function basicInputs(emu: Emulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    registry: `contosoacr.azurecr.localhost:${emu.port}`,
+    'credential-type': 'basic',
+    username: 'puller',
+    password: 'Basic-Pull-Password~42',
+    namespaces: 'team-a',
+    ...extra,
+  };
+}
+
 /** Inputs for signing in with OIDC (GitHub's token from the emulator). */
 export function oidcInputs(emu: Emulator, extra: Record<string, string> = {}): Record<string, string> {
   return { 'client-id': DEPLOYER_APP_ID, 'tenant-id': TENANT_A, 'subscription-id': SUB_1, environment: JSON.stringify(emu.cloud()), ...extra };
