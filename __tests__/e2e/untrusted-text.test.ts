@@ -221,8 +221,7 @@ function problemsOf(r: RunResult, expectedCode: number): string[] {
       const c = runnerCommand(line);
       if (!c) continue;
       if (!OURS.has(c.name) || stream === 'stderr') problems.push(`${stream}: the runner would run ${c.name}: ${line.slice(0, 120)}`);
-      else if (/^\s*PWN-/.test(c.data))
-        problems.push(`${stream}: a forged ${c.name} line: ${line.slice(0, 120)}`);
+      else if (/^\s*PWN-/.test(c.data)) problems.push(`${stream}: a forged ${c.name} line: ${line.slice(0, 120)}`);
     }
   }
   const rows = r.summary.split('\n').filter((l) => l.startsWith('|'));
