@@ -125,7 +125,7 @@ test('readKubeconfig: a directory, something not a file, a missing path or one t
     () => readKubeconfig({ path: secretish, from: 'KUBECONFIG' }),
     /Input 'kubeconfig': is not given, and .*name-Secret-Token-1 \(from KUBECONFIG\) is a directory/,
   );
-  assert.equal(readKubeconfig({ path: file, from: 'input' }).origin, 'the file it names');
+  assert.equal(readKubeconfig({ path: file, from: 'input' }).origin, 'the file the kubeconfig input names');
 });
 
 test('resolveKubeconfig: JSON and YAML alike; parse and context errors name the input and hold nothing of the text', async () => {

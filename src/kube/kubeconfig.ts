@@ -46,7 +46,7 @@ export function locateKubeconfig(input: string | undefined, env: Env): Kubeconfi
 
 function describe(loc: KubeconfigLocation): string {
   if ('inline' in loc) return 'the kubeconfig given inline';
-  if (loc.from === 'input') return 'the file it names';
+  if (loc.from === 'input') return 'the file the kubeconfig input names';
   return `${loc.path} (${loc.from === 'KUBECONFIG' ? 'from KUBECONFIG' : 'the default, as KUBECONFIG is not set'})`;
 }
 
