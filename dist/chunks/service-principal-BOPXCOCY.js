@@ -1,3 +1,0 @@
-import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-55RRX5OP.js";import"./chunk-PYABIOQM.js";import"./chunk-LTIUXRY5.js";import"./chunk-4MQNW7NB.js";import"./chunk-VLNDYKAN.js";import"./chunk-RBQ7FNJZ.js";import"./chunk-ICKQDRQ4.js";import"./chunk-F27G4VSD.js";import"./chunk-XYKC3N2I.js";import"./chunk-ROVRO2Z6.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
-//# sourceMappingURL=service-principal-BOPXCOCY.js.map
