@@ -215,7 +215,7 @@ async function loadServiceHandlers(): Promise<Record<'acr' | 'kube' | 'arm', Han
   const out: Record<'acr' | 'kube' | 'arm', Handler[]> = { acr: [], kube: [], arm: [] };
   const modules: Array<['acr' | 'kube' | 'arm', string]> = [
     ['acr', join(EMULATOR_DIR, 'acr.ts')],
-    ['kube', join(EMULATOR_DIR, 'kube.ts')],
+    ['kube', join(EMULATOR_DIR, 'kube', 'index.ts')],
     ['arm', join(EMULATOR_DIR, 'arm', 'index.ts')],
   ];
   for (const [name, file] of modules) {
