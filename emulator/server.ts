@@ -9,16 +9,20 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createAdminHandler } from './admin.ts';
-import { handlers as entraHandlers } from './entra.ts';
-import { handlers as githubHandlers } from './github.ts';
-import { handlers as graphHandlers } from './graph.ts';
+import { fileURLToPath } from 'node:url';
+import { acrService } from './acr.ts';
+import { createAdminService } from './admin.ts';
+import { armService } from './arm/index.ts';
+import { entraService } from './entra.ts';
+import { githubService } from './github.ts';
+import { graphService } from './graph.ts';
 import { GITHUB_RUNTIME_TOKEN } from './ids.ts';
+import { kubeService } from './kube/index.ts';
+import { createRouter } from './routes.ts';
 import { emptyState, loadSeed, mergeState, substitutePort } from './seed.ts';
 import { generateTls } from './tls.ts';
 import type { TlsMaterial } from './tls.ts';
-import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, FaultRule, Handler, RequestLogEntry } from './types.ts';
+import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, FaultRule, RequestLogEntry } from './types.ts';
 
 const EMULATOR_DIR = dirname(fileURLToPath(import.meta.url));
 /** Written by the ARM/ACR module: maps *.azurecr.localhost to 127.0.0.1 in child processes. */
@@ -154,17 +158,12 @@ function armErrorResponse(status: number, code: string, message: string): EmuRes
   return { status, body: { error: { code, message } } };
 }
 
-/** Which service a path belongs to (used for faulted requests, which never reach a handler). */
+/** The services in the order they are asked (each only about the requests it owns). */
+const router = createRouter([githubService, entraService, graphService, acrService, kubeService, armService]);
+
+/** Which service a path belongs to (used for faulted requests, which never reach a handler): the one with a route for it. */
 function guessService(req: EmuRequest): string {
-  const p = req.path;
-  if (req.hostname.endsWith('.azurecr.localhost')) return 'acr';
-  if (p.startsWith('/_github/')) return 'github';
-  if (p.startsWith('/graph/')) return 'graph';
-  if (p.startsWith('/api/') || p.startsWith('/apis/') || p === '/api' || p === '/apis' || p === '/version' || p.startsWith('/openapi/'))
-    return 'kube';
-  if (/^\/(subscriptions|providers)\//i.test(p)) return 'arm';
-  if (/\/(oauth2|discovery|\.well-known)\//.test(p)) return 'entra';
-  return 'none';
+  return router.serviceOf(req) ?? 'none';
 }
 
 interface FaultEntry {
@@ -211,22 +210,6 @@ function compileFault(rule: FaultRule): FaultEntry {
   };
 }
 
-async function loadServiceHandlers(): Promise<Record<'acr' | 'kube' | 'arm', Handler[]>> {
-  const out: Record<'acr' | 'kube' | 'arm', Handler[]> = { acr: [], kube: [], arm: [] };
-  const modules: Array<['acr' | 'kube' | 'arm', string]> = [
-    ['acr', join(EMULATOR_DIR, 'acr.ts')],
-    ['kube', join(EMULATOR_DIR, 'kube', 'index.ts')],
-    ['arm', join(EMULATOR_DIR, 'arm', 'index.ts')],
-  ];
-  for (const [name, file] of modules) {
-    if (!existsSync(file)) continue;
-    const mod = (await import(pathToFileURL(file).href)) as { handlers?: unknown };
-    if (!Array.isArray(mod.handlers)) throw new Error(`emulator module ${file} does not export handlers: Handler[]`);
-    out[name] = mod.handlers as Handler[];
-  }
-  return out;
-}
-
 function kubeconfigYaml(url: string, caPem: string, token: string): string {
   const ca = Buffer.from(caPem).toString('base64');
   return [
@@ -266,10 +249,9 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
   const dir = mkdtempSync(join(tmpdir(), 'acr-kube-emulator-'));
   let tls: TlsMaterial;
   let signer: JwtSigner;
-  let services: Awaited<ReturnType<typeof loadServiceHandlers>>;
   let seed: EmulatorState;
   try {
-    [tls, signer, services] = await Promise.all([Promise.resolve().then(() => generateTls(dir)), createJwtSigner(), loadServiceHandlers()]);
+    [tls, signer] = await Promise.all([Promise.resolve().then(() => generateTls(dir)), createJwtSigner()]);
     seed = initialSeed(opts.seed);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
@@ -318,32 +300,25 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
 
   const emulatorInfo = (): Record<string, unknown> => ({ url, port, caCertPath: tls.caCertPath, kubeconfigPath, dir });
 
-  const admin = createAdminHandler({
-    requests: () => requests,
-    clearRequests: () => {
-      requests.length = 0;
-    },
-    state: () => state,
-    setState,
-    faults: () => faults.map((f) => ({ ...f.rule, ...(f.remaining !== undefined ? { times: f.remaining } : {}) })),
-    addFault: (rule) => {
-      faults.push(compileFault(rule));
-    },
-    clearFaults: () => {
-      faults = [];
-    },
-    reset: () => emulator.reset(),
-    info: emulatorInfo,
-  });
-
-  const chain: Array<[string, Handler[]]> = [
-    ['github', githubHandlers],
-    ['entra', entraHandlers],
-    ['graph', graphHandlers],
-    ['acr', services.acr],
-    ['kube', services.kube],
-    ['arm', services.arm],
-  ];
+  const admin = createRouter([
+    createAdminService({
+      requests: () => requests,
+      clearRequests: () => {
+        requests.length = 0;
+      },
+      state: () => state,
+      setState,
+      faults: () => faults.map((f) => ({ ...f.rule, ...(f.remaining !== undefined ? { times: f.remaining } : {}) })),
+      addFault: (rule) => {
+        faults.push(compileFault(rule));
+      },
+      clearFaults: () => {
+        faults = [];
+      },
+      reset: () => emulator.reset(),
+      info: emulatorInfo,
+    }),
+  ]);
 
   function parseRequest(req: IncomingMessage, body: Buffer): EmuRequest {
     const hostHeader = req.headers.host ?? `127.0.0.1:${port}`;
@@ -418,17 +393,13 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     res.end(req.method === 'HEAD' ? undefined : payload);
   }
 
-  async function dispatch(req: EmuRequest): Promise<{ response: EmuResponse; service: string }> {
-    for (const [service, handlers] of chain) {
-      for (const handler of handlers) {
-        const r = await handler(req, ctx);
-        if (r !== undefined) return { response: r, service };
+  function dispatch(req: EmuRequest): { response: EmuResponse; service: string } {
+    return (
+      router.dispatch(req, ctx) ?? {
+        response: armErrorResponse(404, 'NotFound', `The emulator has no route for ${req.method} ${req.path}.`),
+        service: 'none',
       }
-    }
-    return {
-      response: armErrorResponse(404, 'NotFound', `The emulator has no route for ${req.method} ${req.path}.`),
-      service: 'none',
-    };
+    );
   }
 
   async function onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -440,7 +411,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     if (req.path.startsWith('/_emulator/')) {
       let r: EmuResponse | undefined;
       try {
-        r = await admin(req, ctx);
+        r = admin.dispatch(req, ctx)?.response;
       } catch (err) {
         r = armErrorResponse(500, 'InternalServerError', (err as Error).message);
       }

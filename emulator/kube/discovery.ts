@@ -1,7 +1,7 @@
 // API discovery: /version, the legacy /api, /apis and /api/v1 documents, and aggregated discovery
 // (apidiscovery.k8s.io v2 and v2beta1) when the client's Accept asks for it.
 import { KUBE_VERSION, RESOURCES } from './resources.ts';
-import { json, methodNotAllowed } from './status.ts';
+import { json } from './status.ts';
 import type { Obj } from './status.ts';
 import type { EmuContext, EmuRequest, EmuResponse } from '../types.ts';
 
@@ -63,29 +63,30 @@ function aggregatedDiscovery(version: 'v2' | 'v2beta1', core: boolean): EmuRespo
   );
 }
 
-export function discovery(req: EmuRequest, ctx: EmuContext): EmuResponse | undefined {
-  const p = req.path.replace(/\/+$/, '') || '/';
-  if (req.method !== 'GET') {
-    if (p === '/version' || p === '/api' || p === '/apis' || p === '/api/v1') {
-      throw methodNotAllowed();
-    }
-    return undefined;
-  }
-  if (p === '/version') return json(200, KUBE_VERSION);
-  if (p === '/api') {
-    const agg = aggregatedVersion(req);
-    if (agg) return aggregatedDiscovery(agg, true);
-    return json(200, {
-      kind: 'APIVersions',
-      versions: ['v1'],
-      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${ctx.port}` }],
-    });
-  }
-  if (p === '/apis') {
-    const agg = aggregatedVersion(req);
-    if (agg) return aggregatedDiscovery(agg, false);
-    return json(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
-  }
-  if (p === '/api/v1') return json(200, apiResourceList());
-  return undefined;
+/** GET /version */
+export function version(): EmuResponse {
+  return json(200, KUBE_VERSION);
+}
+
+/** GET /api: the legacy APIVersions, or the aggregated core group */
+export function apiVersions(req: EmuRequest, ctx: EmuContext): EmuResponse {
+  const agg = aggregatedVersion(req);
+  if (agg) return aggregatedDiscovery(agg, true);
+  return json(200, {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${ctx.port}` }],
+  });
+}
+
+/** GET /apis: no API groups beyond core */
+export function apiGroups(req: EmuRequest): EmuResponse {
+  const agg = aggregatedVersion(req);
+  if (agg) return aggregatedDiscovery(agg, false);
+  return json(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+}
+
+/** GET /api/v1 */
+export function coreResources(): EmuResponse {
+  return json(200, apiResourceList());
 }

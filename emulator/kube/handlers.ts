@@ -12,18 +12,7 @@ import type { DeleteOptions } from './request.ts';
 import { PROTECTED_NAMESPACES } from './resources.ts';
 import type { ResourceInfo } from './resources.ts';
 import { matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import {
-  ApiError,
-  MODIFIED,
-  alreadyExists,
-  badRequest,
-  conflict,
-  json,
-  methodNotAllowed,
-  notFound,
-  patchOptionsInvalid,
-  undecodable,
-} from './status.ts';
+import { ApiError, MODIFIED, alreadyExists, badRequest, conflict, json, notFound, patchOptionsInvalid, undecodable } from './status.ts';
 import type { Obj } from './status.ts';
 import { bucket, currentResourceVersion, getObject, nextResourceVersion, requireNamespace, store, withTypeMeta } from './storage.ts';
 import { table, wantsTable } from './tables.ts';
@@ -31,7 +20,7 @@ import { validate } from './validation.ts';
 import type { EmuContext, EmuRequest, EmuResponse, KubeObject, KubeState } from '../types.ts';
 
 /** One request on one resource: what the route resolved (resource, namespace, name) and the state it works on. */
-export interface Call {
+interface Call {
   req: EmuRequest;
   ctx: EmuContext;
   kube: KubeState;
@@ -40,7 +29,7 @@ export interface Call {
   name?: string;
 }
 
-export function list(c: Call): EmuResponse {
+function list(c: Call): EmuResponse {
   const { req, kube, info } = c;
   if (['true', '1'].includes(req.query.get('watch') ?? '')) {
     throw new ApiError(405, 'MethodNotAllowed', 'the emulator does not serve watch requests', {});
@@ -96,7 +85,7 @@ export function list(c: Call): EmuResponse {
   return json(200, { kind: info.listKind, apiVersion: 'v1', metadata: { resourceVersion: rv, ...listMeta }, items });
 }
 
-export function get(c: Call): EmuResponse {
+function get(c: Call): EmuResponse {
   const obj = getObject(c.kube, c.info, c.namespace, c.name!);
   if (!obj) throw notFound(c.info.resource, c.name!);
   if (wantsTable(c.req)) return table(c.req, c.info, [present(obj)], obj.metadata.resourceVersion ?? '', c.ctx);
@@ -116,7 +105,7 @@ function commit(c: Call, obj: KubeObject, old: KubeObject | undefined, isDryRun:
   return stored;
 }
 
-export function create(c: Call): EmuResponse {
+function create(c: Call): EmuResponse {
   const { req, ctx, info } = c;
   const warnings: string[] = [];
   const isDryRun = dryRun(req);
@@ -214,7 +203,7 @@ function finishUpdate(c: Call, obj: KubeObject, old: KubeObject, isDryRun: boole
   return storeUpdate(c, obj, old, isDryRun, warnings);
 }
 
-export function update(c: Call): EmuResponse {
+function update(c: Call): EmuResponse {
   const { req, info } = c;
   const warnings: string[] = [];
   const isDryRun = dryRun(req);
@@ -232,7 +221,7 @@ const PATCH_TYPES = [
   'application/apply-patch+cbor',
 ];
 
-export function patch(c: Call): EmuResponse {
+function patch(c: Call): EmuResponse {
   const { req, info } = c;
   const type = mediaType(req);
   if (!PATCH_TYPES.includes(type) || type === 'application/apply-patch+cbor') {
@@ -368,7 +357,7 @@ function checkDeletePreconditions(c: Call, obj: KubeObject, opts: DeleteOptions)
   }
 }
 
-export function remove(c: Call): EmuResponse {
+function remove(c: Call): EmuResponse {
   const { kube, info } = c;
   const opts = deleteOptions(c.req);
   const isDryRun = dryRun(c.req) || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All'));
@@ -407,9 +396,8 @@ export function remove(c: Call): EmuResponse {
   });
 }
 
-export function deleteCollection(c: Call): EmuResponse {
+function deleteCollection(c: Call): EmuResponse {
   const { kube, info } = c;
-  if (info.resource === 'namespaces') throw methodNotAllowed();
   const isDryRun = dryRun(c.req);
   const listed = list({ ...c, req: { ...c.req, headers: { ...c.req.headers, accept: 'application/json' } } });
   const items = ((listed.body as Obj).items as KubeObject[]).map((i) => ({ ...i, kind: info.kind, apiVersion: 'v1' }) as KubeObject);
@@ -423,4 +411,38 @@ export function deleteCollection(c: Call): EmuResponse {
     metadata: { resourceVersion: currentResourceVersion(kube) },
     items: items.map(({ kind: _k, apiVersion: _a, ...rest }) => rest),
   });
+}
+
+// ---------------------------------------------------------------- one request
+
+/** The verbs kube-apiserver's authorizer is asked about (authorizer.Attributes.GetVerb). */
+export type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/** What a request asks, as kube-apiserver's authorizer sees it: a verb on a resource, in a namespace, by name. */
+export interface RequestAttributes {
+  verb: Verb;
+  resource: ResourceInfo;
+  namespace?: string;
+  name?: string;
+}
+
+const VERBS: Record<Verb, (c: Call) => EmuResponse> = {
+  get,
+  list,
+  create,
+  update,
+  patch,
+  delete: remove,
+  deletecollection: deleteCollection,
+};
+
+/**
+ * Perform a request the route table resolved to its attributes. This is the one place every
+ * resource request passes after authentication: where an authorizer (RBAC) would decide on them.
+ */
+export function serve(req: EmuRequest, ctx: EmuContext, attributes: RequestAttributes): EmuResponse {
+  const kube = ctx.state.kube;
+  for (const key of ['namespaces', 'secrets', 'serviceaccounts'] as const) kube[key] ??= {};
+  const { resource, namespace, name } = attributes;
+  return VERBS[attributes.verb]({ req, ctx, kube, info: resource, namespace, name });
 }

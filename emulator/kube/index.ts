@@ -2,14 +2,15 @@
 // kube-apiserver 1.32 where kubectl and @kubernetes/client-node look: discovery (legacy and
 // aggregated v2), tables for `kubectl get`, Status errors, validation, resourceVersion
 // preconditions, managed fields, the four patch types and server-side apply.
-import { discovery } from './discovery.ts';
-import { create, deleteCollection, get, list, patch, remove, update } from './handlers.ts';
-import type { Call } from './handlers.ts';
-import { openapi } from './openapi.ts';
+import { apiGroups, apiVersions, coreResources, version } from './discovery.ts';
+import { serve } from './handlers.ts';
+import type { Verb } from './handlers.ts';
+import { openapiCoreV1, openapiRoot } from './openapi.ts';
 import { RESOURCES } from './resources.ts';
-import type { ResourceInfo } from './resources.ts';
 import { ApiError, json, methodNotAllowed, noRoute, statusBody } from './status.ts';
-import type { EmuContext, EmuRequest, EmuResponse, Handler } from '../types.ts';
+import { serviceHandler, trimmedPath } from '../routes.ts';
+import type { Route, RouteHandler, Service } from '../routes.ts';
+import type { EmuResponse, Handler } from '../types.ts';
 
 function isKubePath(p: string): boolean {
   return (
@@ -24,67 +25,67 @@ function isKubePath(p: string): boolean {
   );
 }
 
-interface Route {
-  info: ResourceInfo;
-  namespace?: string;
-  name?: string;
+function statusResponse(err: ApiError): EmuResponse {
+  return json(err.code, statusBody(err.code, err.reason, err.message, err.details));
 }
 
-function route(path: string): Route | undefined {
-  const parts = path.replace(/\/+$/, '').split('/').slice(1);
-  if (parts[0] !== 'api' || parts[1] !== 'v1') return undefined;
-  const rest = parts.slice(2);
-  if (rest.length === 1 && RESOURCES[rest[0]]) return { info: RESOURCES[rest[0]] };
-  if (rest[0] === 'namespaces') {
-    if (rest.length === 2) return { info: RESOURCES.namespaces, name: rest[1] };
-    if (rest.length === 3 && RESOURCES[rest[2]]?.namespaced) return { info: RESOURCES[rest[2]], namespace: rest[1] };
-    if (rest.length === 4 && RESOURCES[rest[2]]?.namespaced) return { info: RESOURCES[rest[2]], namespace: rest[1], name: rest[3] };
-  }
-  return undefined;
-}
+/** A verb on the resource the route names (`:resource`, else namespaces) in `:namespace`, by `:name`. */
+const verb =
+  (v: Verb): RouteHandler =>
+  (req, ctx, { resource = 'namespaces', namespace, name }) =>
+    serve(req, ctx, { verb: v, resource: RESOURCES[resource], namespace, name });
 
-function handle(req: EmuRequest, ctx: EmuContext): EmuResponse | undefined {
-  if (!isKubePath(req.path)) return undefined;
-  const kube = ctx.state.kube;
-  if (!kube || !req.bearer || req.bearer !== kube.token) {
-    return json(401, statusBody(401, 'Unauthorized', 'Unauthorized'));
-  }
-  try {
-    const d = discovery(req, ctx) ?? openapi(req);
-    if (d) return d;
-    const r = route(req.path);
-    if (!r) throw noRoute();
-    for (const key of ['namespaces', 'secrets', 'serviceaccounts'] as const) kube[key] ??= {};
-    const c: Call = { req, ctx, kube, info: r.info, namespace: r.namespace, name: r.name };
-    if (r.name !== undefined) {
-      if (r.name === '') throw noRoute();
-      switch (req.method) {
-        case 'GET':
-          return get(c);
-        case 'PUT':
-          return update(c);
-        case 'PATCH':
-          return patch(c);
-        case 'DELETE':
-          return remove(c);
-      }
-    } else {
-      switch (req.method) {
-        case 'GET':
-          return list(c);
-        case 'POST':
-          if (r.info.namespaced && r.namespace === undefined) break;
-          return create(c);
-        case 'DELETE':
-          if (r.info.namespaced && r.namespace === undefined) break;
-          return deleteCollection(c);
-      }
-    }
-    throw methodNotAllowed();
-  } catch (err) {
-    if (err instanceof ApiError) return json(err.code, statusBody(err.code, err.reason, err.message, err.details));
-    throw err;
-  }
-}
+const NAMESPACED = `:resource(${Object.values(RESOURCES)
+  .filter((r) => r.namespaced)
+  .map((r) => r.resource)
+  .join('|')})`;
+/** A namespace segment, an empty one too (`//` is not collapsed: the namespace "" is then not found). */
+const NAMESPACE = ':namespace([^\\/]*)';
 
-export const handlers: Handler[] = [handle];
+const notAllowed: RouteHandler = () => {
+  throw methodNotAllowed();
+};
+const nothingHere: RouteHandler = () => {
+  throw noRoute();
+};
+
+const routes: Route[] = [
+  { path: '/version', GET: version, ANY: notAllowed },
+  { path: '/api', GET: apiVersions, ANY: notAllowed },
+  { path: '/apis', GET: apiGroups, ANY: notAllowed },
+  { path: '/api/v1', GET: coreResources, ANY: notAllowed },
+  { path: '/openapi/v3', GET: openapiRoot, ANY: nothingHere },
+  { path: '/openapi/v3/api/v1', GET: openapiCoreV1, ANY: nothingHere },
+  // Namespaces are cluster-scoped: created and listed at /api/v1/namespaces, no deletecollection.
+  { path: '/api/v1/namespaces', GET: verb('list'), POST: verb('create') },
+  { path: '/api/v1/namespaces/:name', GET: verb('get'), PUT: verb('update'), PATCH: verb('patch'), DELETE: verb('delete') },
+  // Namespaced resources: listed across namespaces, or in one.
+  { path: `/api/v1/${NAMESPACED}`, GET: verb('list') },
+  { path: `/api/v1/namespaces/${NAMESPACE}/${NAMESPACED}`, GET: verb('list'), POST: verb('create'), DELETE: verb('deletecollection') },
+  {
+    path: `/api/v1/namespaces/${NAMESPACE}/${NAMESPACED}/:name`,
+    GET: verb('get'),
+    PUT: verb('update'),
+    PATCH: verb('patch'),
+    DELETE: verb('delete'),
+  },
+  { path: '*', ANY: nothingHere },
+];
+
+export const kubeService: Service = {
+  name: 'kube',
+  owns: (req) => isKubePath(req.path),
+  routePath: trimmedPath,
+  routes,
+  // authentication: the cluster's bearer token, on every path (a 401 before any 404)
+  before(req, ctx) {
+    const kube = ctx.state.kube;
+    if (!kube || !req.bearer || req.bearer !== kube.token) return json(401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+    return undefined;
+  },
+  methodNotAllowed: () => statusResponse(methodNotAllowed()),
+  error: (err) => (err instanceof ApiError ? statusResponse(err) : undefined),
+};
+
+/** The API server as one handler, for calling it without the emulator's server. */
+export const handlers: Handler[] = [serviceHandler(kubeService)];

@@ -7,7 +7,7 @@ import { KUBE_VERSION, RESOURCES } from './resources.ts';
 import type { ResourceInfo } from './resources.ts';
 import { json } from './status.ts';
 import type { Obj } from './status.ts';
-import type { EmuRequest, EmuResponse } from '../types.ts';
+import type { EmuResponse } from '../types.ts';
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const CORE = 'io.k8s.api.core.v1';
@@ -308,19 +308,17 @@ function openapiV1(): { doc: string; hash: string } {
   return openapiCache;
 }
 
-export function openapi(req: EmuRequest): EmuResponse | undefined {
-  const p = req.path.replace(/\/+$/, '');
-  if (req.method !== 'GET') return undefined;
-  if (p === '/openapi/v3') {
-    return json(200, { paths: { 'api/v1': { serverRelativeURL: `/openapi/v3/api/v1?hash=${openapiV1().hash}` } } });
-  }
-  if (p === '/openapi/v3/api/v1') {
-    const { doc, hash } = openapiV1();
-    return {
-      status: 200,
-      headers: { 'Content-Type': 'application/json', Etag: `"${hash}"`, 'Cache-Control': 'public, immutable' },
-      body: Buffer.from(doc),
-    };
-  }
-  return undefined;
+/** GET /openapi/v3: the one group-version document and its hash */
+export function openapiRoot(): EmuResponse {
+  return json(200, { paths: { 'api/v1': { serverRelativeURL: `/openapi/v3/api/v1?hash=${openapiV1().hash}` } } });
+}
+
+/** GET /openapi/v3/api/v1 */
+export function openapiCoreV1(): EmuResponse {
+  const { doc, hash } = openapiV1();
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'application/json', Etag: `"${hash}"`, 'Cache-Control': 'public, immutable' },
+    body: Buffer.from(doc),
+  };
 }
