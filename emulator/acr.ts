@@ -2,6 +2,9 @@
 // registry API's authentication (GET /v2/, repository routes), as Azure/acr docs/AAD-OAuth.md and
 // Token-BasicAuth.md describe them.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findRegistryByHost, findScopeMap, scopeMapAllows, subscriptionOf, TOKEN_TYPE } from './arm/acr.ts';
 import { assignmentsAtOrAbove, roleGuidOf, ROLES } from './arm/authorization.ts';
 import { isArmAudience, lc } from './arm/common.ts';
@@ -458,9 +461,13 @@ function repositoryRoute(req: EmuRequest, ctx: EmuContext, registry: Record<stri
 /** The registry the request's host names (the service's `before` answered 404 for any other host). */
 const registryOf = (req: EmuRequest, ctx: EmuContext): Record<string, any> => findRegistryByHost(ctx.state, req.hostname)!;
 
+/** Preload for child processes: maps *.azurecr.localhost to 127.0.0.1 (registry hosts have no DNS here). */
+export const RESOLVE_HOOK_PATH = join(dirname(fileURLToPath(import.meta.url)), 'resolve-hook.mjs');
+
 export const acrService: Service = {
   name: 'acr',
   owns: (req) => req.hostname.endsWith('.azurecr.localhost'),
+  env: (): Record<string, string> => (existsSync(RESOLVE_HOOK_PATH) ? { NODE_OPTIONS: `--import=${RESOLVE_HOOK_PATH}` } : {}),
   before(req, ctx) {
     if (!findRegistryByHost(ctx.state, req.hostname)) return errors(404, 'NAME_UNKNOWN', `no registry is served at ${req.hostname}`);
     return undefined;

@@ -56,4 +56,9 @@ export const githubService: Service = {
   name: 'github',
   owns: (req) => req.path.startsWith('/_github/'),
   routes: [{ path: OIDC_TOKEN_PATH, GET: oidcToken, POST: oidcToken, ANY: () => ({ status: 405, body: { message: 'Method not allowed' } }) }],
+  // what a runner gives a job with `id-token: write`
+  env: (host) => ({
+    ACTIONS_ID_TOKEN_REQUEST_URL: `${host.url}${OIDC_TOKEN_PATH}?api-version=2.0`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: GITHUB_RUNTIME_TOKEN,
+  }),
 };

@@ -366,6 +366,7 @@ export const graphService: Service = {
   owns: (req) => (req.path.startsWith(GRAPH_PREFIX) || req.path === '/graph/v1.0') && !req.hostname.endsWith('.azurecr.localhost'),
   // OData segment names are case-insensitive
   ignoreCase: true,
+  requestIds: true,
   routes: [
     {
       path: `${SP}{/}?`,

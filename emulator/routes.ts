@@ -1,8 +1,9 @@
-// The emulator's one route table. Each service (github, entra, graph, acr, kube, arm, admin) lists
-// its routes as URLPattern pathnames with a handler per method; the router tries the services in
-// order, each only on the requests it owns, and the first handler that answers wins. URLPattern is
-// the platform's own matcher (a global in Node 24), so no path is split and counted by hand.
-import type { EmuContext, EmuRequest, EmuResponse, Handler } from './types.ts';
+// The emulator's services and its one route table. Each service (github, entra, graph, kube, acr,
+// arm, admin) lists its routes as URLPattern pathnames with a handler per method, and the hooks it
+// needs from the server; the router tries the services in order, each only on the requests it owns,
+// and the first handler that answers wins. URLPattern is the platform's own matcher (a global in
+// Node 24), so no path is split and counted by hand.
+import type { EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler } from './types.ts';
 
 export type ServiceName = 'admin' | 'github' | 'entra' | 'graph' | 'acr' | 'kube' | 'arm';
 
@@ -27,6 +28,18 @@ export type Route = { [M in Method]?: RouteHandler } & {
   ANY?: RouteHandler;
 };
 
+/** Where the running emulator is: what a service's hooks need to write files and name URLs. */
+export interface EmulatorHost {
+  /** https://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  /** the emulator's temp dir (removed when it closes) */
+  dir: string;
+  caCertPath: string;
+  caCertPem: string;
+  kubeconfigPath: string;
+}
+
 export interface Service {
   name: ServiceName;
   /** the requests this service answers at all (host, path prefix): cheap, checked before any pattern */
@@ -43,6 +56,12 @@ export interface Service {
   methodNotAllowed?(req: EmuRequest, ctx: EmuContext): EmuResponse;
   /** the service's answer for an error its handlers threw, or undefined to let it through (a 500) */
   error?(err: unknown, req: EmuRequest, ctx: EmuContext): EmuResponse | undefined;
+  /** its answers carry x-ms-request-id and echo the caller's x-ms-correlation-request-id and x-ms-client-request-id, as Azure's front doors do */
+  requestIds?: boolean;
+  /** runs whenever the state is replaced (start, reset, PUT /_emulator/state) */
+  onState?(state: EmulatorState, host: EmulatorHost): void;
+  /** what a child process (the action) needs in its environment to reach the service */
+  env?(host: EmulatorHost): Record<string, string>;
 }
 
 export interface Routed {

@@ -14,10 +14,7 @@ export const armService: Service = {
   // ARM reads paths case-insensitively, and `//` as `/`
   ignoreCase: true,
   routePath: collapsedPath,
+  requestIds: true,
   // Order matters: role assignments can sit under any resource scope, so Authorization goes first.
   routes: [...authorizationRoutes, ...subscriptionsRoutes, ...aksRoutes, ...acrArmRoutes, ...armFallbackRoutes],
 };
-
-export { ROLES, assignmentsAtOrAbove, roleGuidOf } from './authorization.ts';
-export { findRegistryByHost, findScopeMap, repoPatternMatches, scopeMapAllows } from './acr.ts';
-export { usesManagedIdentity } from './aks.ts';

@@ -5,6 +5,7 @@
 import { apiGroups, apiVersions, coreResources, version } from './discovery.ts';
 import { serve } from './handlers.ts';
 import type { Verb } from './handlers.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
 import { openapiCoreV1, openapiRoot } from './openapi.ts';
 import { RESOURCES } from './resources.ts';
 import { ApiError, json, methodNotAllowed, noRoute, statusBody } from './status.ts';
@@ -74,7 +75,8 @@ const routes: Route[] = [
 
 export const kubeService: Service = {
   name: 'kube',
-  owns: (req) => isKubePath(req.path),
+  // the API server answers on the emulator's own host (registry hosts belong to the ACR data plane)
+  owns: (req) => isKubePath(req.path) && !req.hostname.endsWith('.azurecr.localhost'),
   routePath: trimmedPath,
   routes,
   // authentication: the cluster's bearer token, on every path (a 401 before any 404)
@@ -85,6 +87,9 @@ export const kubeService: Service = {
   },
   methodNotAllowed: () => statusResponse(methodNotAllowed()),
   error: (err) => (err instanceof ApiError ? statusResponse(err) : undefined),
+  // the kubeconfig names the cluster's token, which the state holds
+  onState: (state, host) => writeKubeconfig(host, state.kube?.token ?? ''),
+  env: (host) => ({ KUBECONFIG: host.kubeconfigPath }),
 };
 
 /** The API server as one handler, for calling it without the emulator's server. */
