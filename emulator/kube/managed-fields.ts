@@ -118,6 +118,7 @@ function withoutManaged(obj: unknown): unknown {
   return o;
 }
 
+/** A new, empty object of the kind as the apiserver's typed converter renders it (struct fields are never absent). */
 function typedEmpty(kind: string): Record<string, unknown> {
   return kind === 'Namespace' ? { metadata: {}, spec: {}, status: {} } : { metadata: {} };
 }
