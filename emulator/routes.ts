@@ -2,7 +2,8 @@
 // arm, admin) lists its routes as URLPattern pathnames with a handler per method, and the hooks it
 // needs from the server; the router tries the services in order, each only on the requests it owns,
 // and the first handler that answers wins. URLPattern is the platform's own matcher (a global in
-// Node 24), so no path is split and counted by hand.
+// Node 24; "Stability: 1 - Experimental" in its docs, used without a warning), so no path is split
+// and counted by hand.
 import type { EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler } from './types.ts';
 
 export type ServiceName = 'admin' | 'github' | 'entra' | 'graph' | 'acr' | 'kube' | 'arm';
