@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ManagedCluster } from '../src/azure/aks.ts';
-import type { Settings } from '../src/settings.ts';
+import type { ServicePrincipalInputs } from '../src/settings.ts';
 import { CheckError } from '../src/errors.ts';
 import {
   checkClusterPrincipal,
@@ -31,7 +31,7 @@ const miCluster: ManagedCluster = {
   kubeletObjectId: 'f0000000-0000-4000-8000-000000000001',
 };
 
-const sp = (over: Partial<Settings['servicePrincipal']> = {}): Pick<Settings, 'servicePrincipal'> => ({
+const sp = (over: Partial<ServicePrincipalInputs> = {}): { servicePrincipal: ServicePrincipalInputs } => ({
   servicePrincipal: { createSecret: false, resetClusterCredentials: false, ...over },
 });
 
@@ -60,8 +60,8 @@ describe('checkResetAllowed', () => {
 });
 
 test('registryTenantOf: registry-tenant-id, else tenant-id', () => {
-  assert.equal(registryTenantOf({ ...sp({ registryTenantId: 'b' }), tenantId: 'a' }), 'b');
-  assert.equal(registryTenantOf({ ...sp(), tenantId: 'a' }), 'a');
+  assert.equal(registryTenantOf({ registry: { tenantId: 'b' }, tenantId: 'a' }), 'b');
+  assert.equal(registryTenantOf({ registry: {}, tenantId: 'a' }), 'a');
 });
 
 test('consentMessage names the tenant, the app, the link and the CLI alternative', () => {

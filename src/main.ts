@@ -2,7 +2,7 @@
 import type { Deps } from './deps.ts';
 import type { Result } from './result.ts';
 import type { Settings } from './settings.ts';
-import { readSettings } from './inputs.ts';
+import { readSettings } from './inputs/index.ts';
 import { formatError } from './errors.ts';
 import { failureMessage, report } from './report.ts';
 

@@ -3,7 +3,7 @@
 // registry), and hands each cluster to its method: a kubelet identity means managed-identity
 // under `auth-method: auto`, else service-principal. One cluster failing never stops the others;
 // the step fails at the end (report.ts) naming each failed cluster.
-import type { Settings } from '../settings.ts';
+import type { AksSettings as Settings, ServicePrincipalInputs } from '../settings.ts';
 import type { Deps } from '../deps.ts';
 import type { Result, TargetResult } from '../result.ts';
 import type { AzureClients } from '../azure/types.ts';
@@ -39,13 +39,14 @@ export interface AksContext {
 type Method = 'managed-identity' | 'service-principal';
 
 /** Which method a cluster gets. Pure. */
-export function methodFor(
-  settings: Pick<Settings, 'authMethod'> & { servicePrincipal?: Settings['servicePrincipal'] },
-  cluster: ManagedCluster,
-): Method {
+export function methodFor(settings: Pick<Settings, 'authMethod'> & { servicePrincipal?: ServicePrincipalInputs }, cluster: ManagedCluster): Method {
   if (settings.authMethod === 'managed-identity' || settings.authMethod === 'service-principal') return settings.authMethod;
   // under auto, service-principal-only inputs mean service-principal (which refuses a reset on a managed-identity cluster)
-  if (settings.servicePrincipal?.resetClusterCredentials || settings.servicePrincipal?.clientId) return 'service-principal';
+  if (
+    (settings.authMethod === 'auto' && settings.servicePrincipal?.resetClusterCredentials) ||
+    (settings.authMethod === 'auto' && settings.servicePrincipal?.clientId)
+  )
+    return 'service-principal';
   return cluster.kubeletObjectId ? 'managed-identity' : 'service-principal';
 }
 
@@ -58,14 +59,14 @@ async function resolveRole(settings: Settings, azure: AzureClients, registry: Re
     );
   }
   // only a role given by a name we do not know needs a lookup; built-in ids are fixed
-  const guid = plan.guid ?? (await azure.rbac(settings.servicePrincipal.registryTenantId).roleIdByName(registry.id, plan.lookupName!));
+  const guid = plan.guid ?? (await azure.rbac(settings.registry.tenantId).roleIdByName(registry.id, plan.lookupName!));
   return { guid, displayName: plan.guid ? plan.displayName : (plan.lookupName ?? roleName(guid)), condition: plan.condition, auto: plan.auto };
 }
 
 export async function runAks(settings: Settings, deps: Deps): Promise<Result> {
   const azure = await deps.azure(settings);
   const result = emptyResult(settings.authMethod === 'service-principal' ? 'service-principal' : 'managed-identity', '');
-  const registryTenant = settings.servicePrincipal.registryTenantId;
+  const registryTenant = settings.registry.tenantId;
 
   // The registry (and from it the role) once, in parallel with the clusters.
   const registryP = azure.registries.resolve(settings.registry, { tenantId: registryTenant });

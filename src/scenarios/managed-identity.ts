@@ -69,7 +69,7 @@ const where = (registry: Registry) => `${registry.name} (${registry.id})`;
 export async function managedIdentityTarget(ctx: AksContext, cluster: ManagedCluster): Promise<TargetResult> {
   const principalId = kubeletPrincipal(cluster);
   const { settings, role } = ctx;
-  const rbac = ctx.azure.rbac(settings.servicePrincipal.registryTenantId);
+  const rbac = ctx.azure.rbac(settings.registry.tenantId);
   const base = { target: cluster.label, principalId, role: role.displayName };
   if (settings.operation === 'verify') return verify(ctx, rbac, cluster, principalId, base);
   if (settings.operation === 'detach') return detach(ctx, rbac, principalId, base);

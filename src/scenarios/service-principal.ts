@@ -12,7 +12,7 @@ import type { ManagedCluster } from '../azure/aks.ts';
 import type { GraphClient, GraphPasswordCredential, GraphServicePrincipal, NewClientSecret } from '../azure/graph.ts';
 import type { RbacClient } from '../azure/rbac.ts';
 import type { Registry } from '../azure/registry.ts';
-import type { Settings } from '../settings.ts';
+import type { ServicePrincipalCapable } from '../settings.ts';
 import type { TargetResult } from '../result.ts';
 import type { AksContext } from './aks.ts';
 import { ApiError, CheckError } from '../errors.ts';
@@ -24,7 +24,7 @@ import { detachRoles, planAttach, planDetach } from './managed-identity.ts';
 // ------------------------------------------------------------------------------------- pure parts
 
 /** The app (client id) to grant: `service-principal-client-id`, else the cluster's servicePrincipalProfile.clientId. */
-export function principalAppId(settings: Pick<Settings, 'servicePrincipal'>, cluster: ManagedCluster): string {
+export function principalAppId(settings: Pick<ServicePrincipalCapable, 'servicePrincipal'>, cluster: ManagedCluster): string {
   const given = settings.servicePrincipal.clientId;
   if (given) return given.toLowerCase();
   if (cluster.servicePrincipalClientId) return cluster.servicePrincipalClientId.toLowerCase();
@@ -36,7 +36,7 @@ export function principalAppId(settings: Pick<Settings, 'servicePrincipal'>, clu
 }
 
 /** reset-cluster-credentials is refused on managed-identity clusters, before anything is written. Pure. */
-export function checkResetAllowed(settings: Pick<Settings, 'servicePrincipal'>, cluster: ManagedCluster): void {
+export function checkResetAllowed(settings: Pick<ServicePrincipalCapable, 'servicePrincipal'>, cluster: ManagedCluster): void {
   if (!settings.servicePrincipal.resetClusterCredentials || !cluster.usesManagedIdentity) return;
   throw new CheckError(
     `reset-cluster-credentials: cluster ${cluster.label} uses a managed identity, not a service principal, so it has no service principal credentials to reset ` +
@@ -45,8 +45,8 @@ export function checkResetAllowed(settings: Pick<Settings, 'servicePrincipal'>, 
 }
 
 /** The tenant the registry lives in: registry-tenant-id, else tenant-id (undefined: the login's). */
-export function registryTenantOf(settings: Pick<Settings, 'servicePrincipal' | 'tenantId'>): string | undefined {
-  return settings.servicePrincipal.registryTenantId ?? settings.tenantId;
+export function registryTenantOf(settings: { registry: { tenantId?: string }; tenantId?: string }): string | undefined {
+  return settings.registry.tenantId ?? settings.tenantId;
 }
 
 /** The failure when the principal is missing from the registry's tenant and the caller may not create it. Pure. */
@@ -116,7 +116,7 @@ interface Run {
 }
 
 export async function servicePrincipalTarget(ctx: AksContext, cluster: ManagedCluster): Promise<TargetResult> {
-  const { settings } = ctx;
+  const settings = ctx.settings as ServicePrincipalCapable; // methodFor picks this method only for these
   if (settings.operation === 'attach') checkResetAllowed(settings, cluster);
   const appId = principalAppId(settings, cluster);
   const tenant = registryTenantOf(settings);
@@ -127,7 +127,7 @@ export async function servicePrincipalTarget(ctx: AksContext, cluster: ManagedCl
     tenant,
     tenantLabel: tenant ?? ctx.azure.session.tenantId ?? 'organizations',
     graph: ctx.azure.graph,
-    rbac: ctx.azure.rbac(settings.servicePrincipal.registryTenantId),
+    rbac: ctx.azure.rbac(settings.registry.tenantId),
   };
   if (settings.operation === 'verify') return verify(run);
   if (settings.operation === 'detach') return detach(run);
@@ -161,7 +161,8 @@ async function ensurePrincipal(run: Run): Promise<{ sp?: GraphServicePrincipal; 
 
 async function attach(run: Run): Promise<TargetResult> {
   const { ctx, cluster, appId, graph, rbac } = run;
-  const { settings, registry, role } = ctx;
+  const { registry, role } = ctx;
+  const settings = ctx.settings as ServicePrincipalCapable;
   const base: Base = { target: cluster.label, role: role.displayName };
   const steps: string[] = [];
   const details: string[] = [];

@@ -1,7 +1,7 @@
 // Where a pull secret's username and password come from (`credential-type`). One small strategy
 // per source; each knows the registry's login server, how to obtain a credential, how to undo
 // what it made in Azure (detach) and how to ask the registry whether a credential still works.
-import type { Settings } from '../../settings.ts';
+import type { PullSecretSettings as Settings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import type { RegistryRecord } from '../../kube/render.ts';
 import { checkRegistryCredential } from '../../registry-check.ts';
@@ -58,11 +58,12 @@ export type SourceFactory = (settings: Settings, deps: Deps) => Promise<Credenti
 /** `credential-type: basic`: the given username and password, no Azure at all. */
 export function basicSource(settings: Settings): CredentialSource {
   const { registry, cloud } = settings;
+  const basic = settings.pullSecret.credential as { username: string; password: string };
   const server = registry.kind === 'loginServer' ? registry.loginServer : `${registry.name}${cloud.acrSuffix}`;
   return {
     loginServer: async () => server,
-    obtain: async () => ({ username: settings.pullSecret.username!, password: settings.pullSecret.password! }),
-    describe: () => `use the given username '${settings.pullSecret.username}'`,
+    obtain: async () => ({ username: basic.username, password: basic.password }),
+    describe: () => `use the given username '${basic.username}'`,
     check: async (u, p) => {
       const r = await checkRegistryCredential(server, u, p);
       return r.ok ? undefined : r.reason;
@@ -80,7 +81,7 @@ const SOURCES: Record<string, () => Promise<{ default: SourceFactory }>> = {
 };
 
 export async function credentialSource(settings: Settings, deps: Deps): Promise<CredentialSource> {
-  const type = settings.pullSecret.credentialType;
+  const type = settings.pullSecret.credential.type;
   if (type === 'basic') return basicSource(settings);
   const load = SOURCES[type];
   const mod = await load();
@@ -98,7 +99,7 @@ export interface AzureRegistryContext {
 /** Signs in and finds the registry (loads the Azure SDKs; only ACR-backed sources call it). */
 export async function azureRegistry(settings: Settings, deps: Deps): Promise<AzureRegistryContext> {
   const clients = await deps.azure(settings);
-  const tenantId = settings.servicePrincipal.registryTenantId;
+  const tenantId = settings.registry.tenantId;
   const registry = await clients.registries.resolve(settings.registry, { tenantId });
   return { clients, registry, tenantId };
 }

@@ -1,7 +1,7 @@
 // The pull-secret scenario: any cluster. Obtain a registry credential, write a
 // kubernetes.io/dockerconfigjson Secret into each namespace (merging with other registries'
 // entries, never delete-then-create), add it to service accounts; or detach / verify / render.
-import type { Settings } from '../../settings.ts';
+import type { PullSecretSettings as Settings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import type { Result, TargetResult } from '../../result.ts';
 import { emptyResult } from '../../result.ts';
@@ -44,7 +44,7 @@ export async function runPullSecret(settings: Settings, deps: Deps): Promise<Res
   const source = await credentialSource(settings, deps);
   const loginServer = await source.loginServer();
   const result = emptyResult('pull-secret', loginServer);
-  result.credentialType = settings.pullSecret.credentialType;
+  result.credentialType = settings.pullSecret.credential.type;
   result.secretName = settings.pullSecret.secretName;
   result.registryId = source.registryId ? await source.registryId() : undefined;
 
@@ -65,7 +65,7 @@ function mask(deps: Deps, cred: PullCredential, loginServer: string): { config: 
 
 function record(settings: Settings, cred: PullCredential): RegistryRecord {
   return {
-    credentialType: settings.pullSecret.credentialType,
+    credentialType: settings.pullSecret.credential.type,
     username: cred.username,
     ...(cred.expiresOn ? { expiresOn: cred.expiresOn } : {}),
     ...(cred.slot ? { slot: cred.slot } : {}),

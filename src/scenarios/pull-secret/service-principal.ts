@@ -28,13 +28,14 @@ export function keepCreatedSecret(previous: PreviousCredential | undefined, appI
 }
 
 const factory: SourceFactory = async (settings, deps) => {
-  const appId = settings.servicePrincipal.clientId!.toLowerCase();
+  const credential = settings.pullSecret.credential as Extract<typeof settings.pullSecret.credential, { type: 'service-principal' }>;
+  const appId = credential.clientId.toLowerCase();
   const az = await azureRegistry(settings, deps);
   const { clients, registry } = az;
   const tenant = registryTenantOf(settings);
   const tenantLabel = tenant ?? clients.session.tenantId ?? 'organizations';
   const graph = clients.graph;
-  const rbac = clients.rbac(settings.servicePrincipal.registryTenantId);
+  const rbac = clients.rbac(settings.registry.tenantId);
   const trace = (l: string) => deps.runner.debug(l);
   const concreteRepo = settings.repositories.find((r) => !r.includes('*'));
   const warnings: string[] = [];
@@ -67,7 +68,7 @@ const factory: SourceFactory = async (settings, deps) => {
     loginServer: async () => registry.loginServer,
     registryId: async () => registry.id,
     describe: () =>
-      `make sure service principal ${appId} holds ${rolePlan.displayName} on ${registry.name}, and use ${settings.servicePrincipal.createSecret ? `a new client secret valid for ${settings.secretExpiry.text}` : 'the given service-principal-secret'}`,
+      `make sure service principal ${appId} holds ${rolePlan.displayName} on ${registry.name}, and use ${credential.createSecret ? `a new client secret valid for ${settings.secretExpiry.text}` : 'the given service-principal-secret'}`,
     async obtain(previous): Promise<PullCredential> {
       const lines: string[] = [];
       const { sp, changed: provisioned } = await principal(lines);
@@ -85,7 +86,7 @@ const factory: SourceFactory = async (settings, deps) => {
         lines.push(`granted ${role} on ${registry.name} to service principal ${appId} (${sp.id})`);
         changed = true;
       }
-      const given = settings.servicePrincipal.secret;
+      const given = credential.secret;
       if (given) return { username: appId, password: given, changed, lines, principalId: sp.id, role, roleAssignmentId: granted.id };
 
       const now = deps.now();

@@ -14,7 +14,7 @@
 // new password each time. Past half its lifetime the run rotates, so a credential written by a
 // pipeline that runs at least every half `secret-expiry` never expires.
 import { createHash } from 'node:crypto';
-import type { Settings } from '../../settings.ts';
+import type { PullSecretSettings as Settings } from '../../settings.ts';
 import type { AcrClient, PasswordSlot, TokenInfo } from '../../azure/acr.ts';
 import { checkAcrCredential } from '../../azure/acr-data.ts';
 import type { AzureRegistryContext, CredentialSource, PreviousCredential, PullCredential, SourceFactory } from './credentials.ts';
@@ -121,7 +121,8 @@ function scopeText(repositories: readonly string[]): string {
 }
 
 const factory: SourceFactory = async (settings, deps) => {
-  const tokenName = settings.pullSecret.tokenName ?? defaultTokenName(settings);
+  const tokenName =
+    (settings.pullSecret.credential.type === 'token' ? settings.pullSecret.credential.tokenName : undefined) ?? defaultTokenName(settings);
   const mapName = scopeMapName(tokenName);
   const actions = scopeMapActions(settings.repositories);
   const az: AzureRegistryContext = await azureRegistry(settings, deps);
