@@ -17,12 +17,13 @@ function maskInputs(deps: Deps) {
   if (creds.trim()) deps.runner.setSecret(creds.trim());
 }
 
-async function scenario(settings: Settings, deps: Deps): Promise<Result> {
+/** The scenario for the settings' auth method (each loaded only when chosen). */
+export async function scenario(settings: Settings, deps: Deps): Promise<Result> {
   if (settings.authMethod === 'pull-secret') {
     const { runPullSecret } = await import('./scenarios/pull-secret/index.ts');
     return runPullSecret(settings, deps);
   }
-  const { runAks } = await import('./scenarios/aks.ts');
+  const { runAks } = await import('./scenarios/aks/index.ts');
   return runAks(settings, deps);
 }
 
