@@ -14,7 +14,7 @@ import type { AzureSession, RbacClient, RoleAssignment } from './types.ts';
 import { armCall, armClientOptions, sessionCredential } from './arm.ts';
 import { ApiError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
-import { assignmentName, roleDefinitionId, roleGuidOf, roleName, sameCondition } from '../roles.ts';
+import { assignmentName, roleDefinitionId, roleGuidOf, roleName } from '../roles.ts';
 
 export const RBAC_SERVICE = 'Azure RBAC';
 
@@ -162,22 +162,6 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
       return found[0];
     },
 
-    async get(scope, name) {
-      try {
-        return toAssignment(
-          await armCall(
-            RBAC_SERVICE,
-            `get role assignment ${name}`,
-            async () => expect<WireAssignment>(await at(scope, `roleAssignments/${encodeURIComponent(name)}`).get(query()), ['200']),
-            writeHint(scope, 'read'),
-          ),
-        );
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
-
     async listForPrincipal(scope, principalId) {
       const out: RoleAssignment[] = [];
       await armCall(
@@ -205,12 +189,8 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         ...(req.description ? { description: req.description } : {}),
       };
       const operation = `assign ${roleName(req.roleGuid)} to ${req.principalId}`;
-      // A conditioned grant is read first: an equal one is left alone, a different one is reported as changed.
-      let before: RoleAssignment | undefined;
-      if (req.condition) {
-        before = await rbac.get(req.scope, name);
-        if (before && sameCondition(before.condition, req.condition)) return { id: before.id, changed: false, assignment: before };
-      }
+      // Whether an equal grant is there already is the plan's decision (it reads the principal's
+      // assignments first where that matters: src/scenarios/steps/grant.ts); this is one PUT.
       let status = 0;
       try {
         const created = await withRetry(
@@ -243,7 +223,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         // assignment created well before this call is also an existing one (ARM may answer so).
         const createdOn = assignment.createdOn ? Date.parse(assignment.createdOn) : NaN;
         const old = !Number.isNaN(createdOn) && createdOn < started - 120_000;
-        const changed = (status === 201 && !old) || before !== undefined;
+        const changed = (status === 201 && !old) || !!req.updates;
         return { id: assignment.id || `${req.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, changed, assignment };
       } catch (e) {
         if (isPrincipalNotFound(e) && e instanceof ApiError) {

@@ -177,8 +177,6 @@ export interface EnsureOutcome {
 export interface RbacClient {
   /** a role definition GUID by role name, as seen from `scope` (custom roles); ApiError when none matches */
   roleIdByName(scope: string, name: string): Promise<string>;
-  /** the assignment named `name` at `scope`, or undefined */
-  get(scope: string, name: string): Promise<RoleAssignment | undefined>;
   /** role assignments of `principalId` that apply at `scope` (at, above and below it) */
   listForPrincipal(scope: string, principalId: string): Promise<RoleAssignment[]>;
   /** PUT `roleGuid` for `principalId` on `scope` under the deterministic name; idempotent */
