@@ -10,7 +10,8 @@ export type Write =
   /** principalId undefined: the principal an earlier write provisions */
   | { kind: 'grant'; scope: string; roleGuid: string; principalId?: string; condition?: string }
   | { kind: 'revoke'; id: string }
-  | { kind: 'add-client-secret'; appId: string; tenantId?: string }
+  /** in the app's home tenant (its one registration) */
+  | { kind: 'add-client-secret'; appId: string }
   | { kind: 'reset-credentials'; clusterId: string; appId: string }
   | { kind: 'put-scope-map'; registryId: string; name: string }
   | { kind: 'create-token'; registryId: string; name: string }

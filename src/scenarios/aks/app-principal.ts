@@ -85,7 +85,6 @@ export function planAttach(
             write: {
               kind: 'add-client-secret',
               appId: principal.appId,
-              ...(principal.sp?.appOwnerOrganizationId ? { tenantId: principal.sp.appOwnerOrganizationId } : {}),
             },
           },
         }
@@ -209,7 +208,7 @@ async function attach(
       changed = true;
       steps.push('secret added');
       log.expiresOn = created.endDateTime;
-      log.writes.push({ kind: 'add-client-secret', appId, ...(created.tenantId ? { tenantId: created.tenantId } : {}) });
+      log.writes.push(plan.addSecret.write);
       log.lines.push(
         `${label}: added client secret ${created.keyId} to app ${appId} in tenant ${created.tenantId ?? '(login tenant)'}, expiring ${created.endDateTime}`,
       );

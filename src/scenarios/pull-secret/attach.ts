@@ -50,7 +50,6 @@ function publish(result: Result, deps: Deps, settings: PullSecretSettings, cred:
 function noteAzure(result: Result, cred: PullCredential) {
   result.plan.push(...(cred.lines ?? []));
   result.summaryNotes.push(...(cred.lines ?? []));
-  result.writes.push(...(cred.writes ?? []));
   result.changed ||= !!cred.changed;
 }
 
@@ -64,10 +63,12 @@ export async function render(settings: PullSecretSettings, deps: Deps, source: C
   if (settings.dryRun) {
     result.plan.push(...plan.lines, `would render Secret ${secretName} for ${namespaces.join(', ')}`);
     result.writes.push(...plan.writes);
+    result.changed = plan.writes.length > 0;
     result.results = rendered('would render');
     return result;
   }
   const cred = await plan.execute();
+  result.writes.push(...(cred.writes ?? []));
   result.warnings.push(...source.warnings);
   publish(result, deps, settings, cred, source.loginServer);
   noteAzure(result, cred);
@@ -158,6 +159,7 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
     });
     settle(result, namespaces, outcomes);
     result.namespaces = namespaces;
+    result.changed ||= plan.writes.length > 0;
     return result;
   }
 
@@ -169,6 +171,7 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
     const prefetched = await readSecrets(new Set(round === 1 ? missing : []));
     const plan = await planSource(prefetched);
     const cred = await plan.execute();
+    result.writes.push(...(cred.writes ?? []));
     publish(result, deps, settings, cred, loginServer);
     const record = registryRecord(credentialType, cred);
     const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<NamespaceOutcome> => {
