@@ -18,7 +18,7 @@ import { withRetry } from '../../retry.ts';
 import { checkNewestSecret, createClientSecret, describeSecrets } from '../steps/client-secret.ts';
 import { grantReadsFirst, planGrant, type GrantStep } from '../steps/grant.ts';
 import { isDenied, planProvision, provision, readPrincipal, registryTenantOf, type AppPrincipal, type ProvisionStep } from '../steps/principal.ts';
-import type { AksContext, ClusterLog } from './context.ts';
+import { perform, type AksContext, type ClusterLog } from './context.ts';
 import { attachPullRole, detachPullRole } from './pull-role.ts';
 
 // ------------------------------------------------------------------------------------- pure parts
@@ -141,7 +141,6 @@ async function attach(
   base: Base,
 ): Promise<TargetResult> {
   const { appId } = principal;
-  const { dryRun } = settings;
   const label = cluster.label;
   const steps: string[] = [];
   const details: string[] = [];
@@ -157,17 +156,14 @@ async function attach(
   let sp = principal.sp;
   if (plan.provision) {
     changed = true;
-    if (dryRun) {
-      log.writes.push(plan.provision.write);
-      log.lines.push(`${label}: ${plan.provision.would}`);
-      steps.push('would provision principal');
-    } else {
-      const made = await provision(ctx.azure.graph, principal, settings.cloud.authorityHost);
-      sp = made.sp;
-      log.writes.push(plan.provision.write);
-      log.lines.push(`${label}: ${made.line}`);
-      steps.push('provisioned principal');
-    }
+    const made = async () => {
+      const p = await provision(ctx.azure.graph, principal, settings.cloud.authorityHost);
+      sp = p.sp;
+      return p.line;
+    };
+    steps.push(
+      await perform(ctx, log, label, plan.provision.write, plan.provision.would, ['would provision principal', 'provisioned principal'], made),
+    );
   }
   const principalId = sp?.id;
   details.push(`service principal ${principalId ?? '(to be created)'} of app ${appId} in tenant ${principal.tenantLabel}`);
@@ -189,52 +185,38 @@ async function attach(
   let secret: string | undefined = settings.servicePrincipal.secret;
   let created: NewClientSecret | undefined;
   if (plan.addSecret) {
+    changed = true;
     const home = sp?.appOwnerOrganizationId ?? plan.addSecret.home;
-    if (dryRun) {
-      log.writes.push(plan.addSecret.write);
-      log.lines.push(
-        `${label}: would add a client secret valid for ${settings.secretExpiry.text} to app ${appId}${home ? ` in its home tenant ${home}` : ''}`,
-      );
-      steps.push('would add secret');
-    } else {
-      created = await createClientSecret(ctx.azure.graph, {
+    const would = `would add a client secret valid for ${settings.secretExpiry.text} to app ${appId}${home ? ` in its home tenant ${home}` : ''}`;
+    const add = async () => {
+      const c = await createClientSecret(ctx.azure.graph, {
         appId,
         tenantId: settings.tenantId,
         homeTenantId: home,
         lifetimeMs: settings.secretExpiry.ms,
         now: ctx.deps.now(),
       });
-      secret = created.secretText;
-      changed = true;
-      steps.push('secret added');
-      log.expiresOn = created.endDateTime;
-      log.writes.push(plan.addSecret.write);
-      log.lines.push(
-        `${label}: added client secret ${created.keyId} to app ${appId} in tenant ${created.tenantId ?? '(login tenant)'}, expiring ${created.endDateTime}`,
-      );
-      log.notes.push(
-        `New client secret ${created.keyId} on app ${appId} expires ${created.endDateTime}; ${await otherSecrets(ctx, appId, created)}.`,
-      );
-    }
+      created = c;
+      secret = c.secretText;
+      log.expiresOn = c.endDateTime;
+      log.notes.push(`New client secret ${c.keyId} on app ${appId} expires ${c.endDateTime}; ${await otherSecrets(ctx, appId, c)}.`);
+      return `added client secret ${c.keyId} to app ${appId} in tenant ${c.tenantId ?? '(login tenant)'}, expiring ${c.endDateTime}`;
+    };
+    steps.push(await perform(ctx, log, label, plan.addSecret.write, would, ['would add secret', 'secret added'], add));
   }
 
   // 4. reset the cluster's service principal credentials (a long-running operation)
   if (plan.reset) {
     changed = true;
-    if (dryRun) {
-      log.writes.push(plan.reset.write);
-      log.lines.push(
-        `${label}: would reset the cluster's service principal to ${appId} with the ${plan.reset.fresh ? 'new' : 'given'} secret (resetServicePrincipalProfile)`,
-      );
-      steps.push('would reset credentials');
-    } else {
+    const would = `would reset the cluster's service principal to ${appId} with the ${plan.reset.fresh ? 'new' : 'given'} secret (resetServicePrincipalProfile)`;
+    const reset = async () => {
       await resetCredentials(ctx, cluster, appId, secret!, !!created);
-      log.writes.push(plan.reset.write);
-      steps.push('credentials reset');
-      log.lines.push(`${label}: reset the cluster's service principal credentials to app ${appId}`);
-    }
+      return `reset the cluster's service principal credentials to app ${appId}`;
+    };
+    steps.push(await perform(ctx, log, label, plan.reset.write, would, ['would reset credentials', 'credentials reset'], reset));
   }
 
+  const expiresOn = (created as NewClientSecret | undefined)?.endDateTime;
   return {
     ...base,
     principalId,
@@ -242,7 +224,7 @@ async function attach(
     changed,
     action: steps.join(', '),
     roleAssignmentIds: granted.roleAssignmentIds,
-    ...(created ? { expiresOn: created.endDateTime } : {}),
+    ...(expiresOn ? { expiresOn } : {}),
     details,
   };
 }

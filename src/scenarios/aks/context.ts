@@ -46,3 +46,28 @@ export function methodFor(
   if (settings.servicePrincipal?.resetClusterCredentials || settings.servicePrincipal?.clientId) return 'service-principal';
   return cluster.kubeletObjectId ? 'managed-identity' : 'service-principal';
 }
+
+/**
+ * One planned write of a cluster's method: under dry-run only its write and its line (`would`)
+ * are logged; else `execute` carries it out and the line it returns is logged. Returns the
+ * action word for the result (`actions`: [dry-run, done]).
+ */
+export async function perform(
+  ctx: Pick<AksContext, 'settings'>,
+  log: ClusterLog,
+  target: string,
+  write: Write,
+  would: string,
+  actions: [string, string],
+  execute: () => Promise<string>,
+): Promise<string> {
+  if (ctx.settings.dryRun) {
+    log.writes.push(write);
+    log.lines.push(`${target}: ${would}`);
+    return actions[0];
+  }
+  const line = await execute();
+  log.writes.push(write);
+  log.lines.push(`${target}: ${line}`);
+  return actions[1];
+}

@@ -8,7 +8,7 @@ import type { Result, TargetResult, Write } from '../../result.ts';
 import type { KubeClient, LiveSecret } from '../../kube/types.ts';
 import { basicAuth, manifestYaml, renderSecret, stableJson, withRegistry } from '../../kube/render.ts';
 import { mapLimit } from '../../pool.ts';
-import { missingNamespaces, retryConflicts, updateServiceAccount } from './kube-writes.ts';
+import { missingNamespaces, retryConflicts, updateServiceAccounts } from './kube-writes.ts';
 import { planSecretWrite, previousCredential, registryRecord, type SecretWrite } from './secret-entry.ts';
 import type { CredentialSource, PullCredential, SourcePlan } from './sources/types.ts';
 import { settle, type NamespaceOutcome } from './results.ts';
@@ -137,13 +137,9 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
       const fresh = missing.includes(namespace);
       const w = planSecretWrite({ live: live.get(namespace), namespace, name: secretName, loginServer, cred: known, record });
       const writes: Write[] = [...(fresh ? [{ kind: 'create-namespace' as const, namespace }] : []), ...secretWrite(w, namespace, secretName)];
-      let saChanged = 0;
-      for (const sa of serviceAccounts) {
-        const adds = fresh || (await updateServiceAccount(deps, kube, { namespace, serviceAccount: sa, secretName, add: true, dryRun }));
-        if (!adds) continue;
-        saChanged++;
-        writes.push({ kind: 'set-image-pull-secrets', namespace, serviceAccount: sa });
-      }
+      const accounts = await updateServiceAccounts(deps, kube, { namespace, serviceAccounts, secretName, add: true, dryRun, known: fresh });
+      writes.push(...accounts);
+      const saChanged = accounts.length;
       const action = secretAction(w, true);
       const sas = `add it to ${saChanged} service account(s)`;
       const line =
@@ -193,12 +189,9 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
         return planned;
       });
       writes.push(...secretWrite(w, namespace, secretName));
-      let saChanged = 0;
-      for (const sa of serviceAccounts) {
-        if (!(await updateServiceAccount(deps, kube, { namespace, serviceAccount: sa, secretName, add: true, dryRun }))) continue;
-        saChanged++;
-        writes.push({ kind: 'set-image-pull-secrets', namespace, serviceAccount: sa });
-      }
+      const accounts = await updateServiceAccounts(deps, kube, { namespace, serviceAccounts, secretName, add: true, dryRun });
+      writes.push(...accounts);
+      const saChanged = accounts.length;
       const action = secretAction(w, false);
       return {
         result: nsResult(

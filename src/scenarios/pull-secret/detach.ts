@@ -7,7 +7,7 @@ import type { Deps } from '../../deps.ts';
 import type { Result, Write } from '../../result.ts';
 import type { KubeClient } from '../../kube/types.ts';
 import { mapLimit } from '../../pool.ts';
-import { retryConflicts, updateServiceAccount } from './kube-writes.ts';
+import { retryConflicts, updateServiceAccounts } from './kube-writes.ts';
 import { planEntryRemoval } from './secret-entry.ts';
 import { settle, type NamespaceOutcome } from './results.ts';
 import type { CredentialSource } from './sources/types.ts';
@@ -36,12 +36,11 @@ export async function detach(settings: PullSecretSettings, deps: Deps, kube: Kub
     let saChanged = 0;
     if (action === 'deleted' || action === 'would delete' || action === 'unchanged') {
       const stillThere = action === 'unchanged' ? await kube.getSecret(namespace, secretName) : undefined;
-      if (!stillThere)
-        for (const sa of serviceAccounts) {
-          if (!(await updateServiceAccount(deps, kube, { namespace, serviceAccount: sa, secretName, add: false, dryRun }))) continue;
-          saChanged++;
-          writes.push({ kind: 'set-image-pull-secrets', namespace, serviceAccount: sa });
-        }
+      if (!stillThere) {
+        const accounts = await updateServiceAccounts(deps, kube, { namespace, serviceAccounts, secretName, add: false, dryRun });
+        writes.push(...accounts);
+        saChanged = accounts.length;
+      }
     }
     const lines = dryRun && action !== 'unchanged' ? [`${action} Secret ${namespace}/${secretName}`] : [];
     return {

@@ -4,6 +4,7 @@
 import type { PullSecretSettings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import type { KubeClient } from '../../kube/types.ts';
+import type { Write } from '../../result.ts';
 import { ApiError, CheckError } from '../../errors.ts';
 import { mapLimit } from '../../pool.ts';
 import { withRetry } from '../../retry.ts';
@@ -52,7 +53,7 @@ export async function missingNamespaces(settings: PullSecretSettings, kube: Kube
  * entries; true when it changes (or, under dry-run, would). A missing account is an error for an
  * add and nothing for a removal.
  */
-export function updateServiceAccount(
+function updateServiceAccount(
   deps: Pick<Deps, 'sleep'>,
   kube: KubeClient,
   target: { namespace: string; serviceAccount: string; secretName: string; add: boolean; dryRun: boolean },
@@ -72,4 +73,23 @@ export function updateServiceAccount(
     await kube.setImagePullSecrets(namespace, sa, add ? [...list, { name }] : list.filter((s) => s.name !== name), live.metadata.resourceVersion);
     return true;
   });
+}
+
+/**
+ * updateServiceAccount for each of `serviceAccounts` in one namespace, in order; returns the
+ * writes made (or, under dry-run, planned). `known`: the accounts change without asking (in a
+ * namespace the dry run would create, none exists yet to read).
+ */
+export async function updateServiceAccounts(
+  deps: Pick<Deps, 'sleep'>,
+  kube: KubeClient,
+  target: { namespace: string; serviceAccounts: readonly string[]; secretName: string; add: boolean; dryRun: boolean; known?: boolean },
+): Promise<Write[]> {
+  const writes: Write[] = [];
+  const { namespace, secretName, add, dryRun } = target;
+  for (const serviceAccount of target.serviceAccounts) {
+    if (target.known || (await updateServiceAccount(deps, kube, { namespace, serviceAccount, secretName, add, dryRun })))
+      writes.push({ kind: 'set-image-pull-secrets', namespace, serviceAccount });
+  }
+  return writes;
 }
