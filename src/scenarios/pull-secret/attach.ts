@@ -56,7 +56,7 @@ function noteAzure(result: Result, cred: PullCredential) {
 /** apply: false. The manifest (and the outputs) only; nothing is written to a cluster. */
 export async function render(settings: PullSecretSettings, deps: Deps, source: CredentialSource, result: Result): Promise<Result> {
   const { namespaces, secretName } = settings.pullSecret;
-  const plan = await source.plan();
+  const plan = await source.prepare();
   const rendered = (action: string, expiresOn?: string): TargetResult[] =>
     namespaces.map((ns) => ({ target: ns, namespace: ns, ok: true, changed: false, action, secretName, ...(expiresOn ? { expiresOn } : {}) }));
   result.namespaces = namespaces;
@@ -112,7 +112,7 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
   async function planSource(live: Map<string, LiveSecret | undefined>): Promise<SourcePlan> {
     const previous = previousCredential([...live.values()], loginServer);
     if (previous) deps.runner.setSecret(previous.password);
-    return source.plan(previous);
+    return source.prepare(previous);
   }
 
   const nsResult = (namespace: string, action: string, changed: boolean, expiresOn?: string): TargetResult => ({

@@ -57,8 +57,8 @@ export async function detach(settings: PullSecretSettings, deps: Deps, kube: Kub
     };
   });
   settle(result, namespaces, outcomes);
-  if (source.planDetach && result.results.every((r) => r.ok)) {
-    const plan = await source.planDetach();
+  if (source.prepareDetach && result.results.every((r) => r.ok)) {
+    const plan = await source.prepareDetach();
     const d = dryRun ? { changed: plan.writes.length > 0, lines: plan.lines } : await plan.execute();
     result.plan.push(...d.lines);
     result.summaryNotes.push(...d.lines);

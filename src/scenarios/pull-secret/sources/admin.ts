@@ -37,7 +37,7 @@ const factory: SourceFactory = async (settings, deps) => {
   const source: CredentialSource = {
     loginServer: registry.loginServer,
     registryId: registry.id,
-    async plan() {
+    async prepare() {
       const cred = await read();
       return {
         writes: [],

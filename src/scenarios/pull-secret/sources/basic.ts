@@ -10,7 +10,7 @@ export function basicSource(settings: PullSecretSettings): CredentialSource {
   const credential = { username: given.username, password: given.password };
   return {
     loginServer: server,
-    plan: async () => ({
+    prepare: async () => ({
       writes: [],
       lines: [`would use the given username '${given.username}'`],
       known: credential,

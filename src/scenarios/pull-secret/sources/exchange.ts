@@ -34,7 +34,7 @@ const factory: SourceFactory = async (settings, deps) => {
   const source: CredentialSource = {
     loginServer: registry.loginServer,
     registryId: registry.id,
-    async plan(previous) {
+    async prepare(previous) {
       // Like token passwords, a live refresh token with more than half its lifetime left that the
       // registry still accepts is kept: an identical re-run right away writes nothing.
       if (previous && keepRefreshToken(previous, deps.now()) && !(await source.check(previous.username, previous.password))) {

@@ -40,7 +40,7 @@ const factory: SourceFactory = async (settings, deps) => {
   const source: CredentialSource = {
     loginServer: registry.loginServer,
     registryId: registry.id,
-    async plan(previous): Promise<SourcePlan> {
+    async prepare(previous): Promise<SourcePlan> {
       const principal = await readPrincipal(graph, appId, tenant, clients.session.tenantId);
       const role = await resolveRole(settings, registry, rbac);
       warnings.push(...role.warnings.filter((w) => !warnings.includes(w)));
@@ -130,7 +130,7 @@ const factory: SourceFactory = async (settings, deps) => {
         },
       };
     },
-    async planDetach() {
+    async prepareDetach() {
       const lines = [`left the role assignment and client secrets of service principal ${appId} alone: the principal may pull for other workloads`];
       return { writes: [], lines, execute: async () => ({ changed: false, lines }) };
     },

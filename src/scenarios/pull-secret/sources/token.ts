@@ -176,7 +176,7 @@ const factory: SourceFactory = async (settings, deps) => {
   const source: CredentialSource = {
     loginServer: registry.loginServer,
     registryId: registry.id,
-    async plan(previous): Promise<SourcePlan> {
+    async prepare(previous): Promise<SourcePlan> {
       const [token, map] = await Promise.all([acr.getToken(registry, tokenName), acr.getScopeMap(registry, mapName)]);
       const plan = planTokenResources(token, map, actions, map?.id || `${registry.id}/scopeMaps/${mapName}`);
       const now = deps.now();
@@ -275,7 +275,7 @@ const factory: SourceFactory = async (settings, deps) => {
       const entry = token?.passwords.find((p) => p.name === cred.slot);
       return !!entry && (!entry.expiry || !cred.expiresOn || sameInstant(entry.expiry, cred.expiresOn));
     },
-    async planDetach(): Promise<SourceDetachPlan> {
+    async prepareDetach(): Promise<SourceDetachPlan> {
       const [token, map] = await Promise.all([acr.getToken(registry, tokenName), acr.getScopeMap(registry, mapName)]);
       const plan = planTokenRemoval(token, map);
       const writes: Write[] = [];

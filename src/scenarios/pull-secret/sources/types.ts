@@ -59,10 +59,13 @@ export interface CredentialSource {
   loginServer: string;
   /** the registry's ARM id, when Azure was asked */
   registryId?: string;
-  /** reads what obtaining needs and decides it; nothing is written until execute() */
-  plan(previous?: PreviousCredential): Promise<SourcePlan>;
-  /** detach: what attach made in Azure that detach removes (e.g. the token and scope map) */
-  planDetach?(): Promise<SourceDetachPlan>;
+  /**
+   * Reads what obtaining needs (GETs, and checks of a credential it would keep) and plans it with
+   * the source's pure planners; nothing is written until the plan's execute().
+   */
+  prepare(previous?: PreviousCredential): Promise<SourcePlan>;
+  /** detach: reads and plans what attach made in Azure that detach removes (e.g. the token and scope map) */
+  prepareDetach?(): Promise<SourceDetachPlan>;
   /**
    * after the secrets were written: is the credential obtained still the live one? False when a
    * concurrent run regenerated the same token password slot meanwhile (attach obtains again).
