@@ -20,8 +20,8 @@ import {
   uuidV5,
 } from '../src/roles.ts';
 import type { ManagedCluster, RoleAssignment } from '../src/azure/types.ts';
-import { planAttach, planDetach, detachRoles } from '../src/scenarios/steps/grant.ts';
-import { kubeletPrincipal } from '../src/scenarios/aks/kubelet-identity.ts';
+import { planAttach, planDetach, detachRoles } from '../src/scenarios/steps/role-grant.ts';
+import { kubeletPrincipal } from '../src/scenarios/aks/managed-identity.ts';
 import { methodFor } from '../src/scenarios/aks/context.ts';
 import { CheckError } from '../src/errors.ts';
 

@@ -1,13 +1,13 @@
-// The pure parts of the service-principal AKS method (src/scenarios/aks/app-principal.ts), the
-// principal step it shares (steps/principal.ts), and auto's choice of it (aks/context.ts).
+// The pure parts of the service-principal AKS method (src/scenarios/aks/service-principal.ts), the
+// principal step it shares (steps/tenant-principal.ts), and auto's choice of it (aks/context.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ManagedCluster } from '../src/azure/types.ts';
 import type { ServicePrincipalInputs } from '../src/settings.ts';
 import { CheckError } from '../src/errors.ts';
-import { checkClusterPrincipal, checkResetAllowed, principalAppId } from '../src/scenarios/aks/app-principal.ts';
+import { checkClusterPrincipal, checkResetAllowed, principalAppId } from '../src/scenarios/aks/service-principal.ts';
 import { checkNewestSecret } from '../src/scenarios/steps/client-secret.ts';
-import { consentMessage, registryTenantOf } from '../src/scenarios/steps/principal.ts';
+import { consentMessage, registryTenantOf } from '../src/scenarios/steps/tenant-principal.ts';
 import { methodFor } from '../src/scenarios/aks/context.ts';
 
 const spCluster: ManagedCluster = {

@@ -190,7 +190,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
       };
       const operation = `assign ${roleName(req.roleGuid)} to ${req.principalId}`;
       // Whether an equal grant is there already is the plan's decision (it reads the principal's
-      // assignments first where that matters: src/scenarios/steps/grant.ts); this is one PUT.
+      // assignments first where that matters: src/scenarios/steps/role-grant.ts); this is one PUT.
       let status = 0;
       try {
         const created = await withRetry(

@@ -8,11 +8,11 @@ import { GUID_FORM, type GetInput } from './fields.ts';
 import { readLogin } from './login.ts';
 import { readClusters, readMethod } from './clusters.ts';
 import { readRun } from './run.ts';
-import { readGrant } from './grant.ts';
-import { readPrincipal } from './principal.ts';
-import { checkKubernetesNames, pullSecretInputs, readPullSecretFields } from './pull-secret.ts';
-import { readRegistry } from './registry.ts';
-import { aksPrincipalInputs } from './aks.ts';
+import { readGrant } from './role-and-repositories.ts';
+import { readPrincipal } from './principal-fields.ts';
+import { checkKubernetesNames, pullSecretInputs, readPullSecretFields } from './pull-secret-fields.ts';
+import { readRegistry } from './registry-ref.ts';
+import { aksPrincipalInputs } from './aks-methods.ts';
 
 export type { GetInput } from './fields.ts';
 export { list, parseDuration } from './fields.ts';

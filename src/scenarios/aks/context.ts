@@ -5,7 +5,7 @@ import type { AksSettings, ServicePrincipalInputs } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import type { AzureClients, ManagedCluster, RbacClient, Registry } from '../../azure/types.ts';
 import type { TargetResult, Write } from '../../result.ts';
-import type { ResolvedRole } from '../steps/grant.ts';
+import type { ResolvedRole } from '../steps/role-grant.ts';
 
 export type AksMethod = 'managed-identity' | 'service-principal';
 

@@ -1,7 +1,7 @@
 // AKS methods (managed-identity, service-principal) for one cluster or a fleet. Resolves the
 // registry and the role once, reads every cluster (bounded by max-parallel, in parallel with the
 // registry), and hands each cluster to its method: a kubelet identity means managed-identity
-// (kubelet-identity.ts) under `auth-method: auto`, else service-principal (app-principal.ts). Each
+// (managed-identity.ts) under `auth-method: auto`, else service-principal (service-principal.ts). Each
 // cluster keeps its own log (plan lines, writes, warnings, notes); they are merged here in input
 // order. One cluster failing never stops the others; the step fails at the end (report.ts) naming
 // each failed cluster.
@@ -12,10 +12,10 @@ import type { Result, TargetResult } from '../../result.ts';
 import { emptyResult } from '../../result.ts';
 import { formatError } from '../../errors.ts';
 import { mapLimit } from '../../pool.ts';
-import { resolveRole } from '../steps/grant.ts';
-import { ConsentRequiredError } from '../steps/principal.ts';
+import { resolveRole } from '../steps/role-grant.ts';
+import { ConsentRequiredError } from '../steps/tenant-principal.ts';
 import { methodFor, newClusterLog, type AksContext, type AksMethod, type ClusterLog, type ClusterMethod } from './context.ts';
-import { kubeletIdentity } from './kubelet-identity.ts';
+import { managedIdentity } from './managed-identity.ts';
 
 interface ClusterOutcome {
   method?: AksMethod;
@@ -49,7 +49,7 @@ export async function runAks(settings: AksSettings, deps: Deps): Promise<Result>
     const ctx: AksContext = { settings, deps, azure, registry, role, rbac };
     const log = newClusterLog();
     const run: ClusterMethod =
-      method === 'managed-identity' ? kubeletIdentity : await (spModule ??= import('./app-principal.ts').then((m) => m.appPrincipal));
+      method === 'managed-identity' ? managedIdentity : await (spModule ??= import('./service-principal.ts').then((m) => m.servicePrincipal));
     try {
       return { method, log, result: await run(ctx, cluster, log) };
     } catch (e) {

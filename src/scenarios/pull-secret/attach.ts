@@ -10,8 +10,8 @@ import { basicAuth, manifestYaml, renderSecret, stableJson, withRegistry } from 
 import { mapLimit } from '../../pool.ts';
 import { missingNamespaces, retryConflicts, updateServiceAccounts } from './kube-writes.ts';
 import { planSecretWrite, previousCredential, registryRecord, type SecretWrite } from './secret-entry.ts';
-import type { CredentialSource, PullCredential, SourcePlan } from './sources/types.ts';
-import { settle, type NamespaceOutcome } from './results.ts';
+import type { CredentialSource, PullCredential, SourcePlan } from './sources/credential-source.ts';
+import { settle, type NamespaceOutcome } from './settle.ts';
 
 /** Concurrent runs sharing one ACR token may replace each other's new password: bounded re-obtains. */
 const CONFIRM_ROUNDS = 3;

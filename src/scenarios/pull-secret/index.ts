@@ -8,7 +8,7 @@ import type { Deps } from '../../deps.ts';
 import type { Result } from '../../result.ts';
 import { emptyResult } from '../../result.ts';
 import { formatError } from '../../errors.ts';
-import { ConsentRequiredError } from '../steps/principal.ts';
+import { ConsentRequiredError } from '../steps/tenant-principal.ts';
 import { credentialSource } from './sources/index.ts';
 import { attach, render } from './attach.ts';
 import { detach } from './detach.ts';

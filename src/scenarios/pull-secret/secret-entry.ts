@@ -16,7 +16,7 @@ import {
   type SecretObject,
 } from '../../kube/render.ts';
 import { CheckError } from '../../errors.ts';
-import type { PreviousCredential, PullCredential } from './sources/types.ts';
+import type { PreviousCredential, PullCredential } from './sources/credential-source.ts';
 
 const DOCKER_CONFIG = 'kubernetes.io/dockerconfigjson';
 

@@ -8,8 +8,8 @@ import type { KubeClient } from '../../kube/types.ts';
 import { parseRegistries } from '../../kube/render.ts';
 import { mapLimit } from '../../pool.ts';
 import { registryEntry } from './secret-entry.ts';
-import { settle, type NamespaceOutcome } from './results.ts';
-import type { CredentialSource } from './sources/types.ts';
+import { settle, type NamespaceOutcome } from './settle.ts';
+import type { CredentialSource } from './sources/credential-source.ts';
 
 export async function verify(settings: PullSecretSettings, deps: Deps, kube: KubeClient, source: CredentialSource, result: Result): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;

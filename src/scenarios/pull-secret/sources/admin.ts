@@ -3,8 +3,8 @@
 // expires, so a repository-scoped token is the better choice, and the error says so. Reading the
 // credential writes nothing, so the plan reads it: the dry run knows whether a secret would change.
 import { ApiError, CheckError } from '../../../errors.ts';
-import type { CredentialSource, SourceFactory } from './types.ts';
-import { acrCheck, azureRegistry } from './azure.ts';
+import type { CredentialSource, SourceFactory } from './credential-source.ts';
+import { acrCheck, azureRegistry } from './azure-registry.ts';
 
 /** The error for a registry whose admin user is disabled: how to enable it, and why not to. */
 export function adminDisabledMessage(registryName: string): string {

@@ -1,7 +1,7 @@
 // credential-type: basic. The given username and password, no Azure at all (any registry host).
 import type { PullSecretSettings } from '../../../settings.ts';
 import { checkRegistryCredential } from '../../../registry-check.ts';
-import type { CredentialSource } from './types.ts';
+import type { CredentialSource } from './credential-source.ts';
 
 export function basicSource(settings: PullSecretSettings): CredentialSource {
   const { registry, cloud } = settings;

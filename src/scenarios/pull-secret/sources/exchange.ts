@@ -5,8 +5,8 @@
 // not for pods that restart tomorrow: the run warns.
 import { REFRESH_TOKEN_USERNAME, exchangeRefreshToken } from '../../../azure/acr-data.ts';
 import { jwtClaims, jwtExpiry } from '../../../jwt.ts';
-import type { CredentialSource, PreviousCredential, SourceFactory } from './types.ts';
-import { acrCheck, azureRegistry } from './azure.ts';
+import type { CredentialSource, PreviousCredential, SourceFactory } from './credential-source.ts';
+import { acrCheck, azureRegistry } from './azure-registry.ts';
 
 export function exchangeWarning(loginServer: string, expiresOn: string | undefined): string {
   return (

@@ -2,7 +2,7 @@
 // chosen (they bring the Azure SDKs); basic needs none.
 import type { PullSecretSettings } from '../../../settings.ts';
 import type { Deps } from '../../../deps.ts';
-import type { CredentialSource, SourceFactory } from './types.ts';
+import type { CredentialSource, SourceFactory } from './credential-source.ts';
 import { basicSource } from './basic.ts';
 
 const SOURCES: Record<string, () => Promise<{ default: SourceFactory }>> = {

@@ -3,7 +3,7 @@
 // create-secret: true. The principal must hold a pull role the registry honours, by the same rules
 // as attach (src/roles.ts: AcrPull, or Container Registry Repository Reader on ABAC registries),
 // so obtaining makes sure of it with the same steps as the AKS service-principal method: the
-// principal in the registry's tenant (steps/principal.ts) and the grant (steps/grant.ts).
+// principal in the registry's tenant (steps/tenant-principal.ts) and the grant (steps/role-grant.ts).
 //
 // A created secret is kept on re-runs while it is good (the rule token passwords follow): the live
 // secret holds this app's secret, the registry still accepts it and more than half of
@@ -12,10 +12,10 @@
 // may serve the cluster or other workloads, and attach cannot tell whether it made them.
 import type { Write } from '../../../result.ts';
 import { createClientSecret } from '../../steps/client-secret.ts';
-import { executeGrant, grantReadsFirst, planGrant, resolveRole } from '../../steps/grant.ts';
-import { planProvision, provision, readPrincipal, registryTenantOf } from '../../steps/principal.ts';
-import type { CredentialSource, PreviousCredential, PullCredential, SourceFactory, SourcePlan } from './types.ts';
-import { acrCheck, azureRegistry, concreteRepository } from './azure.ts';
+import { executeGrant, grantReadsFirst, planGrant, resolveRole } from '../../steps/role-grant.ts';
+import { planProvision, provision, readPrincipal, registryTenantOf } from '../../steps/tenant-principal.ts';
+import type { CredentialSource, PreviousCredential, PullCredential, SourceFactory, SourcePlan } from './credential-source.ts';
+import { acrCheck, azureRegistry, concreteRepository } from './azure-registry.ts';
 
 /** Keep the live created secret? Only ours, for this app, with more than half of `lifetimeMs` left. Pure. */
 export function keepCreatedSecret(previous: PreviousCredential | undefined, appId: string, now: Date, lifetimeMs: number): boolean {

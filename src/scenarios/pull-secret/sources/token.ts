@@ -17,8 +17,8 @@ import { createHash } from 'node:crypto';
 import type { PullSecretSettings as Settings } from '../../../settings.ts';
 import type { PasswordSlot, Registry, ScopeMapInfo, TokenInfo } from '../../../azure/types.ts';
 import type { Write } from '../../../result.ts';
-import type { CredentialSource, PreviousCredential, PullCredential, SourceDetachPlan, SourceFactory, SourcePlan } from './types.ts';
-import { acrCheck, azureRegistry, concreteRepository } from './azure.ts';
+import type { CredentialSource, PreviousCredential, PullCredential, SourceDetachPlan, SourceFactory, SourcePlan } from './credential-source.ts';
+import { acrCheck, azureRegistry, concreteRepository } from './azure-registry.ts';
 
 /**
  * Descriptions of the scope maps this action creates: what detach reads to tell what attach made.

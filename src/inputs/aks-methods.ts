@@ -2,8 +2,8 @@
 // inputs are refused, and the service-principal section must make sense for one cluster's reset.
 import { InputError } from '../errors.ts';
 import type { ClusterRef, ServicePrincipalInputs } from '../settings.ts';
-import type { PrincipalSection } from './principal.ts';
-import type { PullSecretFields } from './pull-secret.ts';
+import type { PrincipalSection } from './principal-fields.ts';
+import type { PullSecretFields } from './pull-secret-fields.ts';
 
 export function aksPrincipalInputs(
   authMethod: 'auto' | 'managed-identity' | 'service-principal',

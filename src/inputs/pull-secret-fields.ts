@@ -4,7 +4,7 @@
 import { InputError } from '../errors.ts';
 import type { CredentialInputs, CredentialType, Operation, PullSecretInputs } from '../settings.ts';
 import { GUID_FORM, bool, choice, clip, list, noControl, optional, type GetInput } from './fields.ts';
-import type { PrincipalSection } from './principal.ts';
+import type { PrincipalSection } from './principal-fields.ts';
 
 // Kubernetes DNS-1123 label (namespaces) and subdomain (secrets, service accounts).
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

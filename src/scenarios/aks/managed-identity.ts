@@ -4,9 +4,9 @@ import type { ManagedCluster } from '../../azure/types.ts';
 import type { TargetResult } from '../../result.ts';
 import { CheckError } from '../../errors.ts';
 import { checkPull } from '../../roles.ts';
-import { grantReadsFirst, planGrant } from '../steps/grant.ts';
+import { grantReadsFirst, planGrant } from '../steps/role-grant.ts';
 import type { AksContext, ClusterLog } from './context.ts';
-import { attachPullRole, detachPullRole } from './pull-role.ts';
+import { attachPullRole, detachPullRole } from './cluster-role.ts';
 
 /** The principal that pulls: the kubelet identity. A cluster without one is a service-principal cluster. */
 export function kubeletPrincipal(cluster: ManagedCluster): string {
@@ -17,7 +17,7 @@ export function kubeletPrincipal(cluster: ManagedCluster): string {
   );
 }
 
-export async function kubeletIdentity(ctx: AksContext, cluster: ManagedCluster, log: ClusterLog): Promise<TargetResult> {
+export async function managedIdentity(ctx: AksContext, cluster: ManagedCluster, log: ClusterLog): Promise<TargetResult> {
   const principalId = kubeletPrincipal(cluster);
   const { settings, registry, role, rbac } = ctx;
   const base = { target: cluster.label, principalId, role: role.displayName };

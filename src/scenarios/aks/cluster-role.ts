@@ -2,13 +2,13 @@
 // body, each planned from what was read and then carried out, or only described under dry-run.
 import type { RoleAssignment } from '../../azure/types.ts';
 import type { TargetResult, Write } from '../../result.ts';
-import { assignmentList, detachRoles, executeGrant, executeRevoke, planDetach, type GrantStep } from '../steps/grant.ts';
+import { assignmentList, detachRoles, executeGrant, executeRevoke, planDetach, type GrantStep } from '../steps/role-grant.ts';
 import type { AksContext, ClusterLog } from './context.ts';
 
 type Outcome = Pick<TargetResult, 'action' | 'changed' | 'roleAssignmentIds'>;
 
 /**
- * Carries out (or, under dry-run, describes) the planned grant (steps/grant.ts planGrant) to
+ * Carries out (or, under dry-run, describes) the planned grant (steps/role-grant.ts planGrant) to
  * `principalId` (undefined under dry-run when an earlier step would provision it); `who` names
  * the principal in the plan lines.
  */

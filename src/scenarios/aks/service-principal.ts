@@ -16,10 +16,18 @@ import { ApiError, CheckError } from '../../errors.ts';
 import { checkPull } from '../../roles.ts';
 import { withRetry } from '../../retry.ts';
 import { checkNewestSecret, createClientSecret, describeSecrets } from '../steps/client-secret.ts';
-import { grantReadsFirst, planGrant, type GrantStep } from '../steps/grant.ts';
-import { isDenied, planProvision, provision, readPrincipal, registryTenantOf, type AppPrincipal, type ProvisionStep } from '../steps/principal.ts';
+import { grantReadsFirst, planGrant, type GrantStep } from '../steps/role-grant.ts';
+import {
+  isDenied,
+  planProvision,
+  provision,
+  readPrincipal,
+  registryTenantOf,
+  type AppPrincipal,
+  type ProvisionStep,
+} from '../steps/tenant-principal.ts';
 import { perform, type AksContext, type ClusterLog } from './context.ts';
-import { attachPullRole, detachPullRole } from './pull-role.ts';
+import { attachPullRole, detachPullRole } from './cluster-role.ts';
 
 // ------------------------------------------------------------------------------------- pure parts
 
@@ -99,7 +107,7 @@ export function planAttach(
 
 type Base = Pick<TargetResult, 'target' | 'principalId' | 'role'>;
 
-export async function appPrincipal(ctx: AksContext, cluster: ManagedCluster, log: ClusterLog): Promise<TargetResult> {
+export async function servicePrincipal(ctx: AksContext, cluster: ManagedCluster, log: ClusterLog): Promise<TargetResult> {
   const settings = ctx.settings as ServicePrincipalCapable; // methodFor picks this method only for these
   if (settings.operation === 'attach') checkResetAllowed(settings, cluster);
   const appId = principalAppId(settings, cluster);
