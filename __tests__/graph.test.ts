@@ -4,15 +4,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHttpHeaders } from '@azure/core-rest-pipeline';
 import type { HttpClient, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
-import {
-  adminConsentUrl,
-  appIdKey,
-  createClientSecret,
-  createGraphClient,
-  describeSecrets,
-  graphErrorInfo,
-  newestFirst,
-} from '../src/azure/graph.ts';
+import { appIdKey, createGraphClient, graphErrorInfo } from '../src/azure/graph.ts';
+import { createClientSecret, describeSecrets, newestFirst } from '../src/scenarios/steps/client-secret.ts';
+import { adminConsentUrl } from '../src/scenarios/steps/tenant-principal.ts';
 import type { AzureSession } from '../src/azure/types.ts';
 import { ApiError } from '../src/errors.ts';
 import type { Cloud } from '../src/settings.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readSettings, parseDuration, list } from '../src/inputs.ts';
+import { readSettings, parseDuration, list } from '../src/inputs/index.ts';
 import { parseCloud } from '../src/clouds.ts';
 import type { InputError } from '../src/errors.ts';
 
@@ -12,7 +12,7 @@ test('defaults: kubernetes + pull-secret + token, namespace default, secret acr-
   assert.equal(s.clusterType, 'kubernetes');
   assert.equal(s.authMethod, 'pull-secret');
   assert.equal(s.operation, 'attach');
-  assert.equal(s.pullSecret.credentialType, 'token');
+  assert.equal(s.pullSecret.credential.type, 'token');
   assert.deepEqual(s.pullSecret.namespaces, ['default']);
   assert.equal(s.pullSecret.secretName, 'acr-contosoacr');
   assert.equal(s.maxParallel, 8);
@@ -115,4 +115,38 @@ test('custom cloud from az cloud show JSON', () => {
     custom: true,
   });
   assert.equal(parseCloud('azurechinacloud').acrSuffix, '.azurecr.cn');
+});
+
+test('settings are one shape per auth method; registry-tenant-id belongs to the registry', () => {
+  const aks = { registry: 'contosoacr', 'cluster-name': 'aks1', 'cluster-resource-group': 'rg', 'subscription-id': `${G}3` };
+  const mi = readSettings(inputs({ ...aks, 'auth-method': 'managed-identity', 'registry-tenant-id': `${G}9` }));
+  assert.equal(mi.authMethod, 'managed-identity');
+  assert.equal(mi.registry.tenantId, `${G}9`);
+  assert.ok(!('servicePrincipal' in mi) && !('pullSecret' in mi));
+  const sp = readSettings(
+    inputs({ ...aks, 'auth-method': 'service-principal', 'service-principal-secret': 's', 'reset-cluster-credentials': 'true' }),
+  );
+  assert.equal(sp.authMethod, 'service-principal');
+  assert.deepEqual(sp.servicePrincipal, { clientId: undefined, secret: 's', createSecret: false, resetClusterCredentials: true });
+  const auto = readSettings(inputs(aks));
+  assert.equal(auto.authMethod, 'auto');
+  assert.ok('servicePrincipal' in auto);
+
+  const ps = (o: Record<string, string>) => {
+    const s = readSettings(inputs({ registry: 'contosoacr', ...o }));
+    assert.equal(s.authMethod, 'pull-secret');
+    return s.pullSecret.credential;
+  };
+  assert.deepEqual(ps({}), { type: 'token', tokenName: undefined });
+  assert.deepEqual(ps({ 'token-name': 'my-token' }), { type: 'token', tokenName: 'my-token' });
+  assert.deepEqual(ps({ 'credential-type': 'basic', username: 'u', password: 'p' }), { type: 'basic', username: 'u', password: 'p' });
+  assert.deepEqual(ps({ 'credential-type': 'service-principal', 'service-principal-client-id': `${G}8`, 'create-secret': 'true' }), {
+    type: 'service-principal',
+    clientId: `${G}8`,
+    secret: undefined,
+    createSecret: true,
+  });
+  assert.deepEqual(ps({ 'credential-type': 'admin' }), { type: 'admin' });
+  assert.deepEqual(ps({ 'credential-type': 'exchange' }), { type: 'exchange' });
+  assert.equal(readSettings(inputs({ registry: 'contosoacr' })).registry.tenantId, undefined);
 });

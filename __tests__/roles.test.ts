@@ -19,10 +19,10 @@ import {
   scopeCovers,
   uuidV5,
 } from '../src/roles.ts';
-import type { RoleAssignment } from '../src/azure/rbac.ts';
-import { kubeletPrincipal, planAttach, planDetach, detachRoles } from '../src/scenarios/managed-identity.ts';
-import { methodFor } from '../src/scenarios/aks.ts';
-import type { ManagedCluster } from '../src/azure/aks.ts';
+import type { ManagedCluster, RoleAssignment } from '../src/azure/types.ts';
+import { planAttach, planDetach, detachRoles } from '../src/scenarios/steps/role-grant.ts';
+import { kubeletPrincipal } from '../src/scenarios/aks/managed-identity.ts';
+import { methodFor } from '../src/scenarios/aks/context.ts';
 import { CheckError } from '../src/errors.ts';
 
 const SUB = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -215,7 +215,7 @@ describe('managed-identity planning', () => {
       ra({ scope: ABAC_REG.id, roleGuid: ACR_PULL }),
     ];
     const gone = [ra({ scope: REG, roleGuid: ACR_PULL }), ra({ scope: REG, roleGuid: REPOSITORY_READER, name: 'foreign-name' })];
-    const auto = { guid: ACR_PULL, displayName: 'AcrPull', auto: true };
+    const auto = { guid: ACR_PULL, auto: true };
     assert.deepEqual(planDetach(RBAC_REG, P, detachRoles(auto), [...keep, ...gone]), gone);
     // an explicit role: only that role
     assert.deepEqual(planDetach(RBAC_REG, P, detachRoles({ ...auto, auto: false }), [...keep, ...gone]), [gone[0]]);

@@ -1,18 +1,14 @@
-// The pure parts of src/scenarios/service-principal.ts (and auto's choice of it in aks.ts).
+// The pure parts of the service-principal AKS method (src/scenarios/aks/service-principal.ts), the
+// principal step it shares (steps/tenant-principal.ts), and auto's choice of it (aks/context.ts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ManagedCluster } from '../src/azure/aks.ts';
-import type { Settings } from '../src/settings.ts';
+import type { ManagedCluster } from '../src/azure/types.ts';
+import type { ServicePrincipalInputs } from '../src/settings.ts';
 import { CheckError } from '../src/errors.ts';
-import {
-  checkClusterPrincipal,
-  checkNewestSecret,
-  checkResetAllowed,
-  consentMessage,
-  principalAppId,
-  registryTenantOf,
-} from '../src/scenarios/service-principal.ts';
-import { methodFor } from '../src/scenarios/aks.ts';
+import { checkClusterPrincipal, checkResetAllowed, principalAppId } from '../src/scenarios/aks/service-principal.ts';
+import { checkNewestSecret } from '../src/scenarios/steps/client-secret.ts';
+import { consentMessage, registryTenantOf } from '../src/scenarios/steps/tenant-principal.ts';
+import { methodFor } from '../src/scenarios/aks/context.ts';
 
 const spCluster: ManagedCluster = {
   id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/sp',
@@ -31,7 +27,7 @@ const miCluster: ManagedCluster = {
   kubeletObjectId: 'f0000000-0000-4000-8000-000000000001',
 };
 
-const sp = (over: Partial<Settings['servicePrincipal']> = {}): Pick<Settings, 'servicePrincipal'> => ({
+const sp = (over: Partial<ServicePrincipalInputs> = {}): { servicePrincipal: ServicePrincipalInputs } => ({
   servicePrincipal: { createSecret: false, resetClusterCredentials: false, ...over },
 });
 
@@ -60,8 +56,8 @@ describe('checkResetAllowed', () => {
 });
 
 test('registryTenantOf: registry-tenant-id, else tenant-id', () => {
-  assert.equal(registryTenantOf({ ...sp({ registryTenantId: 'b' }), tenantId: 'a' }), 'b');
-  assert.equal(registryTenantOf({ ...sp(), tenantId: 'a' }), 'a');
+  assert.equal(registryTenantOf({ registry: { tenantId: 'b' }, tenantId: 'a' }), 'b');
+  assert.equal(registryTenantOf({ registry: {}, tenantId: 'a' }), 'a');
 });
 
 test('consentMessage names the tenant, the app, the link and the CLI alternative', () => {

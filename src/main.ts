@@ -2,7 +2,7 @@
 import type { Deps } from './deps.ts';
 import type { Result } from './result.ts';
 import type { Settings } from './settings.ts';
-import { readSettings } from './inputs.ts';
+import { readSettings } from './inputs/index.ts';
 import { formatError } from './errors.ts';
 import { failureMessage, report } from './report.ts';
 import { maskKubeconfig } from './kube/kubeconfig.ts';
@@ -21,12 +21,13 @@ async function maskInputs(deps: Deps) {
   await maskKubeconfig(deps.runner.getInput('kubeconfig'), deps.env, (v) => deps.runner.setSecret(v));
 }
 
-async function scenario(settings: Settings, deps: Deps): Promise<Result> {
+/** The scenario for the settings' auth method (each loaded only when chosen). */
+export async function scenario(settings: Settings, deps: Deps): Promise<Result> {
   if (settings.authMethod === 'pull-secret') {
     const { runPullSecret } = await import('./scenarios/pull-secret/index.ts');
     return runPullSecret(settings, deps);
   }
-  const { runAks } = await import('./scenarios/aks.ts');
+  const { runAks } = await import('./scenarios/aks/index.ts');
   return runAks(settings, deps);
 }
 

@@ -1,4 +1,5 @@
-// The typed settings the inputs turn into (src/inputs.ts). Pure types, no runtime code.
+// The typed settings the inputs turn into (src/inputs/): one discriminated union per auth method,
+// so each scenario sees only the inputs that apply to it. Pure types, no runtime code.
 
 export type ClusterType = 'aks' | 'kubernetes';
 export type AuthMethod = 'managed-identity' | 'service-principal' | 'pull-secret';
@@ -21,11 +22,12 @@ export interface Cloud {
   custom: boolean;
 }
 
-/** How the registry was named. */
-export type RegistryRef =
+/** How the registry was named, and (registry-tenant-id) the tenant it lives in when that is not the login's. */
+export type RegistryRef = (
   | { kind: 'name'; name: string; subscriptionId?: string; resourceGroup?: string }
   | { kind: 'loginServer'; name: string; loginServer: string; subscriptionId?: string; resourceGroup?: string }
-  | { kind: 'resourceId'; name: string; resourceId: string; subscriptionId: string; resourceGroup: string };
+  | { kind: 'resourceId'; name: string; resourceId: string; subscriptionId: string; resourceGroup: string }
+) & { tenantId?: string };
 
 export interface ClusterRef {
   subscriptionId?: string;
@@ -45,13 +47,12 @@ export interface Duration {
   text: string;
 }
 
-export interface Settings {
+/** What every auth method reads. */
+interface CommonSettings {
   registry: RegistryRef;
-  clusterType: ClusterType;
-  /** 'auto' only remains for AKS, where the cluster decides */
-  authMethod: AuthMethod | 'auto';
   operation: Operation;
   dryRun: boolean;
+  /** AKS clusters (for pull-secret, only the default token name reads them) */
   clusters: ClusterRef[];
   maxParallel: number;
   /** 'auto', a role definition GUID, or a role name */
@@ -62,26 +63,68 @@ export interface Settings {
   tenantId?: string;
   subscriptionId?: string;
   cloud: Cloud;
-  servicePrincipal: {
-    clientId?: string;
-    secret?: string;
-    createSecret: boolean;
-    resetClusterCredentials: boolean;
-    registryTenantId?: string;
-  };
+  /** lifetime of a client secret or token password this action creates */
   secretExpiry: Duration;
-  pullSecret: {
-    credentialType: CredentialType;
-    tokenName?: string;
-    username?: string;
-    password?: string;
-    namespaces: string[];
-    createNamespaces: boolean;
-    secretName: string;
-    serviceAccounts: string[];
-    apply: boolean;
-    /** a path, or inline YAML/JSON */
-    kubeconfig?: string;
-    kubeContext?: string;
-  };
 }
+
+/** The service-principal inputs of the AKS methods. */
+export interface ServicePrincipalInputs {
+  clientId?: string;
+  secret?: string;
+  createSecret: boolean;
+  resetClusterCredentials: boolean;
+}
+
+interface AksCommon extends CommonSettings {
+  clusterType: 'aks';
+}
+
+/** auth-method: managed-identity: the kubelet identity of each cluster is granted. */
+export interface ManagedIdentitySettings extends AksCommon {
+  authMethod: 'managed-identity';
+}
+
+/** auth-method: service-principal: the cluster's (or the named) service principal is granted. */
+export interface ServicePrincipalSettings extends AksCommon {
+  authMethod: 'service-principal';
+  servicePrincipal: ServicePrincipalInputs;
+}
+
+/** auth-method: auto on AKS: each cluster decides (a kubelet identity means managed-identity). */
+export interface AutoAksSettings extends AksCommon {
+  authMethod: 'auto';
+  servicePrincipal: ServicePrincipalInputs;
+}
+
+export type AksSettings = ManagedIdentitySettings | ServicePrincipalSettings | AutoAksSettings;
+/** The AKS settings under which a cluster may use its service principal. */
+export type ServicePrincipalCapable = ServicePrincipalSettings | AutoAksSettings;
+
+/** Where a pull secret's username and password come from (`credential-type`), with that type's inputs. */
+export type CredentialInputs =
+  | { type: 'token'; tokenName?: string }
+  | { type: 'service-principal'; clientId: string; secret?: string; createSecret: boolean }
+  | { type: 'admin' }
+  | { type: 'exchange' }
+  | { type: 'basic'; username: string; password: string };
+
+export interface PullSecretInputs {
+  credential: CredentialInputs;
+  namespaces: string[];
+  createNamespaces: boolean;
+  secretName: string;
+  serviceAccounts: string[];
+  apply: boolean;
+  /** a path, or inline YAML/JSON */
+  kubeconfig?: string;
+  kubeContext?: string;
+}
+
+/** auth-method: pull-secret: any cluster, through a dockerconfigjson Secret. */
+export interface PullSecretSettings extends CommonSettings {
+  clusterType: ClusterType;
+  authMethod: 'pull-secret';
+  pullSecret: PullSecretInputs;
+}
+
+export type Settings = AksSettings | PullSecretSettings;

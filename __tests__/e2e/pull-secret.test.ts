@@ -488,10 +488,10 @@ test('detach leaves a token the action did not create', async () => {
 // ------------------------------------------------------------------ the pure rules behind the runs
 
 test('rotation rules: keep while good, else the other slot; with no live password, an empty or the older slot', async () => {
-  const { decideSlot, defaultTokenName, scopeMapName, scopeMapActions } = await import('../../src/scenarios/pull-secret/token.ts');
-  const { keepRefreshToken } = await import('../../src/scenarios/pull-secret/exchange.ts');
-  const { keepCreatedSecret } = await import('../../src/scenarios/pull-secret/service-principal.ts');
-  const { previousCredential } = await import('../../src/scenarios/pull-secret/index.ts');
+  const { decideSlot, defaultTokenName, scopeMapName, scopeMapActions } = await import('../../src/scenarios/pull-secret/sources/token.ts');
+  const { keepRefreshToken } = await import('../../src/scenarios/pull-secret/sources/exchange.ts');
+  const { keepCreatedSecret } = await import('../../src/scenarios/pull-secret/sources/service-principal-secret.ts');
+  const { previousCredential } = await import('../../src/scenarios/pull-secret/secret-entry.ts');
   const now = new Date('2026-01-01T00:00:00Z');
   const day = 86400_000;
   const at = (d: number) => new Date(now.getTime() + d * day).toISOString();

@@ -5,38 +5,12 @@
 import { createContainerService, type ContainerServiceContext } from '@azure/arm-containerservice/api';
 import { get as getCluster, resetServicePrincipalProfile as resetProfile } from '@azure/arm-containerservice/api/managedClusters';
 import type { ManagedCluster as SdkCluster } from '@azure/arm-containerservice';
-import type { AzureSession } from './types.ts';
+import type { AksClient, AzureSession, ManagedCluster } from './types.ts';
 import type { ClusterRef } from '../settings.ts';
 import { armCall, armClientOptions, sessionCredential } from './arm.ts';
 import { ApiError } from '../errors.ts';
 
 export const AKS_SERVICE = 'AKS';
-
-export interface ManagedCluster {
-  id: string;
-  name: string;
-  resourceGroup: string;
-  subscriptionId: string;
-  /** how the user named it (resourceGroup/name or the resource id): the target in results */
-  label: string;
-  location?: string;
-  /** identityProfile.kubeletidentity.objectId: the principal that pulls images on managed-identity clusters */
-  kubeletObjectId?: string;
-  kubeletClientId?: string;
-  /** servicePrincipalProfile.clientId; undefined when it is absent or 'msi' */
-  servicePrincipalClientId?: string;
-  /** the cluster's control plane uses a managed identity (identity.type set, or clientId 'msi') */
-  usesManagedIdentity: boolean;
-  /** identity.tenantId, when the cluster has a managed identity */
-  tenantId?: string;
-}
-
-export interface AksClient {
-  /** the cluster, or an ApiError (404 names the cluster, its group and subscription) */
-  get(ref: ClusterRef): Promise<ManagedCluster>;
-  /** POST resetServicePrincipalProfile and wait for it (AKS refuses it on managed-identity clusters) */
-  resetServicePrincipalProfile(cluster: ManagedCluster, clientId: string, secret: string): Promise<void>;
-}
 
 /** SDK shape -> our facts. Pure. */
 export function toManagedCluster(c: SdkCluster, ref: ClusterRef, subscriptionId: string): ManagedCluster {

@@ -11,56 +11,9 @@ import type { HttpClient, Pipeline, PipelineResponse } from '@azure/core-rest-pi
 import { ApiError } from '../errors.ts';
 import { guardedHttpClient, restErrorInfo, tracePolicy } from './arm.ts';
 import { requestTimeoutMs } from '../net-limits.ts';
-import type { AzureSession } from './types.ts';
+import type { AzureSession, GraphClient, GraphServicePrincipal } from './types.ts';
 
 export const GRAPH_SERVICE = 'Microsoft Graph';
-
-export interface GraphServicePrincipal {
-  /** object id in the tenant asked */
-  id: string;
-  appId: string;
-  displayName?: string;
-  /** the app registration's home tenant */
-  appOwnerOrganizationId?: string;
-  servicePrincipalType?: string;
-}
-
-export interface GraphPasswordCredential {
-  keyId: string;
-  displayName?: string | null;
-  startDateTime?: string | null;
-  endDateTime?: string | null;
-  hint?: string | null;
-}
-
-export interface GraphApplication {
-  /** object id in the home tenant */
-  id: string;
-  appId: string;
-  displayName?: string;
-  passwordCredentials: GraphPasswordCredential[];
-}
-
-export interface NewClientSecret {
-  keyId: string;
-  /** the secret value: masked by the client the moment it is parsed */
-  secretText: string;
-  startDateTime?: string;
-  endDateTime: string;
-  /** the tenant the secret was added in (the app's home tenant) */
-  tenantId?: string;
-}
-
-export interface GraphClient {
-  /** the service principal of `appId` in `tenantId` (default: the login's), or undefined when it is not there */
-  servicePrincipal(appId: string, tenantId?: string): Promise<GraphServicePrincipal | undefined>;
-  /** POST /servicePrincipals { appId } in `tenantId`; a 403 means the caller may not (admin consent needed) */
-  provisionServicePrincipal(appId: string, tenantId?: string): Promise<GraphServicePrincipal>;
-  /** the app registration (home tenant only), or undefined when it is not in `tenantId` */
-  application(appId: string, tenantId?: string): Promise<GraphApplication | undefined>;
-  /** POST /applications(appId='...')/addPassword in the app's home tenant */
-  addPassword(appId: string, credential: { displayName: string; endDateTime: string }, tenantId?: string): Promise<NewClientSecret>;
-}
 
 export interface GraphClientOptions {
   /** called with every secret value the moment it exists (the runner's setSecret) */
@@ -236,56 +189,4 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
       };
     },
   };
-}
-
-// ------------------------------------------------------------------------------------- reusable
-
-/** The display name of secrets this action creates. */
-export function secretDisplayName(now: Date): string {
-  return `acr-kube-auth ${now.toISOString().slice(0, 10)}`;
-}
-
-/**
- * Adds a new client secret to `appId`'s app registration in its home tenant (found through the
- * service principal's appOwnerOrganizationId in `tenantId`, else `tenantId` itself), valid for
- * `lifetimeMs` from `now`. Existing secrets are left alone. The value is masked by the client.
- * Shared by the service-principal auth method and `credential-type: service-principal`.
- */
-export async function createClientSecret(
-  graph: GraphClient,
-  opts: { appId: string; tenantId?: string; homeTenantId?: string; lifetimeMs: number; now: Date; displayName?: string },
-): Promise<NewClientSecret> {
-  let home = opts.homeTenantId;
-  if (!home) {
-    const sp = await graph.servicePrincipal(opts.appId, opts.tenantId);
-    home = sp?.appOwnerOrganizationId ?? opts.tenantId;
-  }
-  const endDateTime = new Date(opts.now.getTime() + opts.lifetimeMs).toISOString();
-  const created = await graph.addPassword(opts.appId, { displayName: opts.displayName ?? secretDisplayName(opts.now), endDateTime }, home);
-  return { ...created, tenantId: home };
-}
-
-/** Passwords sorted newest first (by start, then end date). Pure. */
-export function newestFirst(creds: readonly GraphPasswordCredential[]): GraphPasswordCredential[] {
-  const t = (s: string | null | undefined) => (s ? Date.parse(s) || 0 : 0);
-  return [...creds].sort((a, b) => t(b.startDateTime) - t(a.startDateTime) || t(b.endDateTime) - t(a.endDateTime));
-}
-
-/** One summary line about an app's client secrets, e.g. "2 other client secrets remain: 1 expired (…), 1 valid until …". Pure. */
-export function describeSecrets(creds: readonly GraphPasswordCredential[], now: Date, exceptKeyId?: string): string {
-  const others = creds.filter((c) => !exceptKeyId || c.keyId.toLowerCase() !== exceptKeyId.toLowerCase());
-  const label = exceptKeyId ? 'other client secret' : 'client secret';
-  if (!others.length) return `no ${label}s remain`;
-  const parts = newestFirst(others).map((c) => {
-    const end = c.endDateTime ? Date.parse(c.endDateTime) : NaN;
-    const name = c.displayName ? `'${c.displayName}'` : c.hint ? `'${c.hint}…'` : c.keyId;
-    if (Number.isNaN(end)) return `${name} (no expiry date)`;
-    return end <= now.getTime() ? `${name} expired ${c.endDateTime}` : `${name} expires ${c.endDateTime}`;
-  });
-  return `${others.length} ${label}${others.length === 1 ? '' : 's'} ${others.length === 1 ? 'remains' : 'remain'} (left alone): ${parts.join('; ')}`;
-}
-
-/** The consent link for an app in a tenant, on the cloud's authority host. Pure. */
-export function adminConsentUrl(authorityHost: string, tenantId: string, appId: string): string {
-  return `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/adminconsent?client_id=${encodeURIComponent(appId)}`;
 }

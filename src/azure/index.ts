@@ -2,17 +2,12 @@
 // Shared file: each client is added as one lazily created member.
 import type { Settings } from '../settings.ts';
 import type { Runner } from '../runner.ts';
-import type { AzureClients, AzureSession } from './types.ts';
+import type { AcrClient, AksClient, AzureClients, AzureSession, GraphClient, RbacClient, RegistryResolver } from './types.ts';
 import { createGraphClient } from './graph.ts';
-import type { GraphClient } from './graph.ts';
 import { createAksClient } from './aks.ts';
-import type { AksClient } from './aks.ts';
-import { createRegistryResolver } from './registry.ts';
-import type { RegistryResolver } from './registry.ts';
+import { createRegistryResolver } from './registry-lookup.ts';
 import { createRbacClient, principalRetryFromEnv } from './rbac.ts';
-import type { RbacClient } from './rbac.ts';
-import { createAcrClient } from './acr.ts';
-import type { AcrClient } from './acr.ts';
+import { createAcrClient } from './acr-credentials.ts';
 
 export function createAzureClients(settings: Settings, runner: Runner, env: Record<string, string | undefined>, session: AzureSession): AzureClients {
   let graph: GraphClient | undefined;

@@ -10,57 +10,13 @@
 //   - PrincipalNotFound (a new identity not yet replicated) retried with bounded backoff;
 //   - AuthorizationFailed explained: which roles the caller needs, and on which scope.
 import { createRestError, getClient, type Client, type PathUncheckedResponse } from '@azure-rest/core-client';
-import type { AzureSession } from './types.ts';
+import type { AzureSession, RbacClient, RoleAssignment } from './types.ts';
 import { armCall, armClientOptions, sessionCredential } from './arm.ts';
 import { ApiError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
-import { assignmentName, roleDefinitionId, roleGuidOf, roleName, sameCondition } from '../roles.ts';
+import { assignmentName, roleDefinitionId, roleGuidOf, roleName } from '../roles.ts';
 
 export const RBAC_SERVICE = 'Azure RBAC';
-
-export interface RoleAssignment {
-  id: string;
-  name: string;
-  scope: string;
-  roleDefinitionId: string;
-  /** lower-case GUID of the role definition */
-  roleGuid: string;
-  principalId: string;
-  principalType?: string;
-  condition?: string | null;
-  createdOn?: string;
-}
-
-export interface EnsureRequest {
-  /** the resource the role is granted on (e.g. the registry's id) */
-  scope: string;
-  roleGuid: string;
-  principalId: string;
-  /** ABAC condition (version 2.0) */
-  condition?: string;
-  description?: string;
-}
-
-export interface EnsureOutcome {
-  /** the assignment's id (the existing one's when it was there under another name) */
-  id: string;
-  /** true when this call created it (or changed its condition) */
-  changed: boolean;
-  assignment?: RoleAssignment;
-}
-
-export interface RbacClient {
-  /** a role definition GUID by role name, as seen from `scope` (custom roles); ApiError when none matches */
-  roleIdByName(scope: string, name: string): Promise<string>;
-  /** the assignment named `name` at `scope`, or undefined */
-  get(scope: string, name: string): Promise<RoleAssignment | undefined>;
-  /** role assignments of `principalId` that apply at `scope` (at, above and below it) */
-  listForPrincipal(scope: string, principalId: string): Promise<RoleAssignment[]>;
-  /** grant `roleGuid` to `principalId` on `scope` under the deterministic name; idempotent */
-  ensure(req: EnsureRequest): Promise<EnsureOutcome>;
-  /** delete by id; false when it was already gone */
-  delete(id: string): Promise<boolean>;
-}
 
 export interface RbacOptions {
   /** the tenant to ask for tokens in (e.g. the registry's, cross-tenant); default: the login's */
@@ -206,22 +162,6 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
       return found[0];
     },
 
-    async get(scope, name) {
-      try {
-        return toAssignment(
-          await armCall(
-            RBAC_SERVICE,
-            `get role assignment ${name}`,
-            async () => expect<WireAssignment>(await at(scope, `roleAssignments/${encodeURIComponent(name)}`).get(query()), ['200']),
-            writeHint(scope, 'read'),
-          ),
-        );
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
-
     async listForPrincipal(scope, principalId) {
       const out: RoleAssignment[] = [];
       await armCall(
@@ -249,12 +189,8 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         ...(req.description ? { description: req.description } : {}),
       };
       const operation = `assign ${roleName(req.roleGuid)} to ${req.principalId}`;
-      // A conditioned grant is read first: an equal one is left alone, a different one is reported as changed.
-      let before: RoleAssignment | undefined;
-      if (req.condition) {
-        before = await rbac.get(req.scope, name);
-        if (before && sameCondition(before.condition, req.condition)) return { id: before.id, changed: false, assignment: before };
-      }
+      // Whether an equal grant is there already is the plan's decision (it reads the principal's
+      // assignments first where that matters: src/scenarios/steps/role-grant.ts); this is one PUT.
       let status = 0;
       try {
         const created = await withRetry(
@@ -287,7 +223,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         // assignment created well before this call is also an existing one (ARM may answer so).
         const createdOn = assignment.createdOn ? Date.parse(assignment.createdOn) : NaN;
         const old = !Number.isNaN(createdOn) && createdOn < started - 120_000;
-        const changed = (status === 201 && !old) || before !== undefined;
+        const changed = (status === 201 && !old) || !!req.updates;
         return { id: assignment.id || `${req.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`, changed, assignment };
       } catch (e) {
         if (isPrincipalNotFound(e) && e instanceof ApiError) {

@@ -1,3 +1,0 @@
-import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-WNBBG6HW.js";import"./chunk-ZV7HMLRB.js";import"./chunk-PH2Q7RLN.js";import"./chunk-J43NM5BK.js";import"./chunk-TI4MBKIN.js";import"./chunk-RBQ7FNJZ.js";import"./chunk-F27G4VSD.js";import"./chunk-ICKQDRQ4.js";import"./chunk-XDYO5CXQ.js";import"./chunk-ROVRO2Z6.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
-//# sourceMappingURL=service-principal-ZLM7QSKE.js.map

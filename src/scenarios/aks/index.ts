@@ -1,0 +1,121 @@
+// AKS methods (managed-identity, service-principal) for one cluster or a fleet. Resolves the
+// registry and the role once, reads every cluster (bounded by max-parallel, in parallel with the
+// registry), and hands each cluster to its method: a kubelet identity means managed-identity
+// (managed-identity.ts) under `auth-method: auto`, else service-principal (service-principal.ts). Each
+// cluster keeps its own log (plan lines, writes, warnings, notes); they are merged here in input
+// order. One cluster failing never stops the others; the step fails at the end (report.ts) naming
+// each failed cluster.
+import type { AksSettings } from '../../settings.ts';
+import type { Deps } from '../../deps.ts';
+import type { ManagedCluster } from '../../azure/types.ts';
+import type { Result, TargetResult } from '../../result.ts';
+import { emptyResult } from '../../result.ts';
+import { formatError } from '../../errors.ts';
+import { mapLimit } from '../../pool.ts';
+import { resolveRole } from '../steps/role-grant.ts';
+import { ConsentRequiredError } from '../steps/tenant-principal.ts';
+import { methodFor, newClusterLog, type AksContext, type AksMethod, type ClusterLog, type ClusterMethod } from './context.ts';
+import { managedIdentity } from './managed-identity.ts';
+
+interface ClusterOutcome {
+  method?: AksMethod;
+  result: TargetResult;
+  log: ClusterLog;
+}
+
+export async function runAks(settings: AksSettings, deps: Deps): Promise<Result> {
+  const azure = await deps.azure(settings);
+  const rbac = azure.rbac(settings.registry.tenantId);
+
+  // The registry (and from it the role) once, in parallel with the clusters.
+  const registryP = azure.registries.resolve(settings.registry);
+  const roleP = registryP.then((r) => resolveRole(settings, r, rbac));
+  registryP.catch(() => undefined);
+  roleP.catch(() => undefined);
+
+  let spModule: Promise<ClusterMethod> | undefined;
+  const settled = await mapLimit(settings.clusters, settings.maxParallel, async (ref): Promise<ClusterOutcome> => {
+    let cluster: ManagedCluster;
+    try {
+      cluster = await azure.aks.get(ref);
+    } catch (e) {
+      // a registry failure is the whole step's; let it win over the cluster's
+      await registryP;
+      await roleP;
+      throw e;
+    }
+    const [registry, role] = await Promise.all([registryP, roleP]);
+    const method = methodFor(settings, cluster);
+    const ctx: AksContext = { settings, deps, azure, registry, role, rbac };
+    const log = newClusterLog();
+    const run: ClusterMethod =
+      method === 'managed-identity' ? managedIdentity : await (spModule ??= import('./service-principal.ts').then((m) => m.servicePrincipal));
+    try {
+      return { method, log, result: await run(ctx, cluster, log) };
+    } catch (e) {
+      if (e instanceof ConsentRequiredError) log.consentUrl = e.consentUrl;
+      return { method, log, result: failed(ref.label, role.displayName, e) };
+    }
+  });
+
+  // A registry or role problem fails the step once, not every cluster with the same words.
+  const registry = await registryP;
+  const role = await roleP;
+
+  const outcomes = settled.map((s, i): ClusterOutcome =>
+    s.status === 'fulfilled' ? s.value : { result: failed(settings.clusters[i].label, role.displayName, s.reason), log: newClusterLog() },
+  );
+  return merge(settings, outcomes, {
+    loginServer: registry.loginServer,
+    registryId: registry.id,
+    role: role.displayName,
+    warnings: role.warnings,
+    notes: role.notes,
+  });
+}
+
+function failed(target: string, role: string, e: unknown): TargetResult {
+  return { target, ok: false, changed: false, action: 'failed', role, error: formatError(e) };
+}
+
+/** The clusters' results and logs, in input order, into the run's Result. Pure. */
+export function merge(
+  settings: Pick<AksSettings, 'authMethod' | 'clusters'>,
+  outcomes: readonly ClusterOutcome[],
+  run: { loginServer: string; registryId: string; role: string; warnings: readonly string[]; notes: readonly string[] },
+): Result {
+  const used = outcomes.map((o) => o.method);
+  const methods = used.filter((m): m is AksMethod => !!m);
+  const authMethod =
+    methods.length && methods.every((m) => m === 'service-principal')
+      ? 'service-principal'
+      : methods.length || settings.authMethod !== 'service-principal'
+        ? 'managed-identity'
+        : 'service-principal';
+  const result = emptyResult(authMethod, run.loginServer);
+  result.registryId = run.registryId;
+  result.role = run.role;
+  result.results = outcomes.map((o, i) => ({ ...o.result, target: o.result.target || settings.clusters[i].label }));
+  result.warnings.push(...run.warnings, ...outcomes.flatMap((o) => o.log.warnings));
+  result.summaryNotes.push(...run.notes, ...outcomes.flatMap((o) => o.log.notes));
+  result.plan.push(...outcomes.flatMap((o) => o.log.lines));
+  result.writes.push(...outcomes.flatMap((o) => o.log.writes));
+  const distinct = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is string => !!x))];
+  result.consentUrl = distinct(outcomes.map((o) => o.log.consentUrl)).join('\n') || undefined;
+  // the credential that expires first is the one to renew first
+  result.expiresOn = distinct(outcomes.map((o) => o.log.expiresOn)).sort((a, b) => Date.parse(a) - Date.parse(b))[0];
+  if (new Set(methods).size > 1) {
+    const named = (m: AksMethod) =>
+      settings.clusters
+        .filter((_, i) => used[i] === m)
+        .map((c) => c.label)
+        .join(', ');
+    result.summaryNotes.push(
+      `auth-method auto: ${named('managed-identity')} use managed-identity; ${named('service-principal')} use service-principal.`,
+    );
+  }
+  result.principalId = distinct(result.results.map((r) => r.principalId)).join('\n') || undefined;
+  result.roleAssignmentIds = [...new Set(result.results.flatMap((r) => r.roleAssignmentIds ?? []))];
+  result.changed = result.results.some((r) => r.changed);
+  return result;
+}
