@@ -204,7 +204,7 @@ test('under debug logging (RUNNER_DEBUG=1) a stack trace names src/ files throug
       .flatMap((l) => l.slice('::debug::'.length).split('%0A'))
       .filter((l) => /^\s*at /.test(l));
     assert.ok(stack.length >= 2, debug.stdout);
-    assert.match(stack[0], /\bsrc\/inputs\.ts:\d+:\d+\)$/);
+    assert.match(stack[0], /\bsrc\/inputs\/[\w-]+\.ts:\d+:\d+\)$/);
     assert.deepEqual(
       stack.filter((l) => /chunks\//.test(l)),
       [],
