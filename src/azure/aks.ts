@@ -7,7 +7,8 @@ import { get as getCluster, resetServicePrincipalProfile as resetProfile } from 
 import type { ManagedCluster as SdkCluster } from '@azure/arm-containerservice';
 import type { AzureSession } from './types.ts';
 import type { ClusterRef } from '../settings.ts';
-import { armCall, armClientOptions, sessionCredential } from './arm.ts';
+import { armCall, armClient, armClientOptions, armOperation, sessionCredential } from './arm.ts';
+import { operationBudgetMs } from '../net/azure.ts';
 import { ApiError } from '../errors.ts';
 
 export const AKS_SERVICE = 'AKS';
@@ -63,6 +64,11 @@ export function toManagedCluster(c: SdkCluster, ref: ClusterRef, subscriptionId:
 
 /** LRO polling interval when AKS sends no Retry-After. */
 const LRO_INTERVAL_MS = 1000;
+/**
+ * The longest the action waits for a credential reset: AKS rolls the new secret out to every node,
+ * which takes minutes on a large cluster (the Azure CLI waits without a limit).
+ */
+const AKS_OPERATION_BUDGET_MS = 30 * 60_000;
 
 export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: number } = {}): AksClient {
   const clients = new Map<string, ContainerServiceContext>();
@@ -70,8 +76,7 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
   const client = (subscriptionId: string) => {
     let c = clients.get(subscriptionId.toLowerCase());
     if (!c) {
-      const { credentialScopes, ...rest } = armClientOptions(session);
-      c = createContainerService(credential as never, subscriptionId, { ...rest, credentials: { scopes: credentialScopes } });
+      c = armClient(session, createContainerService(credential as never, subscriptionId, armClientOptions(session)));
       clients.set(subscriptionId.toLowerCase(), c);
     }
     return c;
@@ -109,22 +114,18 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
     },
 
     async resetServicePrincipalProfile(cluster, clientId, secret) {
-      await armCall(
+      await armOperation(
         AKS_SERVICE,
         `reset service principal of ${cluster.resourceGroup}/${cluster.name}`,
-        async () => {
-          await resetProfile(
-            client(cluster.subscriptionId),
-            cluster.resourceGroup,
-            cluster.name,
-            { clientId, secret },
-            { updateIntervalInMs: opts.lroIntervalMs ?? LRO_INTERVAL_MS },
-          );
+        (options) => resetProfile(client(cluster.subscriptionId), cluster.resourceGroup, cluster.name, { clientId, secret }, options),
+        {
+          intervalMs: opts.lroIntervalMs ?? LRO_INTERVAL_MS,
+          budgetMs: operationBudgetMs(AKS_OPERATION_BUDGET_MS),
+          hint: (info) =>
+            info.status === 403
+              ? `The signed-in identity needs Contributor (or Azure Kubernetes Service Contributor) on ${cluster.id} to reset its credentials.`
+              : undefined,
         },
-        (info) =>
-          info.status === 403
-            ? `The signed-in identity needs Contributor (or Azure Kubernetes Service Contributor) on ${cluster.id} to reset its credentials.`
-            : undefined,
       );
     },
   };

@@ -1,7 +1,7 @@
-// Limits every network call of the action keeps: a per-request timeout (so a hung endpoint ends in
-// a retry and then a clean failure, never a hung step) and a cap on the size of a response body
-// our code or an SDK reads into memory (so a hostile or broken server cannot exhaust the heap).
-// No SDK import: used by the Azure clients, the Kubernetes client and the registry checks alike.
+// Limits every outbound request keeps: one deadline per request over its headers and its body (so
+// a hung endpoint ends in a retry and then a clean failure, never a hung step), and a cap on the
+// size of a response body read into memory (so a hostile or broken server cannot exhaust the heap).
+// No SDK import: the Azure pipeline, the Kubernetes transport and the fetch clients all use it.
 
 /** Per-request timeout when ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS is not set. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -33,7 +33,7 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-/** Reads a web ReadableStream up to `limit` bytes; over it, cancels the stream and throws ResponseTooLargeError. */
+/** Reads a stream up to `limit` bytes; over it, stops reading (the stream is cancelled) and throws ResponseTooLargeError. */
 export async function readCapped(stream: AsyncIterable<Uint8Array> | null | undefined, limit = MAX_RESPONSE_BYTES): Promise<Buffer> {
   if (!stream) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
@@ -48,17 +48,8 @@ export async function readCapped(stream: AsyncIterable<Uint8Array> | null | unde
   return Buffer.concat(chunks);
 }
 
-/** The body of a fetch Response as text, capped (see readCapped). */
-export async function responseText(res: Response, limit = MAX_RESPONSE_BYTES): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new ResponseTooLargeError(limit);
-  }
-  return (await readCapped(res.body, limit)).toString('utf8');
-}
-
-/** Drops a fetch Response's body without reading it (the connection is released). */
-export async function discardBody(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
+/** Whether a declared Content-Length is already over the cap (the body is then not read at all). */
+export function declaredTooLarge(contentLength: string | null | undefined, limit = MAX_RESPONSE_BYTES): boolean {
+  const n = Number(contentLength);
+  return contentLength != null && contentLength !== '' && Number.isFinite(n) && n > limit;
 }

@@ -1,2 +1,0 @@
-const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-GFJBTHDH.js";import"./chunk-X55SX33F.js";import"./chunk-FF23J42J.js";import"./chunk-M26WKOG6.js";import"./chunk-7LU2QP6M.js";import"./chunk-N7J24YOH.js";import"./chunk-AYQ4A6F4.js";import"./chunk-YE2674GG.js";import"./chunk-VFQZDPRD.js";import"./chunk-WTDU6PAA.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
