@@ -110,6 +110,14 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
           return undefined;
         },
       );
+      // ARM always sends a cluster's id and name; an answer without them is not a cluster
+      if (typeof c?.id !== 'string' || typeof c.name !== 'string')
+        throw new ApiError({
+          service: AKS_SERVICE,
+          operation: `get cluster ${ref.resourceGroup}/${ref.name}`,
+          code: 'InvalidResponse',
+          message: 'the answer is not a managed cluster: expected a JSON object with its id and name',
+        });
       return toManagedCluster(c, ref, sub);
     },
 

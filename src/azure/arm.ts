@@ -4,7 +4,16 @@
 // no redirects, capped Retry-After, timeouts, size caps, ARM tokens to ARM's origin only.
 import { createRestError, getClient, type Client, type PathUncheckedResponse } from '@azure-rest/core-client';
 import type { Pipeline } from '@azure/core-rest-pipeline';
-import { INVALID, azureCall, azureHttpClient, lastTransportFailure, operationWithin, restErrorInfo, useNetPolicies } from '../net/azure.ts';
+import {
+  INVALID,
+  azureCall,
+  azureHttpClient,
+  jsonObjectPolicy,
+  lastTransportFailure,
+  operationWithin,
+  restErrorInfo,
+  useNetPolicies,
+} from '../net/azure.ts';
 import type { AzureSession } from './types.ts';
 
 export { lastTransportFailure, restErrorInfo };
@@ -50,9 +59,10 @@ export function armClientOptions(session: AzureSession) {
   };
 }
 
-/** Puts the transport rules on an ARM client's pipeline (src/net/azure.ts useNetPolicies); returns the client. */
+/** Puts the transport rules on an ARM client's pipeline (src/net/azure.ts useNetPolicies), and ARM's "a JSON object or nothing"; returns the client. */
 export function armClient<C extends { pipeline: Pipeline }>(session: AzureSession, client: C): C {
   useNetPolicies(client.pipeline, { service: 'ARM', origin: session.cloud.resourceManager, trace: (line) => session.trace(line) });
+  client.pipeline.addPolicy(jsonObjectPolicy(), { afterPhase: 'Sign' });
   return client;
 }
 

@@ -107,7 +107,7 @@ export function guardedHttpClient(inner: HttpClient = createDefaultHttpClient(),
         const res = await inner.sendRequest(request);
         if (res.status >= 300 && res.status < 400) {
           const e = redirected(res.status, res.headers.get('location'), request.url);
-          noteFailure(request.url, e.message);
+          noteFailure(request.url, `HTTP ${res.status}: ${e.message}`);
           throw restError(e, request, res);
         }
         const type = res.headers.get('content-type');
@@ -212,6 +212,37 @@ export function tracePolicy(opts: NetPolicyOptions): PipelinePolicy {
         opts.trace?.(`${opts.service} ${request.method} ${path} -> ${(e as { code?: string }).code ?? 'error'} (${Date.now() - started} ms)`);
         throw e;
       }
+    },
+  };
+}
+
+/**
+ * ARM answers with a JSON object or nothing: every response body the specs define for the
+ * operations the action calls (shared/azure-api/specs: resources, list pages, operation statuses,
+ * ErrorResponse) is an object. A body that parses as JSON but is `null`, a list or a scalar fails
+ * here, with its status, before an SDK reads fields off it.
+ */
+export function jsonObjectPolicy(): PipelinePolicy {
+  return {
+    name: 'acrKubeAuthJsonObject',
+    async sendRequest(request, next) {
+      const res = await next(request);
+      const text = res.bodyAsText?.trim();
+      if (!text || !/^[[\d"ntf-]/.test(text)) return res; // empty, an object, or not JSON (the SDK says so)
+      let kind: string;
+      try {
+        const v: unknown = JSON.parse(text);
+        kind = v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? '' : `a ${typeof v}`;
+      } catch {
+        return res;
+      }
+      if (!kind) return res;
+      throw new RestError(`the answer (HTTP ${res.status}) is ${kind}, not the JSON object the service sends`, {
+        code: INVALID,
+        statusCode: res.status,
+        request,
+        response: res,
+      });
     },
   };
 }
@@ -340,7 +371,7 @@ export function restErrorInfo(e: unknown): { status?: number; code?: string; mes
   }
   if (e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError) {
     // a TypeError or similar from an SDK reading an answer it did not expect: never its text
-    return { status, code: INVALID, message: `the answer is not of the shape the service documents (${(e as Error)?.name ?? 'error'} reading it)` };
+    return { status, code: INVALID, message: 'the answer is not of the shape the service documents for this operation' };
   }
   return { status, code: fromBody.code ?? r?.code, message: clip(fromBody.message ?? r?.message ?? String(e)) };
 }

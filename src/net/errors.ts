@@ -44,11 +44,7 @@ export function originOf(url: string | URL, base?: string | URL): string | undef
 export function redirected(status: number, location: string | null | undefined, requestUrl: string | URL): NetError {
   const target = location ? originOf(location, requestUrl) : undefined;
   const to = target ? ` to ${target}` : location ? ' to an invalid Location' : ' without a Location';
-  return new NetError(
-    'redirect',
-    `the answer is a redirect (HTTP ${status})${to}; the action never follows redirects, so nothing was sent there`,
-    status,
-  );
+  return new NetError('redirect', `the answer is a redirect${to}; the action never follows redirects, so nothing was sent there`, status);
 }
 
 export function plainHttp(url: string | URL): NetError {

@@ -101,7 +101,9 @@ async function attempt(ctx: RequestContext, url: URL, dispatcher: Dispatcher | u
     });
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    answer = { status: res.statusCode, headers, stream: res.body, drop: () => res.body.destroy() };
+    // dump(): discards the body (reading a little, so the connection can be reused), without the
+    // unhandled 'error' a destroy() emits
+    answer = { status: res.statusCode, headers, stream: res.body, drop: () => void res.body.dump().catch(() => undefined) };
   } else {
     // A kubeconfig with no TLS material (a publicly trusted server, a token): client-node sets no
     // dispatcher, and Node's fetch on its own global dispatcher sends it, under the same rules.

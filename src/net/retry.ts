@@ -38,6 +38,7 @@ export function retryAfterMs(header: (name: string) => string | null | undefined
   const v = header('retry-after')?.trim();
   if (!v) return undefined;
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/^[A-Za-z]{3}/.test(v)) return undefined; // an HTTP-date starts with the day's name ("Wed, 21 Oct 2015 ...")
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
