@@ -130,6 +130,15 @@ test('the render path loads no SDK chunk, and neither node:crypto nor the stream
     [],
   );
   assert.ok(r.files.some((f) => f.startsWith('chunks/pull-secret-')));
+  // nor the parts of src/net that need an SDK (shared chunks have no telling names: their strings tell)
+  for (const f of r.files) {
+    const code = readFileSync(join(dirname(DIST), f), 'utf8');
+    for (const [marker, part] of [
+      ['acrKubeAuthRetry', 'src/net/azure.ts'],
+      ['KubeRetriesExhausted', 'src/net/kube.ts'],
+    ])
+      assert.ok(!code.includes(marker), `the render path loads ${part} (in ${f})`);
+  }
   for (const m of ['NativeModule crypto', 'NativeModule stream', 'NativeModule internal/fs/promises'])
     assert.ok(!r.builtins.includes(m), `${m} was loaded`);
 });

@@ -5,7 +5,8 @@
 // verification off (insecure-skip-tls-verify over https) works, with a ::warning:: saying so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { oidcInputs, runAction } from '../helpers/harness.ts';
+import { runAction } from '../helpers/harness.ts';
+import { attachOidc, basic } from '../helpers/inputs.ts';
 import { useEmulator } from '../helpers/emulator.ts';
 import { startPlainListener } from '../helpers/capture.ts';
 import { recordFigure } from '../helpers/leaks.ts';
@@ -37,14 +38,7 @@ function kubeconfig(server: string, token: string, opts: { skipVerify?: boolean;
   ].join('\n');
 }
 
-const inputs = (e: Emulator, config: string) => ({
-  registry: `contosoacr.azurecr.localhost:${e.port}`,
-  'credential-type': 'basic',
-  username: 'puller',
-  password: 'Basic-Pull-Password~42',
-  namespaces: 'team-a',
-  kubeconfig: config,
-});
+const inputs = (e: Emulator, config: string) => basic(e, { kubeconfig: config });
 
 test('a plain-HTTP kubeconfig server gets nothing, with or without insecure-skip-tls-verify: one error naming the kubeconfig and the server', async (t) => {
   let refused = 0;
@@ -83,7 +77,7 @@ test('a plain-HTTP kubeconfig server gets nothing, with or without insecure-skip
 test('a plain-HTTP GitHub OIDC token URL gets nothing: the runtime token stays home, one error naming the URL', async () => {
   const plain = await startPlainListener();
   try {
-    const r = await runAction(emu, oidcInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' }), {
+    const r = await runAction(emu, attachOidc(emu), {
       env: { ACTIONS_ID_TOKEN_REQUEST_URL: `${plain.origin}/_github/oidc/token?api-version=2.0` },
     });
     assert.equal(r.code, 1);

@@ -9,33 +9,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
-import type { FaultRule } from '../../emulator/types.ts';
-import { azureInputs, oidcInputs, runAction } from '../helpers/harness.ts';
+import { runAction } from '../helpers/harness.ts';
+import { attach, attachOidc, basic, pull, type ClientCase } from '../helpers/inputs.ts';
 import { recordFigure } from '../helpers/leaks.ts';
 import { startCapture } from '../helpers/capture.ts';
 import { mapLimit } from '../../src/pool.ts';
 
-const mi = (emu: Emulator) => azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' });
-const sp = (emu: Emulator) => azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-sp', 'cluster-resource-group': 'rg-aks' });
-const exchange = (emu: Emulator, extra: Record<string, string> = {}) =>
-  azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a', 'credential-type': 'exchange', ...extra });
-const basic = (emu: Emulator, extra: Record<string, string> = {}) => ({
-  registry: `contosoacr.azurecr.localhost:${emu.port}`,
-  'credential-type': 'basic',
-  username: 'puller',
-  password: 'Basic-Pull-Password~42',
-  namespaces: 'team-a',
-  ...extra,
-});
+const mi = (emu: Emulator) => attach(emu);
+const exchange = (emu: Emulator, extra: Record<string, string> = {}) => pull(emu, 'exchange', extra);
 
-interface Client {
-  name: string;
-  route: Pick<FaultRule, 'method' | 'pathPattern'>;
-  inputs(emu: Emulator): Record<string, string>;
-  /** a run before (verify needs something to verify) */
-  setup?: (emu: Emulator) => Record<string, string>;
-  /** what the error line names: the service and the operation */
-  names: RegExp;
+interface Client extends ClientCase {
   /**
    * How many separate requests the run makes to the route (each answered with the redirect, none a
    * retry of another): 1, but for Entra's token, which the session asks for again after a failed
@@ -60,13 +43,13 @@ const CLIENTS: Client[] = [
   {
     name: 'ARM list (subscriptions)',
     route: { method: 'GET', pathPattern: '^127\\.0\\.0\\.1/subscriptions$' },
-    inputs: (emu) => azureInputs(emu, { registry: 'otheracr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' }),
+    inputs: (emu) => attach(emu, 'aks-mi', { registry: 'otheracr' }),
     names: /ARM list subscriptions failed/,
   },
   {
     name: 'Graph',
     route: { method: 'GET', pathPattern: '/graph/v1\\.0/servicePrincipals' },
-    inputs: sp,
+    inputs: (emu) => attach(emu, 'aks-sp'),
     names: /Microsoft Graph get service principal of app \S+ failed/,
   },
   {
@@ -79,7 +62,7 @@ const CLIENTS: Client[] = [
   {
     name: 'GitHub OIDC token',
     route: { method: 'GET', pathPattern: '/_github/oidc/token$' },
-    inputs: (emu) => oidcInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' }),
+    inputs: attachOidc,
     names: /GitHub OIDC token request \(127\.0\.0\.1:\d+\) failed/,
   },
   {

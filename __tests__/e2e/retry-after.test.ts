@@ -13,31 +13,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import type { FaultRule, RequestLogEntry } from '../../emulator/types.ts';
-import { azureInputs, oidcInputs, runAction } from '../helpers/harness.ts';
+import { runAction } from '../helpers/harness.ts';
+import { attach, attachOidc, basicAccepted, pull, type ClientCase } from '../helpers/inputs.ts';
 import { recordFigure } from '../helpers/leaks.ts';
 import { mapLimit } from '../../src/pool.ts';
 
-const mi = (emu: Emulator) => azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' });
-const exchange = (emu: Emulator, extra: Record<string, string> = {}) =>
-  azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a', 'credential-type': 'exchange', ...extra });
-/** `credential-type: basic` with the admin user of adminacr: a credential the emulator's registry accepts (verify passes). */
-const basic = (emu: Emulator, extra: Record<string, string> = {}) => ({
-  registry: `adminacr.azurecr.localhost:${emu.port}`,
-  'credential-type': 'basic',
-  username: 'adminacr',
-  password: 'adminacr-Password1~abcdefghijklmnop',
-  namespaces: 'team-a',
-  ...extra,
-});
+const mi = (emu: Emulator) => attach(emu);
+const exchange = (emu: Emulator, extra: Record<string, string> = {}) => pull(emu, 'exchange', extra);
+/** verify passes with this one: the registry check's shapes must end in success */
+const basic = basicAccepted;
 
-interface Client {
-  name: string;
-  route: Pick<FaultRule, 'method' | 'pathPattern'>;
-  inputs(emu: Emulator): Record<string, string>;
-  setup?: (emu: Emulator) => Record<string, string>;
-  /** what the error line names when the retries run out: the service */
-  names: RegExp;
-}
+/** `names`: what the error line names when the retries run out: the service and the status. */
+type Client = ClientCase;
 
 const CLIENTS: Client[] = [
   {
@@ -49,14 +36,14 @@ const CLIENTS: Client[] = [
   {
     name: 'Graph',
     route: { method: 'GET', pathPattern: '/graph/v1\\.0/servicePrincipals' },
-    inputs: (emu) => azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-sp', 'cluster-resource-group': 'rg-aks' }),
+    inputs: (emu) => attach(emu, 'aks-sp'),
     names: /Microsoft Graph get service principal of app \S+ failed \(HTTP 429/,
   },
   { name: 'Entra token', route: { method: 'POST', pathPattern: '/oauth2/v2\\.0/token$' }, inputs: mi, names: /Entra ID answered HTTP 429/ },
   {
     name: 'GitHub OIDC token',
     route: { method: 'GET', pathPattern: '/_github/oidc/token$' },
-    inputs: (emu) => oidcInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' }),
+    inputs: attachOidc,
     names: /GitHub OIDC token request \(127\.0\.0\.1:\d+\) failed \(HTTP 429\)/,
   },
   {
@@ -206,7 +193,7 @@ async function forever(emu: Emulator, c: Client): Promise<Outcome> {
 
 const POLL = { method: 'GET', pathPattern: '/operationStatuses/[^/]+$' };
 const IN_PROGRESS = JSON.stringify({ status: 'InProgress' });
-const token = (emu: Emulator) => azureInputs(emu, { registry: 'contosoacr', namespaces: 'team-a', 'credential-type': 'token' });
+const token = (emu: Emulator) => pull(emu, 'token');
 
 /** A poll that answers InProgress with Retry-After: 10 (ARM's minimum) is waited out, then the operation completes. */
 async function lroFollows(emu: Emulator): Promise<Outcome> {

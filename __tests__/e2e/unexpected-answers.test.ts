@@ -7,27 +7,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import type { FaultRule } from '../../emulator/types.ts';
-import { azureInputs, oidcInputs, runAction } from '../helpers/harness.ts';
+import { runAction } from '../helpers/harness.ts';
+import { attach, attachOidc, basic as basicPull, pull as pullSecret } from '../helpers/inputs.ts';
+
+const pull = (emu: Emulator, type: string) => pullSecret(emu, type, withSa);
+const basic = (emu: Emulator) => basicPull(emu, withSa);
 import { recordFigure } from '../helpers/leaks.ts';
 import { mapLimit } from '../../src/pool.ts';
 
-const mi = (emu: Emulator) => azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' });
-const sp = (emu: Emulator) => azureInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-sp', 'cluster-resource-group': 'rg-aks' });
-const pull = (emu: Emulator, type: string) =>
-  azureInputs(emu, {
-    registry: type === 'admin' ? 'adminacr' : 'contosoacr',
-    namespaces: 'team-a',
-    'service-accounts': 'default',
-    'credential-type': type,
-  });
-const basic = (emu: Emulator) => ({
-  registry: `contosoacr.azurecr.localhost:${emu.port}`,
-  'credential-type': 'basic',
-  username: 'puller',
-  password: 'Basic-Pull-Password~42',
-  namespaces: 'team-a',
-  'service-accounts': 'default',
-});
+const mi = (emu: Emulator) => attach(emu);
+const sp = (emu: Emulator) => attach(emu, 'aks-sp');
+const withSa = { 'service-accounts': 'default' };
 
 interface Case {
   name: string;
@@ -69,7 +59,7 @@ const CASES: Case[] = [
     name: 'ARM subscriptions: value is an object',
     route: { method: 'GET', pathPattern: '^127\\.0\\.0\\.1/subscriptions$' },
     body: { value: {} },
-    inputs: (emu) => azureInputs(emu, { registry: 'otheracr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' }),
+    inputs: (emu) => attach(emu, 'aks-mi', { registry: 'otheracr' }),
     names: /ARM list subscriptions failed/,
   },
   {
@@ -119,7 +109,7 @@ const CASES: Case[] = [
     name: 'GitHub OIDC token: value is null',
     route: { method: 'GET', pathPattern: '/_github/oidc/token$' },
     body: { value: null },
-    inputs: (emu) => oidcInputs(emu, { registry: 'contosoacr', 'cluster-name': 'aks-mi', 'cluster-resource-group': 'rg-aks' }),
+    inputs: attachOidc,
     names: /GitHub OIDC token request \(127\.0\.0\.1:\d+\) failed/,
   },
   {

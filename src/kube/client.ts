@@ -215,7 +215,7 @@ function toApiError(operation: string, err: unknown, server: string): ApiError {
   if (err instanceof ApiError) return err;
   const at = ` (${server})`;
   if (err instanceof NetError) {
-    const invalid = err.failure === 'too-large' || err.failure === 'redirect';
+    const invalid = err.failure === 'too-large';
     return new ApiError({
       service: KUBE_SERVICE,
       operation,

@@ -23,7 +23,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import { ApiError } from '../errors.ts';
 import { MAX_RESPONSE_BYTES, ResponseTooLargeError, requestTimeoutMs } from './limits.ts';
-import { RetryClock, isRetryableStatus, pause, retryAfterMs, seconds } from './retry.ts';
+import { retryAfterMs, retrying, seconds } from './retry.ts';
 import { foreignOrigin, originOf, plainHttp, redirected, timedOut, type NetError, type NetFailure } from './errors.ts';
 
 /** RestError codes of what the transport refused or gave up on (ETIMEDOUT: the retry policy retries it). */
@@ -156,32 +156,22 @@ export function retryPolicy(opts: Pick<NetPolicyOptions, 'service'>): PipelinePo
   return {
     name: 'acrKubeAuthRetry',
     async sendRequest(request, next) {
-      const clock = new RetryClock();
-      for (;;) {
-        let res: PipelineResponse | undefined;
-        try {
-          res = await next(request);
-        } catch (e) {
-          const code = (e as RestError)?.code;
-          if (!(e instanceof RestError) || !code || !TRANSIENT.has(code) || request.abortSignal?.aborted) throw e;
-          const verdict = clock.next({});
-          if (!verdict.retry) {
-            noteFailure(request.url, `${lastTransportFailure(request.url) ?? code}, ${verdict.note}`);
-            e.message = `${e.message} (${verdict.note})`;
-            throw e;
-          }
-          await pause(verdict.waitMs, request.abortSignal);
-          continue;
-        }
-        if (!isRetryableStatus(res.status)) return res;
-        const verdict = clock.next({ status: res.status, retryAfterMs: retryAfterMs((h) => res.headers.get(h)) });
-        if (!verdict.retry) {
-          const message = `${opts.service} answered HTTP ${res.status} ${verdict.note}`;
-          noteFailure(request.url, message);
-          throw new RestError(message, { code: CODE['gave-up'], statusCode: res.status, request, response: res });
-        }
-        await pause(verdict.waitMs, request.abortSignal);
-      }
+      const { answer: res, gaveUp } = await retrying(() => next(request), {
+        status: (r) => r.status,
+        retryAfterMs: (r) => retryAfterMs((h) => r.headers.get(h)),
+        transient: (e) => e instanceof RestError && !!e.code && TRANSIENT.has(e.code),
+        exhausted: (e, note) => {
+          const err = e as RestError;
+          noteFailure(request.url, `${lastTransportFailure(request.url) ?? err.code}, ${note}`);
+          err.message = `${err.message} (${note})`;
+          return err;
+        },
+        signal: request.abortSignal,
+      });
+      if (!gaveUp) return res;
+      const message = `${opts.service} answered HTTP ${res.status} ${gaveUp}`;
+      noteFailure(request.url, message);
+      throw new RestError(message, { code: CODE['gave-up'], statusCode: res.status, request, response: res });
     },
   };
 }

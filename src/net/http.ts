@@ -9,8 +9,8 @@
 // Every failure is an ApiError naming the service and the operation.
 import { ApiError } from '../errors.ts';
 import { MAX_RESPONSE_BYTES, declaredTooLarge, readCapped, requestTimeoutMs, ResponseTooLargeError } from './limits.ts';
-import { RetryClock, isRetryableStatus, pause, retryAfterMs } from './retry.ts';
-import { netApiError, plainHttp, redirected, tooLarge, transportFailure } from './errors.ts';
+import { retryAfterMs, retrying } from './retry.ts';
+import { NetError, netApiError, plainHttp, redirected, tooLarge, transportFailure } from './errors.ts';
 
 export interface HttpRequest {
   /** for messages and traces: "ACR", "GitHub OIDC", "registry" */
@@ -49,8 +49,7 @@ export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<Ht
   const { service, operation, url } = req;
   if (url.protocol !== 'https:') throw netApiError(service, operation, plainHttp(url));
   const timeoutMs = opts.timeoutMs ?? requestTimeoutMs();
-  const clock = new RetryClock();
-  for (;;) {
+  const once = async (): Promise<HttpAnswer> => {
     const started = Date.now();
     const trace = (what: string | number) =>
       opts.trace?.(`${service} ${req.method} ${url.host}${url.pathname} -> ${what} (${Date.now() - started} ms)`);
@@ -60,19 +59,22 @@ export async function send(req: HttpRequest, opts: HttpOptions = {}): Promise<Ht
     } catch (e) {
       const failure = e instanceof ResponseTooLargeError ? tooLarge(e.message) : transportFailure(e, url.host, timeoutMs);
       trace(failure.failure);
-      if (!failure.transient) throw netApiError(service, operation, failure);
-      const verdict = clock.next({});
-      if (!verdict.retry) throw netApiError(service, operation, failure, verdict.note);
-      await pause(verdict.waitMs);
-      continue;
+      throw failure;
     }
     trace(answer.status);
-    if (answer.status >= 300 && answer.status < 400)
-      throw netApiError(service, operation, redirected(answer.status, answer.headers.get('location'), url));
-    if (!isRetryableStatus(answer.status)) return answer;
-    const verdict = clock.next({ status: answer.status, retryAfterMs: retryAfterMs((h) => answer.headers.get(h)) });
-    if (!verdict.retry) return { ...answer, gaveUp: verdict.note };
-    await pause(verdict.waitMs);
+    if (answer.status >= 300 && answer.status < 400) throw redirected(answer.status, answer.headers.get('location'), url);
+    return answer;
+  };
+  try {
+    const { answer, gaveUp } = await retrying(once, {
+      status: (a) => a.status,
+      retryAfterMs: (a) => retryAfterMs((h) => a.headers.get(h)),
+      transient: (e) => e instanceof NetError && e.transient,
+      exhausted: (e, note) => netApiError(service, operation, e as NetError, note),
+    });
+    return gaveUp ? { ...answer, gaveUp } : answer;
+  } catch (e) {
+    throw e instanceof NetError ? netApiError(service, operation, e) : e;
   }
 }
 

@@ -15,7 +15,7 @@
 // TLS handshakes instead of four hundred.
 import { ResponseContext, SelfDecodingBody, wrapHttpLibrary, type HttpLibrary, type RequestContext } from '@kubernetes/client-node';
 import { MAX_RESPONSE_BYTES, ResponseTooLargeError, declaredTooLarge, readCapped, requestTimeoutMs } from './limits.ts';
-import { RetryClock, isRetryableStatus, pause, retryAfterMs } from './retry.ts';
+import { retryAfterMs, retrying } from './retry.ts';
 import { NetError, plainHttp, redirected, tooLarge, transportFailure } from './errors.ts';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
@@ -53,33 +53,33 @@ export function kubeHttpLibrary(opts: KubeTransportOptions = {}): HttpLibrary {
       const url = new URL(ctx.getUrl());
       if (url.protocol !== 'https:') throw plainHttp(url);
       pinned ??= ctx.getDispatcher();
+      const dispatcher = pinned;
       const timeoutMs = opts.timeoutMs ?? requestTimeoutMs();
-      const clock = new RetryClock();
-      for (;;) {
+      const once = async (): Promise<Answer> => {
         const started = Date.now();
         const trace = (what: string | number) =>
           opts.trace?.(`Kubernetes ${ctx.getHttpMethod()} ${url.pathname} -> ${what} (${Date.now() - started} ms)`);
         let answer: Answer;
         try {
-          answer = await attempt(ctx, url, pinned, timeoutMs);
+          answer = await attempt(ctx, url, dispatcher, timeoutMs);
         } catch (e) {
           const failure = e instanceof ResponseTooLargeError ? tooLarge(e.message) : transportFailure(e, url.host, timeoutMs, ctx.getSignal());
           trace(failure.failure);
-          if (!failure.transient || ctx.getSignal()?.aborted) throw failure;
-          const verdict = clock.next({});
-          if (!verdict.retry) throw new NetError(failure.failure, `${failure.message} (${verdict.note})`);
-          await pause(verdict.waitMs, ctx.getSignal());
-          continue;
+          throw failure;
         }
         trace(answer.status);
         if (answer.status >= 300 && answer.status < 400) throw redirected(answer.status, answer.headers.location, url);
-        if (!isRetryableStatus(answer.status)) {
-          return new ResponseContext(answer.status, answer.headers, new SelfDecodingBody(Promise.resolve(answer.body)));
-        }
-        const verdict = clock.next({ status: answer.status, retryAfterMs: retryAfterMs((h) => answer.headers[h]) });
-        if (!verdict.retry) throw new KubeRetriesExhausted(answer.status, answer.body.toString('utf8'), verdict.note);
-        await pause(verdict.waitMs, ctx.getSignal());
-      }
+        return answer;
+      };
+      const { answer, gaveUp } = await retrying(once, {
+        status: (a) => a.status,
+        retryAfterMs: (a) => retryAfterMs((h) => a.headers[h]),
+        transient: (e) => e instanceof NetError && e.transient,
+        exhausted: (e, note) => new NetError((e as NetError).failure, `${(e as NetError).message} (${note})`),
+        signal: ctx.getSignal(),
+      });
+      if (gaveUp) throw new KubeRetriesExhausted(answer.status, answer.body.toString('utf8'), gaveUp);
+      return new ResponseContext(answer.status, answer.headers, new SelfDecodingBody(Promise.resolve(answer.body)));
     },
   });
 }

@@ -93,6 +93,45 @@ export class RetryClock {
   }
 }
 
+export interface RetryHooks<A> {
+  /** the status of an answer */
+  status(answer: A): number;
+  /** the wait an answer asks for (Retry-After), in ms */
+  retryAfterMs(answer: A): number | undefined;
+  /** whether a thrown error is worth another attempt (a timeout, a reset) */
+  transient(err: unknown): boolean;
+  /** what to throw when the retries of a transient error run out (`note`: what was tried) */
+  exhausted(err: unknown, note: string): unknown;
+  /** the caller's signal: no wait outlives it */
+  signal?: Abortable | null;
+}
+
+/**
+ * Sends with `attempt` until an answer is not retryable, or this rule says stop: the one retry loop
+ * of every transport. The last answer comes back, with `gaveUp` saying what was tried when it is
+ * still a retryable failure; a transient error whose retries ran out is rethrown as `exhausted` says.
+ */
+export async function retrying<A>(attempt: () => Promise<A>, hooks: RetryHooks<A>): Promise<{ answer: A; gaveUp?: string }> {
+  const clock = new RetryClock();
+  for (;;) {
+    let answer: A;
+    try {
+      answer = await attempt();
+    } catch (e) {
+      if (!hooks.transient(e) || hooks.signal?.aborted) throw e;
+      const verdict = clock.next({});
+      if (!verdict.retry) throw hooks.exhausted(e, verdict.note);
+      await pause(verdict.waitMs, hooks.signal);
+      continue;
+    }
+    const status = hooks.status(answer);
+    if (!isRetryableStatus(status)) return { answer };
+    const verdict = clock.next({ status, retryAfterMs: hooks.retryAfterMs(answer) });
+    if (!verdict.retry) return { answer, gaveUp: verdict.note };
+    await pause(verdict.waitMs, hooks.signal);
+  }
+}
+
 /** The part of an AbortSignal pause() needs (the Azure SDK's AbortSignalLike has no `reason`). */
 interface Abortable {
   readonly aborted: boolean;

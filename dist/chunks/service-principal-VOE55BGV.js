@@ -1,2 +1,0 @@
-const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-XEXHO6OK.js";import"./chunk-X55SX33F.js";import"./chunk-NXUYXHGL.js";import"./chunk-M26WKOG6.js";import"./chunk-GEAX7KZX.js";import"./chunk-N7J24YOH.js";import"./chunk-YE2674GG.js";import"./chunk-AYF7EZHU.js";import"./chunk-VFQZDPRD.js";import"./chunk-WTDU6PAA.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
