@@ -1,4 +1,5 @@
-// dist/ must equal a fresh build of src/ (the runner executes dist/index.js, not src/).
+// dist/ must equal a fresh build of src/ (the runner executes dist/index.js, not src/), source maps
+// included, byte for byte (build/bundle.mjs builds as if into dist/ wherever it writes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -25,6 +26,10 @@ test('dist/ equals a fresh build of src/', () => {
       .map((f) => relative(join(ROOT, 'dist'), f))
       .sort();
     assert.deepEqual(committed, fresh, 'dist/ has other files than a fresh build: run `npm run build` and commit dist/');
+    assert.ok(
+      fresh.some((f) => f.endsWith('.js.map')),
+      'the build ships no source maps',
+    );
     for (const f of fresh) {
       assert.ok(
         readFileSync(join(out, f)).equals(readFileSync(join(ROOT, 'dist', f))),

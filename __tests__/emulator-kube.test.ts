@@ -7,18 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { handlers } from '../emulator/kube.ts';
-import {
-  PatchError,
-  conflictStatus,
-  jsonMergePatch,
-  jsonPatch,
-  serverSideApply,
-  strategicMergePatch,
-  toFieldsV1,
-  fromFieldsV1,
-  updateManagedFields,
-} from '../emulator/kube-apply.ts';
+import { handlers } from '../emulator/kube/index.ts';
+import { fromFieldsV1, toFieldsV1 } from '../emulator/kube/fieldsets.ts';
+import { conflictStatus, serverSideApply, updateManagedFields } from '../emulator/kube/managed-fields.ts';
+import { PatchError, jsonMergePatch, jsonPatch, strategicMergePatch } from '../emulator/kube/patch.ts';
 import { startEmulator } from '../emulator/server.ts';
 import type { Emulator } from '../emulator/server.ts';
 import type { EmuContext, EmuRequest, EmulatorState, KubeObject } from '../emulator/types.ts';

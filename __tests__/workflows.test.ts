@@ -1,11 +1,16 @@
 // The ecosystem files are checked like code:
-// - every workflow in .github/workflows/ and examples/ parses and validates with GitHub's own workflow
-//   parser (@actions/workflow-parser), reusable-workflow calls included (their `with:` against the
-//   called workflow's inputs);
+// - every workflow in .github/workflows/ and examples/, and every workflow in README's Usage section,
+//   parses and validates with GitHub's own workflow parser (@actions/workflow-parser), reusable-workflow
+//   calls included (their `with:` against the called workflow's inputs);
+// - every job is complete: azure/login before azure/aks-set-context, azure/use-kubelogin before a
+//   kubelogin conversion, kubectl set up before azure/k8s-deploy; every action is pinned as README's
+//   "Action versions" table says (each pin's node24 runtime was read from its repository's tag);
 // - action.yml validates against the published action-metadata JSON schema (SchemaStore's
 //   github-action.json, as @action-validator/core embeds it) and GitHub's own action parser;
 // - every step that runs this action passes only inputs action.yml declares, and all required ones;
-// - the reusable matrix workflow's own scripts (clusters -> matrix, results merge) behave;
+// - the reusable matrix workflow's own scripts (clusters -> matrix, which action ref, results merge)
+//   behave, every job honours runs-on, and the action runs at the ref resolved;
+// - the release workflow's scripts (CHANGELOG section, moving the major tag) do what they say;
 // - `npm run local-action` with .env.example runs the action against the emulator.
 // Broken inputs are fed to each checker too, so none of them can pass by accident.
 import { after, before, describe, test } from 'node:test';
@@ -37,7 +42,7 @@ const { parseAction, convertActionTemplate } = await import('@actions/workflow-p
 
 const THIS_REPO = 'acr-kube-auth/acr-kube-auth';
 /** `uses:` values that run this action: the checkout itself, or the published action at any ref */
-const THIS_ACTION = /^(?:\.\/?|acr-kube-auth\/acr-kube-auth@[\w./-]+)$/;
+const THIS_ACTION = /^(?:\.\/?|\.\/\.acr-kube-auth\/action|acr-kube-auth\/acr-kube-auth@[\w./-]+)$/;
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
 
 // ------------------------------------------------------------------------------------- helpers
@@ -130,11 +135,15 @@ function parseYaml(rel: string): Workflow {
   return load(read(rel)) as Workflow;
 }
 
-/** Runs one `shell: node {0}` step's script the way the runner does: the script in a file, node on it, GITHUB_OUTPUT. */
-function runNodeStep(
+/**
+ * Runs one `shell: node {0}` step's script the way the runner does: the script in a file, node on
+ * it, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files (asynchronously: a test may serve it from here).
+ */
+async function runNodeStep(
   script: string,
   env: Record<string, string>,
-): { code: number; stdout: string; outputs: Record<string, string>; summary: string } {
+  cwd?: string,
+): Promise<{ code: number; stdout: string; outputs: Record<string, string>; summary: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'acr-wf-step-'));
   try {
     const file = join(dir, 'step.js');
@@ -143,17 +152,18 @@ function runNodeStep(
     writeFileSync(file, script);
     writeFileSync(out, '');
     writeFileSync(summary, '');
-    const r = spawnSync(process.execPath, [file], {
+    const child = spawn(process.execPath, [file], {
+      cwd,
       env: { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: summary, ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return {
-      code: r.status ?? -1,
-      stdout: r.stdout + r.stderr,
-      outputs: parseOutputs(readFileSync(out, 'utf8')),
-      summary: readFileSync(summary, 'utf8'),
-    };
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stdout += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    clearTimeout(timer);
+    return { code, stdout, outputs: parseOutputs(readFileSync(out, 'utf8')), summary: readFileSync(summary, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -172,9 +182,24 @@ const WORKFLOWS = workflowFiles('.github/workflows');
 const EXAMPLES = workflowFiles('examples');
 const ALL = [...WORKFLOWS, ...EXAMPLES];
 const MATRIX = '.github/workflows/attach-matrix.yml';
+const RELEASE = '.github/workflows/release.yml';
+
+/** README's Usage section: every ```yaml block, each a complete workflow. */
+const README_WORKFLOWS: Array<{ name: string; content: string }> = (() => {
+  const readme = read('README.md');
+  const usage = readme.slice(readme.indexOf('\n## Usage\n'), readme.indexOf('\n### Example workflows\n'));
+  const titles = [...usage.matchAll(/^### (.+)$/gm)];
+  return [...usage.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => {
+    const title = titles.filter((t) => t.index! < m.index!).pop()?.[1] ?? 'Usage';
+    return { name: `README.md: ${title}`, content: m[1] };
+  });
+})();
+/** Every workflow the project ships or shows: files, then README's. */
+const SOURCES = [...ALL.map((rel) => ({ name: rel, content: read(rel) })), ...README_WORKFLOWS];
 
 test('the workflows and one example per scenario exist', () => {
-  for (const f of ['.github/workflows/ci.yml', MATRIX]) assert.ok(WORKFLOWS.includes(f), `${f} is missing`);
+  for (const f of ['.github/workflows/ci.yml', MATRIX, RELEASE]) assert.ok(WORKFLOWS.includes(f), `${f} is missing`);
+  assert.ok(README_WORKFLOWS.length >= 7, `README's Usage shows ${README_WORKFLOWS.length} workflows`);
   for (const f of [
     'aks-managed-identity-oidc.yml',
     'aks-managed-identity-client-secret.yml',
@@ -187,10 +212,10 @@ test('the workflows and one example per scenario exist', () => {
   }
 });
 
-describe("GitHub's workflow parser accepts every workflow and example", () => {
-  for (const rel of ALL) {
-    test(rel, async () => {
-      assert.deepEqual(await workflowErrors(rel, read(rel)), []);
+describe("GitHub's workflow parser accepts every workflow, example and README workflow", () => {
+  for (const { name, content } of SOURCES) {
+    test(name, async () => {
+      assert.deepEqual(await workflowErrors(name, content), []);
     });
   }
 });
@@ -291,9 +316,9 @@ describe('action.yml', () => {
 
 describe('every step that runs this action passes only inputs action.yml declares', () => {
   let total = 0;
-  for (const rel of ALL) {
-    test(rel, () => {
-      const wf = parseYaml(rel);
+  for (const { name, content } of SOURCES) {
+    test(name, () => {
+      const wf = load(content) as Workflow;
       total += actionSteps(wf).length;
       assert.deepEqual(inputProblems(wf, actionMeta), []);
     });
@@ -408,8 +433,8 @@ describe('the reusable matrix workflow', () => {
       assert.match(text, new RegExp(`secrets\\.${name}\\b`), `secret ${name} is never used`);
   });
 
-  test('turns one-a-line clusters (comments, resourceGroup/name, resource ids) into the matrix', () => {
-    const r = runNodeStep(plan, {
+  test('turns one-a-line clusters (comments, resourceGroup/name, resource ids) into the matrix', async () => {
+    const r = await runNodeStep(plan, {
       CLUSTERS:
         '# fleet\nrg-eu/aks-eu-1\n\n  rg.prod(1)/aks_2  \n/subscriptions/sub-2/resourceGroups/rg-asia/providers/Microsoft.ContainerService/managedClusters/aks-asia-1\n',
     });
@@ -423,8 +448,8 @@ describe('the reusable matrix workflow', () => {
     assert.match(r.outputs.batch, /^[0-9a-f]{12}$/);
   });
 
-  test('takes a JSON array of strings and objects', () => {
-    const r = runNodeStep(plan, {
+  test('takes a JSON array of strings and objects', async () => {
+    const r = await runNodeStep(plan, {
       CLUSTERS: JSON.stringify([
         'rg-a/aks-1',
         { name: 'aks-2', resourceGroup: 'rg-b', subscriptionId: 'sub-9' },
@@ -442,8 +467,8 @@ describe('the reusable matrix workflow', () => {
     );
   });
 
-  test('every matrix key the workflows read is one the plan makes', () => {
-    const r = runNodeStep(plan, { CLUSTERS: 'rg/aks' });
+  test('every matrix key the workflows read is one the plan makes', async () => {
+    const r = await runNodeStep(plan, { CLUSTERS: 'rg/aks' });
     const keys = Object.keys(clustersOf(r)[0]);
     for (const rel of [MATRIX, 'examples/matrix-reusable.yml']) {
       const used = [...read(rel).matchAll(/matrix\.cluster\.(\w+)/g)].map((m) => m[1]);
@@ -466,8 +491,8 @@ describe('the reusable matrix workflow', () => {
     ],
   ];
   for (const [what, clusters, message] of rejected) {
-    test(`rejects ${what} with one ::error:: naming the problem`, () => {
-      const r = runNodeStep(plan, { CLUSTERS: clusters });
+    test(`rejects ${what} with one ::error:: naming the problem`, async () => {
+      const r = await runNodeStep(plan, { CLUSTERS: clusters });
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^::error title=clusters::/m);
       assert.match(r.stdout, message);
@@ -475,7 +500,7 @@ describe('the reusable matrix workflow', () => {
     });
   }
 
-  test('merges every cluster job’s results into one output and a summary', () => {
+  test('merges every cluster job’s results into one output and a summary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'acr-wf-results-'));
     try {
       writeFileSync(join(dir, '001-rg-a-aks-1.json'), JSON.stringify([{ target: 'rg-a/aks-1', ok: true, changed: false, action: 'unchanged' }]));
@@ -483,7 +508,7 @@ describe('the reusable matrix workflow', () => {
         join(dir, '002-rg-b-aks-2.json'),
         JSON.stringify([{ target: 'rg-b/aks-2', ok: false, changed: true, action: 'failed', error: 'a|b' }]),
       );
-      const r = runNodeStep(merge, { DIR: dir, EXPECTED: '3', ATTACH_RESULT: 'failure' });
+      const r = await runNodeStep(merge, { DIR: dir, EXPECTED: '3', ATTACH_RESULT: 'failure' });
       assert.equal(r.code, 0, r.stdout);
       assert.deepEqual(
         JSON.parse(r.outputs.results).map((x: { target: string }) => x.target),
@@ -497,11 +522,401 @@ describe('the reusable matrix workflow', () => {
     }
   });
 
-  test('merges nothing into an empty array when no cluster job reported', () => {
-    const r = runNodeStep(merge, { DIR: join(tmpdir(), 'acr-wf-does-not-exist'), EXPECTED: '2', ATTACH_RESULT: 'cancelled' });
+  test('merges nothing into an empty array when no cluster job reported', async () => {
+    const r = await runNodeStep(merge, { DIR: join(tmpdir(), 'acr-wf-does-not-exist'), EXPECTED: '2', ATTACH_RESULT: 'cancelled' });
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.outputs.results, '[]');
     assert.equal(r.outputs.changed, 'false');
+  });
+});
+
+// ------------------------------------------------------------------------------------- complete jobs, current pins
+
+/** Each action's pin; README's "Action versions" table gives where each pin's node24 runtime was read. */
+const PINS: Record<string, string> = {
+  'actions/checkout': 'v7',
+  'actions/setup-node': 'v7',
+  'actions/upload-artifact': 'v7',
+  'actions/download-artifact': 'v8',
+  'azure/login': 'v3',
+  'azure/use-kubelogin': 'v1.3',
+  'azure/aks-set-context': 'v5',
+  'azure/k8s-set-context': 'v5',
+  'azure/setup-kubectl': 'v5',
+  'azure/k8s-deploy': 'v7',
+};
+
+/** Problems with the actions a workflow uses: a pin other than PINS', an action PINS does not know. */
+function pinProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [job, j] of Object.entries(wf.jobs ?? {})) {
+    if (j.uses && !j.uses.startsWith('./') && !j.uses.startsWith(`${THIS_REPO}/.github/workflows/`)) problems.push(`jobs.${job}: calls ${j.uses}`);
+  }
+  for (const { job, index, step } of steps(wf)) {
+    const uses = step.uses?.trim();
+    if (!uses || uses.startsWith('./') || THIS_ACTION.test(uses)) continue;
+    const [name, ref] = uses.split('@');
+    const want = PINS[name.toLowerCase()];
+    if (!want) problems.push(`jobs.${job}.steps[${index}]: ${uses} is not in the pinned actions`);
+    else if (ref !== want) problems.push(`jobs.${job}.steps[${index}]: ${uses}, pinned as ${name}@${want}`);
+  }
+  return problems;
+}
+
+/** Problems that make a job fail as written: a step that needs an earlier one it does not have. */
+function completenessProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [job, j] of Object.entries(wf.jobs ?? {})) {
+    const list = j.steps ?? [];
+    const before = (i: number, action: string) => list.slice(0, i).some((s) => s.uses?.toLowerCase().startsWith(`${action}@`));
+    list.forEach((s, i) => {
+      const uses = s.uses?.toLowerCase() ?? '';
+      const where = `jobs.${job}.steps[${i}] (${s.uses})`;
+      if (uses.startsWith('azure/aks-set-context@')) {
+        if (!before(i, 'azure/login')) problems.push(`${where}: no azure/login before it`);
+        if (String(s.with?.['use-kubelogin']) !== 'true') problems.push(`${where}: no use-kubelogin: 'true' (Entra ID-integrated clusters need it)`);
+        if (!before(i, 'azure/use-kubelogin')) problems.push(`${where}: no azure/use-kubelogin before it`);
+      }
+      if (uses.startsWith('azure/k8s-deploy@')) {
+        if (!before(i, 'azure/setup-kubectl')) problems.push(`${where}: no azure/setup-kubectl before it`);
+        if (!before(i, 'azure/aks-set-context') && !before(i, 'azure/k8s-set-context')) problems.push(`${where}: no cluster context before it`);
+        if (!before(i, 'actions/checkout')) problems.push(`${where}: no checkout of the manifests before it`);
+      }
+    });
+  }
+  return problems;
+}
+
+describe('every job is complete and every action pinned to its current major on Node.js 24', () => {
+  for (const { name, content } of SOURCES) {
+    test(name, () => {
+      const wf = load(content) as Workflow;
+      assert.deepEqual([...completenessProblems(wf), ...pinProblems(wf)], []);
+    });
+  }
+
+  test("README's Action versions table lists exactly these pins, each node24", () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('### Action versions'), readme.indexOf('## Versioning'));
+    const rows = [...section.matchAll(/^\| `([\w-]+\/[\w-]+)` +\| `([\w.]+)` +\| `(\w+)` +\|/gm)];
+    assert.deepEqual(Object.fromEntries(rows.map((m) => [m[1], m[2]])), PINS);
+    for (const m of rows) assert.equal(m[3], 'node24', `${m[1]}@${m[2]}`);
+  });
+
+  test('an incomplete job or an old pin is reported (the checks above can fail)', () => {
+    const wf = load(
+      [
+        'on: push',
+        'jobs:',
+        '  a:',
+        '    runs-on: ubuntu-latest',
+        '    steps:',
+        '      - uses: actions/checkout@v4',
+        '      - uses: azure/aks-set-context@v4',
+        '        with: { resource-group: rg, cluster-name: aks }',
+        '      - uses: azure/k8s-deploy@v7',
+        '        with: { manifests: k8s/ }',
+        '      - uses: someone/else@v1',
+      ].join('\n'),
+    ) as Workflow;
+    assert.deepEqual(completenessProblems(wf), [
+      'jobs.a.steps[1] (azure/aks-set-context@v4): no azure/login before it',
+      "jobs.a.steps[1] (azure/aks-set-context@v4): no use-kubelogin: 'true' (Entra ID-integrated clusters need it)",
+      'jobs.a.steps[1] (azure/aks-set-context@v4): no azure/use-kubelogin before it',
+      'jobs.a.steps[2] (azure/k8s-deploy@v7): no azure/setup-kubectl before it',
+    ]);
+    assert.deepEqual(pinProblems(wf), [
+      'jobs.a.steps[0]: actions/checkout@v4, pinned as actions/checkout@v7',
+      'jobs.a.steps[1]: azure/aks-set-context@v4, pinned as azure/aks-set-context@v5',
+      'jobs.a.steps[3]: someone/else@v1 is not in the pinned actions',
+    ]);
+  });
+});
+
+// ------------------------------------------------------------------------------------- the reusable workflow's jobs and its action
+
+/** A throwaway GitHub OIDC token endpoint: answers a JWT with the claims given. */
+async function oidcEndpoint(claims: Record<string, string> | undefined, status = 200) {
+  const { createServer } = await import('node:http');
+  const asked: string[] = [];
+  const jwt = claims && ['{"alg":"none"}', JSON.stringify(claims), 'sig'].map((p) => Buffer.from(p).toString('base64url')).join('.');
+  const server = createServer((req, res) => {
+    asked.push(`${req.headers.authorization} ${req.url}`);
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(status === 200 ? { value: jwt } : { message: 'no' }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    env: { ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-token' },
+    asked,
+    jwt,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('the reusable matrix workflow: runners and the action it runs', () => {
+  const wf = parseYaml(MATRIX);
+  const resolve = stepScript(MATRIX, 'plan', 'action');
+  const merge = stepScript(MATRIX, 'collect', 'merge');
+  const SHA = '0123456789abcdef0123456789abcdef01234567';
+
+  test('every job runs on the runs-on input', () => {
+    const jobs = Object.entries(wf.jobs) as Array<[string, Job & { 'runs-on'?: string }]>;
+    assert.deepEqual(
+      jobs.map(([id, j]) => [id, j['runs-on']]),
+      jobs.map(([id]) => [id, '${{ inputs.runs-on }}']),
+    );
+  });
+
+  test('the cluster jobs check out acr-kube-auth at the ref the plan resolved and run that copy', () => {
+    const list = wf.jobs.attach.steps ?? [];
+    const checkout = list.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+    const action = list.findIndex((s) => s.id === 'acr');
+    assert.ok(checkout >= 0 && checkout < action);
+    assert.equal(list[checkout].with?.repository, '${{ needs.plan.outputs.action-repository }}');
+    assert.equal(list[checkout].with?.ref, '${{ needs.plan.outputs.action-ref }}');
+    assert.equal(String(list[checkout].with?.['persist-credentials']), 'false');
+    assert.equal(list[action].uses, `./${String(list[checkout].with?.path)}`);
+    assert.equal(wf.on!.workflow_call.inputs['action-ref'].default, '');
+    assert.doesNotMatch(read(MATRIX).replace(/^\s*#.*$/gm, ''), /uses: acr-kube-auth\/acr-kube-auth@/, 'no floating pin of the action');
+  });
+
+  test('by default, the commit of the workflow itself (the OIDC token claims), from its own repository', async () => {
+    const oidc = await oidcEndpoint({
+      job_workflow_ref: 'acr-kube-auth/acr-kube-auth/.github/workflows/attach-matrix.yml@refs/tags/v1',
+      job_workflow_sha: SHA,
+    });
+    try {
+      const r = await runNodeStep(resolve, { ...oidc.env, ACTION_REF: '' });
+      assert.equal(r.code, 0, r.stdout);
+      assert.deepEqual(r.outputs, { repository: 'acr-kube-auth/acr-kube-auth', ref: SHA });
+      assert.ok(r.stdout.includes(`::add-mask::${oidc.jwt}`), 'the token is masked');
+      assert.deepEqual(oidc.asked, ['bearer runtime-token /token?api-version=2.0&audience=acr-kube-auth-action-ref']);
+    } finally {
+      await oidc.close();
+    }
+  });
+
+  test("a fork's workflow runs the fork's action; action-ref overrides the commit", async () => {
+    const oidc = await oidcEndpoint({
+      job_workflow_ref: 'someone/acr-fork/.github/workflows/attach-matrix.yml@refs/heads/main',
+      job_workflow_sha: SHA,
+    });
+    try {
+      assert.deepEqual((await runNodeStep(resolve, { ...oidc.env, ACTION_REF: '' })).outputs, { repository: 'someone/acr-fork', ref: SHA });
+      assert.deepEqual((await runNodeStep(resolve, { ...oidc.env, ACTION_REF: ' v1.2.3 ' })).outputs, {
+        repository: 'someone/acr-fork',
+        ref: 'v1.2.3',
+      });
+    } finally {
+      await oidc.close();
+    }
+  });
+
+  test('fails with one ::error:: when it cannot tell the ref, or the ref is not one', async () => {
+    const none = await runNodeStep(resolve, { ACTION_REF: '' });
+    assert.equal(none.code, 1);
+    assert.match(none.stdout, /^::error title=action-ref::cannot tell which commit .*id-token: write/m);
+    const given = await runNodeStep(resolve, { ACTION_REF: 'v1' });
+    assert.deepEqual(given.outputs, { repository: 'acr-kube-auth/acr-kube-auth', ref: 'v1' });
+    const bad = await runNodeStep(resolve, { ACTION_REF: '$(touch pwned)' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /::error title=action-ref::'\$\(touch pwned\)' is not a tag, branch or commit SHA/);
+    const refused = await oidcEndpoint(undefined, 403);
+    try {
+      const r = await runNodeStep(resolve, { ...refused.env, ACTION_REF: '' });
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /::error title=action-ref::GitHub's OIDC token endpoint answered HTTP 403/);
+    } finally {
+      await refused.close();
+    }
+  });
+
+  test('splits the plan into the clusters that succeeded and the others, for the deploys that follow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acr-wf-split-'));
+    try {
+      const clusters = ['001-rg-aks-1', '002-rg-aks-2', '003-rg-aks-3', '004-rg-aks-4'].map((key, i) => ({
+        name: `aks-${i + 1}`,
+        resourceGroup: 'rg',
+        subscriptionId: '',
+        label: `rg/aks-${i + 1}`,
+        key,
+      }));
+      writeFileSync(join(dir, '001-rg-aks-1.json'), JSON.stringify([{ target: 'rg/aks-1', ok: true, changed: true, action: 'granted' }]));
+      writeFileSync(
+        join(dir, '002-rg-aks-2.json'),
+        JSON.stringify([{ target: 'rg/aks-2', ok: false, changed: false, action: 'failed', error: 'x' }]),
+      );
+      writeFileSync(join(dir, '004-rg-aks-4.json'), JSON.stringify([]));
+      // 003 reported nothing (its job died before the upload)
+      const r = await runNodeStep(merge, { DIR: dir, EXPECTED: '4', ATTACH_RESULT: 'failure', CLUSTERS: JSON.stringify(clusters) });
+      assert.equal(r.code, 0, r.stdout);
+      assert.deepEqual(JSON.parse(r.outputs.succeeded), [clusters[0]]);
+      assert.deepEqual(JSON.parse(r.outputs.failed), clusters.slice(1));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the matrix example deploys to the clusters that succeeded, also when another failed', () => {
+    const ex = parseYaml('examples/matrix-reusable.yml').jobs.deploy as Job & { if?: string; strategy: { matrix: Record<string, string> } };
+    assert.match(String(ex.if), /!cancelled\(\)|always\(\)/);
+    assert.match(String(ex.if), /needs\.acr\.outputs\.succeeded != '\[\]'/);
+    assert.equal(ex.strategy.matrix.cluster, '${{ fromJSON(needs.acr.outputs.succeeded) }}');
+  });
+});
+
+// ------------------------------------------------------------------------------------- the release workflow
+
+describe('the release workflow', () => {
+  const wf = parseYaml(RELEASE) as Workflow & { jobs: Record<string, Job & { needs?: string }> };
+  const notes = stepScript(RELEASE, 'release', 'notes');
+  const moveMajor = (wf.jobs.release.steps ?? []).find((s) => s.id === 'move-major')?.run ?? '';
+
+  test('runs on a version tag: checks dist/ and the suite, then publishes the CHANGELOG section and moves the major tag', () => {
+    assert.deepEqual(wf.on!.push, { tags: ['v*.*.*'] });
+    const check = (wf.jobs.check.steps ?? []).map((s) => s.run ?? '').join('\n');
+    assert.match(check, /bash \.ci\/run/);
+    assert.match(check, /npm run build\n\s*if \[ -n "\$\(git status --porcelain -- dist\)" \]/);
+    assert.match(check, /require\("\.\/package\.json"\)\.version/);
+    assert.equal(wf.jobs.release.needs, 'check');
+    assert.deepEqual(wf.jobs.release.permissions, { contents: 'write' });
+    const order = (wf.jobs.release.steps ?? []).map((s) => s.id ?? (s.run?.includes('gh release create') ? 'publish' : s.uses));
+    assert.deepEqual(order.slice(1), ['notes', 'publish', 'move-major']);
+    assert.match(read(RELEASE), /gh release create "\$TAG" --verify-tag --title "\$TAG" --notes-file "\$NOTES"/);
+    assert.ok(moveMajor.length > 100);
+  });
+
+  const CHANGELOG = [
+    '# Changelog',
+    '',
+    '## [Unreleased]',
+    '',
+    '- not yet',
+    '',
+    '## [1.3.0-rc.1] - 2026-12-09',
+    '',
+    '- a candidate',
+    '',
+    '## [1.2.0] - 2026-12-08',
+    '',
+    '### Added',
+    '',
+    '- `succeeded` output',
+    '',
+    '## [1.1.0] - 2026-11-01',
+    '',
+    '- older',
+    '',
+  ].join('\n');
+
+  test('the notes are the tag’s CHANGELOG section; a prerelease is marked; a missing section or a bad tag fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acr-release-notes-'));
+    try {
+      writeFileSync(join(dir, 'CHANGELOG.md'), CHANGELOG);
+      const out = join(dir, 'notes.md');
+      const r = await runNodeStep(notes, { TAG: 'v1.2.0', NOTES: out }, dir);
+      assert.equal(r.code, 0, r.stdout);
+      assert.equal(readFileSync(out, 'utf8'), '### Added\n\n- `succeeded` output\n');
+      assert.equal(r.outputs.prerelease, 'false');
+      const rc = await runNodeStep(notes, { TAG: 'v1.3.0-rc.1', NOTES: out }, dir);
+      assert.equal(rc.outputs.prerelease, 'true');
+      assert.equal(readFileSync(out, 'utf8'), '- a candidate\n');
+      const missing = await runNodeStep(notes, { TAG: 'v1.4.0', NOTES: out }, dir);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stdout, /^::error title=CHANGELOG\.md::no section '## \[1\.4\.0\]'/m);
+      const bad = await runNodeStep(notes, { TAG: 'latest', NOTES: out }, dir);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, /^::error title=tag::'latest' is not a version tag/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the major tag moves to the newest release of its major, in a real repository with a bare origin', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'acr-release-tags-'));
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    };
+    const git = (cwd: string, ...args: string[]) => {
+      const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    const origin = join(dir, 'origin.git');
+    const work = join(dir, 'work');
+    const release = (tag: string) => {
+      const r = spawnSync('bash', ['-c', moveMajor], { cwd: work, env: { ...env, TAG: tag }, encoding: 'utf8' });
+      return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const commit = (msg: string) => {
+      writeFileSync(join(work, 'f'), msg);
+      git(work, 'add', 'f');
+      git(work, 'commit', '-q', '-m', msg);
+      return git(work, 'rev-parse', 'HEAD');
+    };
+    const tagAndPush = (tag: string) => {
+      git(work, 'tag', tag);
+      git(work, 'push', '-q', 'origin', `refs/tags/${tag}`);
+    };
+    const onOrigin = (tag: string) => {
+      const r = spawnSync('git', ['rev-parse', '--verify', '-q', `refs/tags/${tag}^{commit}`], { cwd: origin, env, encoding: 'utf8' });
+      return r.status === 0 ? r.stdout.trim() : undefined;
+    };
+    try {
+      git(dir, 'init', '-q', '--bare', origin);
+      git(dir, 'clone', '-q', origin, work);
+      git(work, 'checkout', '-q', '-b', 'main');
+      const c1 = commit('one');
+      git(work, 'push', '-q', 'origin', 'main');
+      tagAndPush('v1.0.0');
+      assert.equal(release('v1.0.0').code, 0);
+      assert.equal(onOrigin('v1'), c1, 'v1 made at the first release');
+
+      const c2 = commit('two');
+      tagAndPush('v1.1.0');
+      assert.equal(release('v1.1.0').code, 0);
+      assert.equal(onOrigin('v1'), c2, 'v1 moved to v1.1.0');
+
+      // a patch of the older minor, tagged from another clone: v1 stays on the newest
+      git(work, 'checkout', '-q', '-b', 'v1.0.x', 'v1.0.0');
+      commit('one-fix');
+      tagAndPush('v1.0.1');
+      const older = release('v1.0.1');
+      assert.equal(older.code, 0, older.out);
+      assert.match(older.out, /::notice title=v1 not moved::v1\.0\.1 is older than v1\.1\.0/);
+      assert.equal(onOrigin('v1'), c2);
+
+      git(work, 'checkout', '-q', 'main');
+      commit('three');
+      tagAndPush('v1.2.0-rc.1');
+      assert.match(release('v1.2.0-rc.1').out, /prerelease: v1 stays/);
+      assert.equal(onOrigin('v1'), c2);
+
+      const c4 = commit('four');
+      tagAndPush('v2.0.0');
+      assert.equal(release('v2.0.0').code, 0);
+      assert.equal(onOrigin('v2'), c4, 'v2 made');
+      assert.equal(onOrigin('v1'), c2, 'v1 untouched by v2');
+
+      // a release tagged on origin by someone else: the step fetches it before comparing
+      const c5 = commit('five');
+      git(work, 'push', '-q', 'origin', `${c5}:refs/tags/v2.1.0`);
+      assert.equal(release('v2.1.0').code, 0);
+      assert.equal(onOrigin('v2'), c5);
+
+      const bad = release('latest');
+      assert.equal(bad.code, 1);
+      assert.match(bad.out, /::error title=tag::'latest' is not a version tag/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -553,6 +968,53 @@ describe('npm run local-action with .env.example', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test(
+    "the emulator's printed recipe runs as written, with the project's Node.js even when `node` on PATH is older",
+    { timeout: 90_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'acr-recipe-'));
+      const child = spawn(process.execPath, [join(ROOT, 'emulator', 'cli.ts'), '--port', '0', '--quiet'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`emulator not ready: ${out}`)), 60_000);
+          child.stdout.on('data', () => {
+            if (/^EMULATOR_READY /m.test(out)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        // the recipe: from the environment block to the line that runs dist/index.js
+        const lines = out.split('\n');
+        const from = lines.findIndex((l) => l.startsWith('# Environment for running the action'));
+        const to = lines.findIndex((l) => / dist\/index\.js$/.test(l));
+        assert.ok(from >= 0 && to > from, out);
+        const recipe = lines.slice(from, to + 1).join('\n');
+        assert.ok(recipe.endsWith(`${process.execPath} dist/index.js`), recipe);
+        for (const f of ['output', 'summary']) writeFileSync(join(dir, f), '');
+        // PATH holds only the system's tools, whose `node` (if any) is older than the bundle needs
+        const script = `export GITHUB_OUTPUT=${dir}/output GITHUB_STEP_SUMMARY=${dir}/summary\n${recipe}\n`;
+        const run = spawn('bash', ['-euc', script], { cwd: ROOT, env: { PATH: '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let runOut = '';
+        run.stdout.on('data', (d) => (runOut += d));
+        run.stderr.on('data', (d) => (runOut += d));
+        const code = await new Promise<number | null>((resolve) => run.on('close', resolve));
+        assert.equal(code, 0, runOut);
+        assert.doesNotMatch(runOut, /::error::/);
+        assert.match(readFileSync(join(dir, 'output'), 'utf8'), /^secret-name<</m);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => (child.exitCode === null ? child.on('close', resolve) : resolve(null)));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   let emu: Emulator;
   let work: string;

@@ -2,10 +2,14 @@
 // registry API's authentication (GET /v2/, repository routes), as Azure/acr docs/AAD-OAuth.md and
 // Token-BasicAuth.md describe them.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findRegistryByHost, findScopeMap, scopeMapAllows, subscriptionOf, TOKEN_TYPE } from './arm/acr.ts';
 import { assignmentsAtOrAbove, roleGuidOf, ROLES } from './arm/authorization.ts';
 import { isArmAudience, lc } from './arm/common.ts';
-import type { EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler } from './types.ts';
+import type { Service } from './routes.ts';
+import type { EmuContext, EmuRequest, EmuResponse, EmulatorState } from './types.ts';
 
 export const NULL_GUID_USER = '00000000-0000-0000-0000-000000000000';
 export const ACR_ISSUER = 'Azure Container Registry';
@@ -417,26 +421,31 @@ function caller(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>)
   return { kind: 'bearer', access: Array.isArray(claims.access) ? (claims.access as AccessEntry[]) : [] };
 }
 
-function v2(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, rest: string): EmuResponse {
+const notServed = (): EmuResponse => errors(404, 'NOT_FOUND', 'the requested route is not served by the emulated registry');
+
+/** GET /v2/: the API version check, which only says whether the credential is good. */
+function base(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>): EmuResponse {
   const who = caller(req, ctx, registry);
-  if (rest === '') {
-    if (who === undefined || who === 'invalid') return unauthorized(undefined, challenge(registry));
-    return ok({});
-  }
-  if (rest === '_catalog') {
-    const scope = 'registry:catalog:*';
-    const allowed =
-      who !== undefined &&
-      who !== 'invalid' &&
-      (who.kind === 'basic'
-        ? allowsCatalog(ctx.state, registry, who.principal)
-        : who.access.some((a) => a.type === 'registry' && a.name === 'catalog'));
-    if (!allowed) return unauthorized(undefined, challenge(registry, scope), [{ Type: 'registry', Name: 'catalog', Action: '*' }]);
-    return ok({ repositories: [] });
-  }
-  const m = /^(.+?)\/(manifests|blobs|tags)\/(.+)$/.exec(rest);
-  if (!m) return errors(404, 'NOT_FOUND', 'the requested route is not served by the emulated registry');
-  const repository = m[1];
+  if (who === undefined || who === 'invalid') return unauthorized(undefined, challenge(registry));
+  return ok({});
+}
+
+function catalog(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>): EmuResponse {
+  const who = caller(req, ctx, registry);
+  const scope = 'registry:catalog:*';
+  const allowed =
+    who !== undefined &&
+    who !== 'invalid' &&
+    (who.kind === 'basic'
+      ? allowsCatalog(ctx.state, registry, who.principal)
+      : who.access.some((a) => a.type === 'registry' && a.name === 'catalog'));
+  if (!allowed) return unauthorized(undefined, challenge(registry, scope), [{ Type: 'registry', Name: 'catalog', Action: '*' }]);
+  return ok({ repositories: [] });
+}
+
+/** A repository route (manifests, blobs, tags): authorized by the method's permission, then "not known" (the emulator stores no images). */
+function repositoryRoute(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, repository: string): EmuResponse {
+  const who = caller(req, ctx, registry);
   const permission: Permission = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : req.method === 'DELETE' ? 'delete' : 'push';
   const scope = `repository:${repository}:${permission}`;
   const allowed =
@@ -449,21 +458,34 @@ function v2(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, res
   return errors(404, 'NAME_UNKNOWN', 'repository name not known to registry', {}, { name: repository });
 }
 
-export const acrDataPlaneHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuResponse | undefined => {
-  if (!req.hostname.endsWith('.azurecr.localhost')) return undefined;
-  const registry = findRegistryByHost(ctx.state, req.hostname);
-  if (!registry) return errors(404, 'NAME_UNKNOWN', `no registry is served at ${req.hostname}`);
-  const path = req.path;
-  if (path === '/oauth2/exchange') {
-    if (req.method !== 'POST') return errors(405, 'UNSUPPORTED', 'use POST');
-    return exchange(req, ctx, registry);
-  }
-  if (path === '/oauth2/token') {
-    if (req.method !== 'POST' && req.method !== 'GET') return errors(405, 'UNSUPPORTED', 'use GET or POST');
-    return token(req, ctx, registry);
-  }
-  if (path === '/v2' || path.startsWith('/v2/')) return v2(req, ctx, registry, path.replace(/^\/v2\/?/, ''));
-  return errors(404, 'NOT_FOUND', 'the requested route is not served by the emulated registry');
-};
+/** The registry the request's host names (the service's `before` answered 404 for any other host). */
+const registryOf = (req: EmuRequest, ctx: EmuContext): Record<string, any> => findRegistryByHost(ctx.state, req.hostname)!;
 
-export const handlers: Handler[] = [acrDataPlaneHandler];
+/** Preload for child processes: maps *.azurecr.localhost to 127.0.0.1 (registry hosts have no DNS here). */
+export const RESOLVE_HOOK_PATH = join(dirname(fileURLToPath(import.meta.url)), 'resolve-hook.mjs');
+
+export const acrService: Service = {
+  name: 'acr',
+  owns: (req) => req.hostname.endsWith('.azurecr.localhost'),
+  env: (): Record<string, string> => (existsSync(RESOLVE_HOOK_PATH) ? { NODE_OPTIONS: `--import=${RESOLVE_HOOK_PATH}` } : {}),
+  before(req, ctx) {
+    if (!findRegistryByHost(ctx.state, req.hostname)) return errors(404, 'NAME_UNKNOWN', `no registry is served at ${req.hostname}`);
+    return undefined;
+  },
+  routes: [
+    { path: '/oauth2/exchange', POST: (req, ctx) => exchange(req, ctx, registryOf(req, ctx)), ANY: () => errors(405, 'UNSUPPORTED', 'use POST') },
+    {
+      path: '/oauth2/token',
+      GET: (req, ctx) => token(req, ctx, registryOf(req, ctx)),
+      POST: (req, ctx) => token(req, ctx, registryOf(req, ctx)),
+      ANY: () => errors(405, 'UNSUPPORTED', 'use GET or POST'),
+    },
+    { path: '/v2{/}?', ANY: (req, ctx) => base(req, ctx, registryOf(req, ctx)) },
+    { path: '/v2/_catalog', ANY: (req, ctx) => catalog(req, ctx, registryOf(req, ctx)) },
+    {
+      path: '/v2/:repository(.+?)/:kind(manifests|blobs|tags)/:reference(.+)',
+      ANY: (req, ctx, p) => repositoryRoute(req, ctx, registryOf(req, ctx), p.repository),
+    },
+    { path: '*', ANY: notServed },
+  ],
+};

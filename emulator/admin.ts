@@ -1,5 +1,7 @@
 // /_emulator/*: control routes for tests and people (never logged, never faulted).
-import type { EmuResponse, EmulatorState, FaultRule, Handler, RequestLogEntry } from './types.ts';
+import { trimmedPath } from './routes.ts';
+import type { Service } from './routes.ts';
+import type { EmuResponse, EmulatorState, FaultRule, RequestLogEntry } from './types.ts';
 
 export interface AdminControl {
   requests(): RequestLogEntry[];
@@ -26,60 +28,71 @@ function bad(message: string): EmuResponse {
   return json(400, { error: { code: 'BadRequest', message } });
 }
 
+const noContent = (): EmuResponse => ({ status: 204 });
+
+/** The body of a PUT or POST: a JSON object, or undefined. */
+const objectBody = (json: unknown): Record<string, unknown> | undefined =>
+  typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+
 /**
  * GET/DELETE /_emulator/requests, GET/PUT /_emulator/state, GET/POST/DELETE /_emulator/faults,
  * POST /_emulator/reset, GET /_emulator/info.
  */
-export function createAdminHandler(control: AdminControl): Handler {
-  return (req) => {
-    if (!req.path.startsWith(PREFIX)) return undefined;
-    const route = req.path.slice(PREFIX.length).replace(/\/+$/, '');
-    const m = req.method;
-    switch (route) {
-      case 'requests':
-        if (m === 'GET') return json(200, control.requests());
-        if (m === 'DELETE') {
+export function createAdminService(control: AdminControl): Service {
+  return {
+    name: 'admin',
+    owns: (req) => req.path.startsWith(PREFIX),
+    routePath: trimmedPath,
+    routes: [
+      {
+        path: `${PREFIX}requests`,
+        GET: () => json(200, control.requests()),
+        DELETE: () => {
           control.clearRequests();
-          return { status: 204 };
-        }
-        break;
-      case 'state':
-        if (m === 'GET') return json(200, control.state());
-        if (m === 'PUT') {
-          if (typeof req.json !== 'object' || req.json === null || Array.isArray(req.json))
-            return bad('the body must be an EmulatorState JSON object');
-          control.setState(req.json as EmulatorState);
-          return { status: 204 };
-        }
-        break;
-      case 'faults':
-        if (m === 'GET') return json(200, control.faults());
-        if (m === 'POST') {
-          if (typeof req.json !== 'object' || req.json === null || Array.isArray(req.json)) return bad('the body must be a FaultRule JSON object');
+          return noContent();
+        },
+      },
+      {
+        path: `${PREFIX}state`,
+        GET: () => json(200, control.state()),
+        PUT: (req) => {
+          const body = objectBody(req.json);
+          if (!body) return bad('the body must be an EmulatorState JSON object');
+          control.setState(body as unknown as EmulatorState);
+          return noContent();
+        },
+      },
+      {
+        path: `${PREFIX}faults`,
+        GET: () => json(200, control.faults()),
+        POST: (req) => {
+          const body = objectBody(req.json);
+          if (!body) return bad('the body must be a FaultRule JSON object');
           try {
-            control.addFault(req.json as FaultRule);
+            control.addFault(body as unknown as FaultRule);
           } catch (err) {
             return bad((err as Error).message);
           }
           return json(201, req.json);
-        }
-        if (m === 'DELETE') {
+        },
+        DELETE: () => {
           control.clearFaults();
-          return { status: 204 };
-        }
-        break;
-      case 'reset':
-        if (m === 'POST') {
+          return noContent();
+        },
+      },
+      {
+        path: `${PREFIX}reset`,
+        POST: () => {
           control.reset();
-          return { status: 204 };
-        }
-        break;
-      case 'info':
-        if (m === 'GET') return json(200, control.info());
-        break;
-      default:
-        return json(404, { error: { code: 'NotFound', message: `no admin route ${route}` } });
-    }
-    return json(405, { error: { code: 'MethodNotAllowed', message: `${m} is not allowed on ${req.path}` } });
+          return noContent();
+        },
+      },
+      { path: `${PREFIX}info`, GET: () => json(200, control.info()) },
+      {
+        path: '*',
+        ANY: (req) => json(404, { error: { code: 'NotFound', message: `no admin route ${req.path.slice(PREFIX.length).replace(/\/+$/, '')}` } }),
+      },
+    ],
+    methodNotAllowed: (req) => json(405, { error: { code: 'MethodNotAllowed', message: `${req.method} is not allowed on ${req.path}` } }),
   };
 }

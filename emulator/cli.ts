@@ -61,10 +61,11 @@ function describe(emu: Emulator): string {
     '# Environment for running the action (or any Node.js client) against the emulator:',
     ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     '',
-    '# Example: a pull-secret run (inputs contain dashes, so pass them with env, not export):',
+    '# Example: a pull-secret run (inputs contain dashes, so pass them with env, not export).',
+    `# dist/ needs Node.js 24: run it with the Node.js that runs this emulator (${process.version}, the project's own under npm), not any \`node\` on PATH.`,
     'env \\',
     ...inputs.map(([k, v]) => `  ${shellQuote(`INPUT_${k.toUpperCase()}=${v}`)} \\`),
-    '  node dist/index.js',
+    `  ${shellQuote(process.execPath)} dist/index.js`,
     '',
   ];
   return lines.join('\n');

@@ -2,7 +2,9 @@
 // OpenID discovery, JWKS, instance discovery, and the client-credentials token endpoint with a
 // client secret or a federated client assertion (GitHub OIDC).
 import { randomUUID } from 'node:crypto';
-import type { AppRegistration, EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler, ServicePrincipalObject } from './types.ts';
+import { collapsedPath } from './routes.ts';
+import type { Service } from './routes.ts';
+import type { AppRegistration, EmuContext, EmuRequest, EmuResponse, EmulatorState, ServicePrincipalObject } from './types.ts';
 
 export const ACCESS_TOKEN_LIFETIME_S = 3600;
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -249,23 +251,16 @@ function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string):
     if (!claims) {
       const unverified = decodeUnverified(assertion);
       const exp = unverified?.exp;
-      if (typeof exp === 'number' && exp * 1000 <= now.getTime()) {
-        return entraError(
-          req,
-          ctx,
-          400,
-          'invalid_client',
-          700024,
-          `Client assertion is not within its valid time range. Current time: ${now.toISOString()}, assertion valid from ${isoFromEpoch(unverified?.nbf ?? unverified?.iat)}, expiry time of assertion ${isoFromEpoch(exp)}.`,
-        );
-      }
+      const expired = typeof exp === 'number' && exp * 1000 <= now.getTime();
       return entraError(
         req,
         ctx,
         400,
         'invalid_client',
         700024,
-        'Client assertion failed signature validation, or is not within its valid time range.',
+        expired
+          ? `Client assertion is not within its valid time range. Current time: ${now.toISOString()}, assertion valid from ${isoFromEpoch(unverified?.nbf ?? unverified?.iat)}, expiry time of assertion ${isoFromEpoch(exp)}.`
+          : 'Client assertion failed signature validation, or is not within its valid time range.',
       );
     }
     const iss = String(claims.iss ?? '');
@@ -347,33 +342,37 @@ function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string):
 
 // ------------------------------------------------------------------------------------- routes
 
-const entraHandler: Handler = (req, ctx) => {
-  if (req.hostname.endsWith('.azurecr.localhost')) return undefined;
-  const seg = req.path.split('/').filter((s) => s !== '');
-  const tenant = seg[0];
-  if (!tenant || tenant.startsWith('_') || tenant === 'graph') return undefined;
-  const rest = seg.slice(1).join('/');
-
-  if (req.method === 'GET' && tenant === 'common' && rest === 'discovery/instance') {
-    return { status: 200, body: instanceDiscovery(ctx) };
-  }
-  if (req.method === 'GET' && (rest === 'v2.0/.well-known/openid-configuration' || rest === '.well-known/openid-configuration')) {
-    const generic = ['common', 'organizations', 'consumers'].includes(tenant.toLowerCase());
-    const tid = generic ? undefined : resolveTenant(ctx.state, tenant);
-    if (!generic && !tid) return tenantNotFound(req, ctx, tenant, 'invalid_tenant');
-    return { status: 200, body: openIdConfiguration(ctx, tenant, tid) };
-  }
-  if (req.method === 'GET' && (rest === 'discovery/v2.0/keys' || rest === 'discovery/keys')) {
-    const jwk = ctx.signingJwk?.() ?? {};
-    return { status: 200, body: { keys: [{ ...jwk, issuer: `${ctx.baseUrl}/{tenantid}/v2.0` }] } };
-  }
-  if (rest === 'oauth2/v2.0/token') {
-    if (req.method !== 'POST') {
-      return entraError(req, ctx, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests. Received a GET request.');
-    }
-    return tokenEndpoint(req, ctx, tenant);
-  }
-  return undefined;
+export const entraService: Service = {
+  name: 'entra',
+  // every path of the emulator's own host that starts with a tenant (not /_emulator, /_github or /graph)
+  owns(req) {
+    if (req.hostname.endsWith('.azurecr.localhost')) return false;
+    const tenant = req.path.split('/').find((s) => s !== '');
+    return tenant !== undefined && !tenant.startsWith('_') && tenant !== 'graph';
+  },
+  routePath: collapsedPath,
+  routes: [
+    { path: '/common/discovery/instance', GET: (_req, ctx) => ({ status: 200, body: instanceDiscovery(ctx) }) },
+    {
+      path: '/:tenant{/v2.0}?/.well-known/openid-configuration',
+      GET: (req, ctx, { tenant }) => {
+        const generic = ['common', 'organizations', 'consumers'].includes(tenant.toLowerCase());
+        const tid = generic ? undefined : resolveTenant(ctx.state, tenant);
+        if (!generic && !tid) return tenantNotFound(req, ctx, tenant, 'invalid_tenant');
+        return { status: 200, body: openIdConfiguration(ctx, tenant, tid) };
+      },
+    },
+    {
+      path: '/:tenant/discovery{/v2.0}?/keys',
+      GET: (_req, ctx) => {
+        const jwk = ctx.signingJwk?.() ?? {};
+        return { status: 200, body: { keys: [{ ...jwk, issuer: `${ctx.baseUrl}/{tenantid}/v2.0` }] } };
+      },
+    },
+    {
+      path: '/:tenant/oauth2/v2.0/token',
+      POST: (req, ctx, { tenant }) => tokenEndpoint(req, ctx, tenant),
+      ANY: (req, ctx) => entraError(req, ctx, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests. Received a GET request.'),
+    },
+  ],
 };
-
-export const handlers: Handler[] = [entraHandler];

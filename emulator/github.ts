@@ -1,18 +1,14 @@
 // GitHub Actions' OIDC token endpoint (what ACTIONS_ID_TOKEN_REQUEST_URL points at on a runner).
 import { randomUUID } from 'node:crypto';
 import { GITHUB_ISSUER, GITHUB_RUNTIME_TOKEN } from './ids.ts';
-import type { Handler } from './types.ts';
+import type { RouteHandler, Service } from './routes.ts';
 
 export const OIDC_TOKEN_PATH = '/_github/oidc/token';
 export const OIDC_TOKEN_LIFETIME_S = 300;
 
 let issued = 0;
 
-const githubHandler: Handler = (req, ctx) => {
-  if (req.path !== OIDC_TOKEN_PATH) return undefined;
-  if (req.method !== 'GET' && req.method !== 'POST') {
-    return { status: 405, body: { message: 'Method not allowed' } };
-  }
+const oidcToken: RouteHandler = (req, ctx) => {
   if (req.bearer !== GITHUB_RUNTIME_TOKEN) {
     return { status: 401, body: { message: 'Bad credentials: the ACTIONS_ID_TOKEN_REQUEST_TOKEN is missing or invalid' } };
   }
@@ -56,4 +52,13 @@ const githubHandler: Handler = (req, ctx) => {
   return { status: 200, body: { count: issued, value } };
 };
 
-export const handlers: Handler[] = [githubHandler];
+export const githubService: Service = {
+  name: 'github',
+  owns: (req) => req.path.startsWith('/_github/'),
+  routes: [{ path: OIDC_TOKEN_PATH, GET: oidcToken, POST: oidcToken, ANY: () => ({ status: 405, body: { message: 'Method not allowed' } }) }],
+  // what a runner gives a job with `id-token: write`
+  env: (host) => ({
+    ACTIONS_ID_TOKEN_REQUEST_URL: `${host.url}${OIDC_TOKEN_PATH}?api-version=2.0`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: GITHUB_RUNTIME_TOKEN,
+  }),
+};

@@ -2,16 +2,8 @@
 // Service principals (get, filter, provision) and applications (get, addPassword, removePassword).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { audienceMatches, findApplication, graphResource } from './entra.ts';
-import type {
-  AppRegistration,
-  EmuContext,
-  EmuRequest,
-  EmuResponse,
-  Handler,
-  PasswordCredential,
-  ServicePrincipalObject,
-  TenantState,
-} from './types.ts';
+import type { Params, Route, RouteHandler, Service } from './routes.ts';
+import type { AppRegistration, EmuContext, EmuRequest, EmuResponse, PasswordCredential, ServicePrincipalObject, TenantState } from './types.ts';
 
 export const GRAPH_PREFIX = '/graph/v1.0/';
 
@@ -203,181 +195,223 @@ export function newSecretText(length = 40): string {
 
 // ------------------------------------------------------------------------------------- routes
 
-const ROUTE = /^(servicePrincipals|applications)(?:\(appId='([^']*)'\)|\/([^/]+?))?(?:\/(addPassword|removePassword))?\/?$/i;
+/** Who calls (the access token's tenant and app): set once the service's authentication passed. */
+interface Caller {
+  tid: string;
+  tenant: TenantState;
+  appid: string;
+}
 
-const graphHandler: Handler = (req, ctx) => {
-  if (!req.path.startsWith(GRAPH_PREFIX) && req.path !== '/graph/v1.0') return undefined;
-  if (req.hostname.endsWith('.azurecr.localhost')) return undefined;
+function callerOf(req: EmuRequest, ctx: EmuContext): Caller {
+  const token = req.token!;
+  return { tid: token.tid, tenant: ctx.state.tenants[token.tid]!, appid: token.appid };
+}
 
-  // authentication: an access token from this emulator's Entra, for Graph
-  if (!req.bearer) return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
-  const token = req.token;
-  if (!token)
-    return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid token signature, issuer or lifetime.');
-  if (!audienceMatches(token.aud, graphResource(ctx.baseUrl))) {
-    return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+/** An object by its key: `(appId='…')` or `/{id}`. */
+function byKey<T extends { id: string; appId: string }>(list: T[], p: Params): T | undefined {
+  return p.appId !== undefined
+    ? list.find((o) => o.appId.toLowerCase() === p.appId!.toLowerCase())
+    : list.find((o) => o.id.toLowerCase() === p.id!.toLowerCase());
+}
+
+const keyOf = (p: Params): string => (p.appId ?? p.id)!;
+
+/** A collection GET: `$filter` (the equality clauses Graph supports here), then `$select`. */
+function listed(req: EmuRequest, ctx: EmuContext, collection: string, objects: Record<string, unknown>[]): EmuResponse {
+  const filter = req.query.get('$filter');
+  let list = objects;
+  if (filter) {
+    const clauses = parseFilter(filter);
+    if (!clauses) return graphError(req, ctx, 400, 'Request_UnsupportedQuery', `Unsupported query: '${filter}'.`);
+    list = list.filter((o) => matchesFilter(o, clauses));
   }
-  const tid = token.tid;
-  const tenant = ctx.state.tenants[tid];
-  if (!tenant) return graphError(req, ctx, 401, 'InvalidAuthenticationToken', `Access token validation failure. Unknown tenant '${tid}'.`);
-  const caller = token.appid;
+  return ok(req, 200, { '@odata.context': `${graphBase(ctx)}/$metadata#${collection}`, value: list.map((o) => select(o, req)) });
+}
 
-  const route = ROUTE.exec(req.path.slice(GRAPH_PREFIX.length));
-  if (!route) {
+function createServicePrincipal(req: EmuRequest, ctx: EmuContext): EmuResponse {
+  const { tid, tenant, appid } = callerOf(req, ctx);
+  if (!allowed(tenant.canProvisionServicePrincipals, appid)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
+  const body = req.json as { appId?: unknown } | undefined;
+  const appId = typeof body?.appId === 'string' ? body.appId : undefined;
+  if (!appId) return graphError(req, ctx, 400, 'Request_BadRequest', "A value is required for property 'appId' of resource 'ServicePrincipal'.");
+  const found = findApplication(ctx.state, appId);
+  if (!found) {
     return graphError(
       req,
       ctx,
       400,
-      'BadRequest',
-      `Resource not found for the segment '${req.path.slice(GRAPH_PREFIX.length).split('/')[0] ?? ''}'.`,
+      'Request_BadRequest',
+      `The appId '${appId}' of the service principal does not reference a valid application object.`,
     );
   }
-  const collection = route[1]!.toLowerCase() === 'serviceprincipals' ? 'servicePrincipals' : 'applications';
-  const byAppId = route[2];
-  const byId = route[3];
-  const action = route[4]?.toLowerCase();
-  const keyed = byAppId !== undefined || byId !== undefined;
+  if (found.homeTenant !== tid && found.app.signInAudience !== 'AzureADMultipleOrgs') {
+    return graphError(
+      req,
+      ctx,
+      400,
+      'Request_BadRequest',
+      `The application '${appId}' is not multi-tenant (signInAudience 'AzureADMyOrg'); a service principal for it can only be created in its home tenant.`,
+    );
+  }
+  if (tenant.servicePrincipals.some((sp) => sp.appId.toLowerCase() === appId.toLowerCase())) {
+    return graphError(
+      req,
+      ctx,
+      409,
+      'Request_MultipleObjectsWithSameKeyValue',
+      `The service principal cannot be created, updated, or restored because the service principal name ${appId} is already in use.`,
+    );
+  }
+  const sp: ServicePrincipalObject = {
+    id: ctx.newGuid(),
+    appId: found.app.appId,
+    displayName: found.app.displayName,
+    appOwnerOrganizationId: found.homeTenant,
+    servicePrincipalType: 'Application',
+  };
+  tenant.servicePrincipals.push(sp);
   const base = graphBase(ctx);
+  return ok(
+    req,
+    201,
+    { '@odata.context': `${base}/$metadata#servicePrincipals/$entity`, ...renderServicePrincipal(ctx, sp) },
+    { location: `${base}/directoryObjects/${sp.id}/Microsoft.DirectoryServices.ServicePrincipal` },
+  );
+}
 
-  // ------------------------------------------------------------------ servicePrincipals
-  if (collection === 'servicePrincipals') {
-    if (action) return graphError(req, ctx, 400, 'BadRequest', `Resource not found for the segment '${route[4]}'.`);
-    if (!keyed && req.method === 'GET') {
-      const filter = req.query.get('$filter');
-      let list = tenant.servicePrincipals.map((sp) => renderServicePrincipal(ctx, sp));
-      if (filter) {
-        const clauses = parseFilter(filter);
-        if (!clauses) return graphError(req, ctx, 400, 'Request_UnsupportedQuery', `Unsupported query: '${filter}'.`);
-        list = list.filter((o) => matchesFilter(o, clauses));
-      }
-      return ok(req, 200, { '@odata.context': `${base}/$metadata#servicePrincipals`, value: list.map((o) => select(o, req)) });
-    }
-    if (!keyed && req.method === 'POST') {
-      if (!allowed(tenant.canProvisionServicePrincipals, caller)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
-      const body = req.json as { appId?: unknown } | undefined;
-      const appId = typeof body?.appId === 'string' ? body.appId : undefined;
-      if (!appId) return graphError(req, ctx, 400, 'Request_BadRequest', "A value is required for property 'appId' of resource 'ServicePrincipal'.");
-      const found = findApplication(ctx.state, appId);
-      if (!found) {
-        return graphError(
-          req,
-          ctx,
-          400,
-          'Request_BadRequest',
-          `The appId '${appId}' of the service principal does not reference a valid application object.`,
-        );
-      }
-      if (found.homeTenant !== tid && found.app.signInAudience !== 'AzureADMultipleOrgs') {
-        return graphError(
-          req,
-          ctx,
-          400,
-          'Request_BadRequest',
-          `The application '${appId}' is not multi-tenant (signInAudience 'AzureADMyOrg'); a service principal for it can only be created in its home tenant.`,
-        );
-      }
-      if (tenant.servicePrincipals.some((sp) => sp.appId.toLowerCase() === appId.toLowerCase())) {
-        return graphError(
-          req,
-          ctx,
-          409,
-          'Request_MultipleObjectsWithSameKeyValue',
-          `The service principal cannot be created, updated, or restored because the service principal name ${appId} is already in use.`,
-        );
-      }
-      const sp: ServicePrincipalObject = {
-        id: ctx.newGuid(),
-        appId: found.app.appId,
-        displayName: found.app.displayName,
-        appOwnerOrganizationId: found.homeTenant,
-        servicePrincipalType: 'Application',
-      };
-      tenant.servicePrincipals.push(sp);
-      return ok(
-        req,
-        201,
-        { '@odata.context': `${base}/$metadata#servicePrincipals/$entity`, ...renderServicePrincipal(ctx, sp) },
-        { location: `${base}/directoryObjects/${sp.id}/Microsoft.DirectoryServices.ServicePrincipal` },
-      );
-    }
-    if (keyed && req.method === 'GET') {
-      const sp =
-        byAppId !== undefined
-          ? tenant.servicePrincipals.find((s) => s.appId.toLowerCase() === byAppId.toLowerCase())
-          : tenant.servicePrincipals.find((s) => s.id.toLowerCase() === byId!.toLowerCase());
-      if (!sp) return notFound(req, ctx, (byAppId ?? byId)!);
-      return ok(req, 200, { '@odata.context': `${base}/$metadata#servicePrincipals/$entity`, ...select(renderServicePrincipal(ctx, sp), req) });
-    }
-    return graphError(req, ctx, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
-  }
+function getServicePrincipal(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
+  const sp = byKey(callerOf(req, ctx).tenant.servicePrincipals, p);
+  if (!sp) return notFound(req, ctx, keyOf(p));
+  return ok(req, 200, { '@odata.context': `${graphBase(ctx)}/$metadata#servicePrincipals/$entity`, ...select(renderServicePrincipal(ctx, sp), req) });
+}
 
-  // ------------------------------------------------------------------ applications (home tenant only)
-  const findApp = (): AppRegistration | undefined =>
-    byAppId !== undefined
-      ? tenant.applications.find((a) => a.appId.toLowerCase() === byAppId.toLowerCase())
-      : tenant.applications.find((a) => a.id.toLowerCase() === byId!.toLowerCase());
+/** The home tenant's application the route names, when the caller may `right` (read or add passwords); else Graph's 403 or 404. */
+function application(req: EmuRequest, ctx: EmuContext, p: Params, right: 'canReadApplications' | 'canAddPassword'): AppRegistration | EmuResponse {
+  const { tenant, appid } = callerOf(req, ctx);
+  if (!allowed(tenant[right], appid)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
+  return byKey(tenant.applications, p) ?? notFound(req, ctx, keyOf(p));
+}
 
-  if (!keyed && req.method === 'GET' && !action) {
-    if (!allowed(tenant.canReadApplications, caller)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
-    const filter = req.query.get('$filter');
-    let list = tenant.applications.map((a) => renderApplication(a, tenant));
-    if (filter) {
-      const clauses = parseFilter(filter);
-      if (!clauses) return graphError(req, ctx, 400, 'Request_UnsupportedQuery', `Unsupported query: '${filter}'.`);
-      list = list.filter((o) => matchesFilter(o, clauses));
-    }
-    return ok(req, 200, { '@odata.context': `${base}/$metadata#applications`, value: list.map((o) => select(o, req)) });
+const isResponse = (v: AppRegistration | EmuResponse): v is EmuResponse => 'status' in v;
+
+function getApplication(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
+  const app = application(req, ctx, p, 'canReadApplications');
+  if (isResponse(app)) return app;
+  return ok(req, 200, {
+    '@odata.context': `${graphBase(ctx)}/$metadata#applications/$entity`,
+    ...select(renderApplication(app, callerOf(req, ctx).tenant), req),
+  });
+}
+
+function addPassword(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
+  const app = application(req, ctx, p, 'canAddPassword');
+  if (isResponse(app)) return app;
+  const body = (req.json ?? {}) as { passwordCredential?: { displayName?: unknown; endDateTime?: unknown; startDateTime?: unknown } };
+  const pc = body.passwordCredential ?? {};
+  const now = ctx.now();
+  const start = typeof pc.startDateTime === 'string' ? new Date(pc.startDateTime) : now;
+  const end = typeof pc.endDateTime === 'string' ? new Date(pc.endDateTime) : new Date(start.getTime() + 2 * 365 * 24 * 3600 * 1000);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
+    return graphError(req, ctx, 400, 'Request_BadRequest', "Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.");
   }
-  if (keyed && !action && req.method === 'GET') {
-    if (!allowed(tenant.canReadApplications, caller)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
-    const app = findApp();
-    if (!app) return notFound(req, ctx, (byAppId ?? byId)!);
-    return ok(req, 200, { '@odata.context': `${base}/$metadata#applications/$entity`, ...select(renderApplication(app, tenant), req) });
+  if (end.getTime() <= start.getTime()) {
+    return graphError(req, ctx, 400, 'Request_BadRequest', 'Key credential end date is invalid.');
   }
-  if (keyed && action && req.method === 'POST') {
-    if (!allowed(tenant.canAddPassword, caller)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
-    const app = findApp();
-    if (!app) return notFound(req, ctx, (byAppId ?? byId)!);
-    if (action === 'addpassword') {
-      const body = (req.json ?? {}) as { passwordCredential?: { displayName?: unknown; endDateTime?: unknown; startDateTime?: unknown } };
-      const pc = body.passwordCredential ?? {};
-      const now = ctx.now();
-      const start = typeof pc.startDateTime === 'string' ? new Date(pc.startDateTime) : now;
-      const end = typeof pc.endDateTime === 'string' ? new Date(pc.endDateTime) : new Date(start.getTime() + 2 * 365 * 24 * 3600 * 1000);
-      if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
-        return graphError(
+  const secretText = newSecretText();
+  const cred: PasswordCredential = {
+    keyId: randomUUID(),
+    displayName: typeof pc.displayName === 'string' ? pc.displayName : null,
+    startDateTime: start.toISOString(),
+    endDateTime: end.toISOString(),
+    hint: secretText.slice(0, 3),
+    secretText,
+  };
+  app.passwordCredentials.push(cred);
+  return ok(req, 200, { '@odata.context': `${graphBase(ctx)}/$metadata#microsoft.graph.passwordCredential`, ...renderPassword(cred, true) });
+}
+
+function removePassword(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
+  const app = application(req, ctx, p, 'canAddPassword');
+  if (isResponse(app)) return app;
+  const keyId = (req.json as { keyId?: unknown } | undefined)?.keyId;
+  if (typeof keyId !== 'string') return graphError(req, ctx, 400, 'Request_BadRequest', "A value is required for property 'keyId'.");
+  const i = app.passwordCredentials.findIndex((c) => c.keyId.toLowerCase() === keyId.toLowerCase());
+  if (i < 0) return graphError(req, ctx, 400, 'Request_BadRequest', `No password credential found with keyId '${keyId}'.`);
+  app.passwordCredentials.splice(i, 1);
+  const { 'content-type': _ct, ...headers } = graphHeaders(req);
+  return { status: 204, headers };
+}
+
+const SP = '/graph/v1.0/servicePrincipals';
+const APP = '/graph/v1.0/applications';
+/** The two ways to name an object: its alternate key `(appId='…')`, or its id. */
+const KEYS = ["\\(appId=':appId([^']*)'\\)", '/:id'];
+const ACTION = ':action(addPassword|removePassword)';
+
+/** A route for each way to name the object, with an optional trailing slash. */
+const keyed = (collection: string, tail: string, operations: Omit<Route, 'path'>): Route[] =>
+  KEYS.map((key) => ({ path: `${collection}${key}${tail}{/}?`, ...operations }));
+
+const resourceNotFoundForSegment: RouteHandler = (req, ctx, p) =>
+  graphError(
+    req,
+    ctx,
+    400,
+    'BadRequest',
+    `Resource not found for the segment '${p.action ?? req.path.slice(GRAPH_PREFIX.length).split('/')[0] ?? ''}'.`,
+  );
+
+export const graphService: Service = {
+  name: 'graph',
+  owns: (req) => (req.path.startsWith(GRAPH_PREFIX) || req.path === '/graph/v1.0') && !req.hostname.endsWith('.azurecr.localhost'),
+  // OData segment names are case-insensitive
+  ignoreCase: true,
+  requestIds: true,
+  routes: [
+    {
+      path: `${SP}{/}?`,
+      GET: (req, ctx) =>
+        listed(
           req,
           ctx,
-          400,
-          'Request_BadRequest',
-          "Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.",
+          'servicePrincipals',
+          callerOf(req, ctx).tenant.servicePrincipals.map((sp) => renderServicePrincipal(ctx, sp)),
+        ),
+      POST: createServicePrincipal,
+    },
+    ...keyed(SP, '', { GET: getServicePrincipal }),
+    ...keyed(SP, `/${ACTION}`, { ANY: resourceNotFoundForSegment }),
+    {
+      path: `${APP}{/}?`,
+      GET: (req, ctx) => {
+        const { tenant, appid } = callerOf(req, ctx);
+        if (!allowed(tenant.canReadApplications, appid)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
+        return listed(
+          req,
+          ctx,
+          'applications',
+          tenant.applications.map((a) => renderApplication(a, tenant)),
         );
-      }
-      if (end.getTime() <= start.getTime()) {
-        return graphError(req, ctx, 400, 'Request_BadRequest', 'Key credential end date is invalid.');
-      }
-      const secretText = newSecretText();
-      const cred: PasswordCredential = {
-        keyId: randomUUID(),
-        displayName: typeof pc.displayName === 'string' ? pc.displayName : null,
-        startDateTime: start.toISOString(),
-        endDateTime: end.toISOString(),
-        hint: secretText.slice(0, 3),
-        secretText,
-      };
-      app.passwordCredentials.push(cred);
-      return ok(req, 200, { '@odata.context': `${base}/$metadata#microsoft.graph.passwordCredential`, ...renderPassword(cred, true) });
+      },
+    },
+    ...keyed(APP, '', { GET: getApplication }),
+    ...keyed(APP, '/addPassword', { POST: addPassword }),
+    ...keyed(APP, '/removePassword', { POST: removePassword }),
+    { path: '/graph/v1.0{/*}?', ANY: resourceNotFoundForSegment },
+  ],
+  // authentication: an access token from this emulator's Entra, for Graph, of a tenant it knows
+  before(req, ctx) {
+    if (!req.bearer) return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    const token = req.token;
+    if (!token)
+      return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid token signature, issuer or lifetime.');
+    if (!audienceMatches(token.aud, graphResource(ctx.baseUrl))) {
+      return graphError(req, ctx, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
     }
-    // removePassword
-    const keyId = (req.json as { keyId?: unknown } | undefined)?.keyId;
-    if (typeof keyId !== 'string') return graphError(req, ctx, 400, 'Request_BadRequest', "A value is required for property 'keyId'.");
-    const i = app.passwordCredentials.findIndex((p) => p.keyId.toLowerCase() === keyId.toLowerCase());
-    if (i < 0) return graphError(req, ctx, 400, 'Request_BadRequest', `No password credential found with keyId '${keyId}'.`);
-    app.passwordCredentials.splice(i, 1);
-    const { 'content-type': _ct, ...headers } = graphHeaders(req);
-    return { status: 204, headers };
-  }
-  return graphError(req, ctx, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+    if (!ctx.state.tenants[token.tid]) {
+      return graphError(req, ctx, 401, 'InvalidAuthenticationToken', `Access token validation failure. Unknown tenant '${token.tid}'.`);
+    }
+    return undefined;
+  },
+  methodNotAllowed: (req, ctx) => graphError(req, ctx, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'),
 };
-
-export const handlers: Handler[] = [graphHandler];

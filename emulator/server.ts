@@ -1,28 +1,34 @@
-// The emulator's HTTPS server: parses requests, verifies bearer tokens, applies injected faults,
-// routes to the service modules (admin, github, entra, graph, acr, kube, arm), logs every request.
-import { createHash, generateKeyPair, randomUUID, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// The emulator's HTTPS server and its composition. The server parses each request and verifies its
+// bearer token, keeps the request log, applies injected faults and sends the answer; the services
+// (github, entra, graph, kube, acr, arm, and admin for the control routes) each live in their own
+// module with their routes and hooks (routes.ts), and are composed here.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createAdminHandler } from './admin.ts';
-import { handlers as entraHandlers } from './entra.ts';
-import { handlers as githubHandlers } from './github.ts';
-import { handlers as graphHandlers } from './graph.ts';
-import { GITHUB_RUNTIME_TOKEN } from './ids.ts';
+import { join } from 'node:path';
+import { acrService } from './acr.ts';
+import { createAdminService } from './admin.ts';
+import { armService } from './arm/index.ts';
+import { entraService } from './entra.ts';
+import { githubService } from './github.ts';
+import { graphService } from './graph.ts';
+import { createJwtSigner } from './jwt.ts';
+import type { JwtSigner } from './jwt.ts';
+import { kubeService } from './kube/index.ts';
+import { createRouter } from './routes.ts';
+import type { EmulatorHost, Service } from './routes.ts';
 import { emptyState, loadSeed, mergeState, substitutePort } from './seed.ts';
 import { generateTls } from './tls.ts';
 import type { TlsMaterial } from './tls.ts';
-import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, FaultRule, Handler, RequestLogEntry } from './types.ts';
+import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, FaultRule, RequestLogEntry } from './types.ts';
 
-const EMULATOR_DIR = dirname(fileURLToPath(import.meta.url));
-/** Written by the ARM/ACR module: maps *.azurecr.localhost to 127.0.0.1 in child processes. */
-export const RESOLVE_HOOK_PATH = join(EMULATOR_DIR, 'resolve-hook.mjs');
+export { createJwtSigner } from './jwt.ts';
+export type { JwtSigner } from './jwt.ts';
+export { RESOLVE_HOOK_PATH } from './acr.ts';
 
 export interface Emulator {
   /** https://127.0.0.1:PORT */
@@ -66,59 +72,30 @@ export interface StartOptions {
   quiet?: boolean;
 }
 
-// ------------------------------------------------------------------------------------- JWT (RS256)
+// ------------------------------------------------------------------------------------- the services
 
-export interface JwtSigner {
-  kid: string;
-  jwk: Record<string, unknown>;
-  sign(claims: Record<string, unknown>): string;
-  /** claims when the signature is ours and exp/nbf hold (nbf with 5 min skew), else undefined */
-  verify(token: string): Record<string, unknown> | undefined;
+/** The services, in the order they are asked (each only about the requests it owns). */
+const SERVICES: readonly Service[] = [githubService, entraService, graphService, kubeService, acrService, armService];
+const router = createRouter(SERVICES);
+/** Services whose answers carry Azure's request ids (see Service.requestIds). */
+const WITH_REQUEST_IDS = new Set<string>(SERVICES.filter((s) => s.requestIds).map((s) => s.name));
+
+/** Which service a request belongs to when no handler answered it (a fault, a crash): the one with a route for it. */
+function serviceOf(req: EmuRequest): string {
+  return router.serviceOf(req) ?? 'none';
 }
 
-let signingKeyPromise: Promise<{ privateKey: KeyObject; publicKey: KeyObject }> | undefined;
-
-/** One RSA 2048 key pair per process (generation takes a while; every emulator in the process shares it). */
-function signingKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  signingKeyPromise ??= new Promise((resolve, reject) => {
-    generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ privateKey, publicKey })));
-  });
-  return signingKeyPromise;
-}
-
-export async function createJwtSigner(): Promise<JwtSigner> {
-  const { privateKey, publicKey } = await signingKeyPair();
-  const pub = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
-  // RFC 7638 thumbprint: stable for the key
-  const kid = createHash('sha256')
-    .update(JSON.stringify({ e: pub.e, kty: 'RSA', n: pub.n }))
-    .digest('base64url');
-  const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid, x5t: kid })).toString('base64url');
+/** The custom cloud that points Azure clients at the services: ARM, Entra, Graph and the registries' suffix. */
+function cloudOf(url: string): CloudJson {
   return {
-    kid,
-    jwk: { kty: 'RSA', use: 'sig', alg: 'RS256', kid, x5t: kid, n: pub.n, e: pub.e },
-    sign(claims) {
-      const data = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-      return `${data}.${cryptoSign('RSA-SHA256', Buffer.from(data), privateKey).toString('base64url')}`;
+    name: 'AzureEmulator',
+    endpoints: {
+      resourceManager: `${url}/`,
+      activeDirectory: url,
+      activeDirectoryResourceId: 'https://management.core.windows.net/',
+      microsoftGraphResourceId: `${url}/graph/`,
     },
-    verify(token) {
-      const parts = token.split('.');
-      if (parts.length !== 3) return undefined;
-      const [h, p, s] = parts as [string, string, string];
-      try {
-        const hdr = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string };
-        if (hdr.alg !== 'RS256') return undefined;
-        if (!cryptoVerify('RSA-SHA256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'))) return undefined;
-        const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
-        if (typeof claims !== 'object' || claims === null) return undefined;
-        const now = Date.now() / 1000;
-        if (typeof claims.exp === 'number' && claims.exp <= now) return undefined;
-        if (typeof claims.nbf === 'number' && claims.nbf > now + 300) return undefined;
-        return claims;
-      } catch {
-        return undefined;
-      }
-    },
+    suffixes: { acrLoginServerEndpoint: '.azurecr.localhost' },
   };
 }
 
@@ -152,19 +129,6 @@ const STATUS_CODES: Record<number, string> = {
 
 function armErrorResponse(status: number, code: string, message: string): EmuResponse {
   return { status, body: { error: { code, message } } };
-}
-
-/** Which service a path belongs to (used for faulted requests, which never reach a handler). */
-function guessService(req: EmuRequest): string {
-  const p = req.path;
-  if (req.hostname.endsWith('.azurecr.localhost')) return 'acr';
-  if (p.startsWith('/_github/')) return 'github';
-  if (p.startsWith('/graph/')) return 'graph';
-  if (p.startsWith('/api/') || p.startsWith('/apis/') || p === '/api' || p === '/apis' || p === '/version' || p.startsWith('/openapi/'))
-    return 'kube';
-  if (/^\/(subscriptions|providers)\//i.test(p)) return 'arm';
-  if (/\/(oauth2|discovery|\.well-known)\//.test(p)) return 'entra';
-  return 'none';
 }
 
 interface FaultEntry {
@@ -211,46 +175,181 @@ function compileFault(rule: FaultRule): FaultEntry {
   };
 }
 
-async function loadServiceHandlers(): Promise<Record<'acr' | 'kube' | 'arm', Handler[]>> {
-  const out: Record<'acr' | 'kube' | 'arm', Handler[]> = { acr: [], kube: [], arm: [] };
-  const modules: Array<['acr' | 'kube' | 'arm', string]> = [
-    ['acr', join(EMULATOR_DIR, 'acr.ts')],
-    ['kube', join(EMULATOR_DIR, 'kube.ts')],
-    ['arm', join(EMULATOR_DIR, 'arm', 'index.ts')],
-  ];
-  for (const [name, file] of modules) {
-    if (!existsSync(file)) continue;
-    const mod = (await import(pathToFileURL(file).href)) as { handlers?: unknown };
-    if (!Array.isArray(mod.handlers)) throw new Error(`emulator module ${file} does not export handlers: Handler[]`);
-    out[name] = mod.handlers as Handler[];
-  }
-  return out;
+interface FaultInjector {
+  /** the rules, each with the count it has left */
+  list(): FaultRule[];
+  /** throws on an invalid rule */
+  add(rule: FaultRule): void;
+  clear(): void;
+  /**
+   * Apply the rules that match the request, in the order they were added: delays are waited out
+   * here; the first rule that answers instead of the handler ends the list ('reset': no answer).
+   */
+  apply(req: EmuRequest, signal: AbortSignal): Promise<{ applied: string[]; answer?: EmuResponse | 'reset' }>;
 }
 
-function kubeconfigYaml(url: string, caPem: string, token: string): string {
-  const ca = Buffer.from(caPem).toString('base64');
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: emulator',
-    '  cluster:',
-    `    server: ${url}`,
-    `    certificate-authority-data: ${ca}`,
-    'contexts:',
-    '- name: emulator',
-    '  context:',
-    '    cluster: emulator',
-    '    user: emulator',
-    '    namespace: default',
-    'current-context: emulator',
-    'users:',
-    '- name: emulator',
-    '  user:',
-    `    token: ${JSON.stringify(token)}`,
-    'preferences: {}',
-    '',
-  ].join('\n');
+function createFaultInjector(): FaultInjector {
+  let faults: FaultEntry[] = [];
+  return {
+    list: () => faults.map((f) => ({ ...f.rule, ...(f.remaining !== undefined ? { times: f.remaining } : {}) })),
+    add(rule) {
+      faults.push(compileFault(rule));
+    },
+    clear() {
+      faults = [];
+    },
+    async apply(req, signal) {
+      const applied: string[] = [];
+      let answer: EmuResponse | 'reset' | undefined;
+      const target = `${req.hostname}${req.path}`;
+      for (const f of faults) {
+        if (answer) break;
+        if (f.rule.method && f.rule.method.toUpperCase() !== req.method) continue;
+        if (f.regex && !f.regex.test(target)) continue;
+        if (f.remaining !== undefined) {
+          if (f.remaining <= 0) continue;
+          f.remaining -= 1;
+        }
+        const r = f.rule;
+        switch (r.kind) {
+          case 'latency':
+            applied.push(`latency:${r.ms ?? 0}`);
+            await sleep(r.ms ?? 0, signal);
+            break;
+          case 'stall':
+            applied.push(`stall:${r.ms ?? 10000}`);
+            await sleep(r.ms ?? 10000, signal);
+            break;
+          case 'reset':
+            applied.push('reset');
+            answer = 'reset';
+            break;
+          case 'status':
+          case 'armError': {
+            const status = r.status ?? (r.kind === 'armError' ? 409 : 500);
+            const code = r.code ?? STATUS_CODES[status] ?? `Http${status}`;
+            const resp = armErrorResponse(status, code, r.message ?? `Injected fault: ${status} ${code}.`);
+            if (status === 429 || r.retryAfter !== undefined) resp.headers = { 'retry-after': String(r.retryAfter ?? 1) };
+            applied.push(`${r.kind}:${status}${r.kind === 'armError' ? `:${code}` : ''}`);
+            answer = resp;
+            break;
+          }
+          case 'body': {
+            const status = r.status ?? 200;
+            const payload = r.body !== undefined ? Buffer.from(r.body) : paddedJson(r.bodyBytes ?? 0);
+            applied.push(`body:${status}:${payload.length}`);
+            answer = { status, headers: { ...r.headers, 'content-type': r.contentType ?? 'application/json; charset=utf-8' }, body: payload };
+            break;
+          }
+        }
+      }
+      faults = faults.filter((f) => f.remaining === undefined || f.remaining > 0);
+      return { applied, answer };
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------- HTTP
+
+/** The request as the handlers see it; `bearer` verified against the signer as an access token the emulator's Entra issued. */
+function parseRequest(req: IncomingMessage, body: Buffer, port: number, url: string, signer: JwtSigner): EmuRequest {
+  const hostHeader = req.headers.host ?? `127.0.0.1:${port}`;
+  // Not new URL(path, base): a path starting with // (an SDK joining "/" and a scope that starts
+  // with "/") would be read as a host.
+  const u = new URL(`https://${hostHeader}${req.url ?? '/'}`);
+  let path = u.pathname;
+  try {
+    path = decodeURIComponent(u.pathname);
+  } catch {
+    // keep the raw path when it is not valid percent-encoding
+  }
+  // ARM, like most front doors, treats a doubled leading slash as one.
+  path = path.replace(/^\/{2,}/, '/');
+  let json: unknown;
+  if (body.length > 0) {
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+  }
+  const auth = req.headers.authorization;
+  const bearer = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '').trim() : undefined;
+  let token: AccessTokenClaims | undefined;
+  if (bearer) {
+    const claims = signer.verify(bearer);
+    if (claims && typeof claims.tid === 'string' && typeof claims.iss === 'string' && claims.iss.startsWith(`${url}/`)) {
+      token = claims as AccessTokenClaims;
+    }
+  }
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    url: u,
+    path,
+    query: u.searchParams,
+    headers: req.headers,
+    hostname: u.hostname.toLowerCase(),
+    body,
+    json,
+    token,
+    bearer,
+  };
+}
+
+/** Write the answer: lower-case headers, Azure's request ids when asked, the body as JSON, text or bytes (none for HEAD). */
+function send(req: EmuRequest, res: ServerResponse, r: EmuResponse, requestIds: boolean): void {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (requestIds) {
+    headers['x-ms-request-id'] ??= randomUUID();
+    const corr = req.headers['x-ms-correlation-request-id'];
+    headers['x-ms-correlation-request-id'] ??= typeof corr === 'string' && corr ? corr : randomUUID();
+    const clientId = req.headers['x-ms-client-request-id'];
+    if (typeof clientId === 'string' && clientId) headers['x-ms-client-request-id'] ??= clientId;
+  }
+  let payload: Buffer | undefined;
+  const b = r.body;
+  if (b === undefined || b === null || r.status === 204 || r.status === 304) {
+    payload = undefined;
+  } else if (Buffer.isBuffer(b)) {
+    payload = b;
+  } else if (typeof b === 'string') {
+    payload = Buffer.from(b);
+    headers['content-type'] ??= 'text/plain; charset=utf-8';
+  } else {
+    payload = Buffer.from(JSON.stringify(b));
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
+  headers['content-length'] = String(payload?.length ?? 0);
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(r.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : payload);
+}
+
+async function readBody(raw: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of raw) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The log entry of a request (status, service and duration filled in when it is answered). */
+function logEntry(seq: number, raw: IncomingMessage, req: EmuRequest): RequestLogEntry {
+  const entry: RequestLogEntry = {
+    seq,
+    time: new Date().toISOString(),
+    method: req.method,
+    host: String(raw.headers.host ?? ''),
+    path: req.path,
+    query: req.url.search.replace(/^\?/, ''),
+    status: 0,
+    service: 'none',
+    durationMs: 0,
+  };
+  if (req.token) {
+    entry.tid = req.token.tid;
+    entry.appid = req.token.appid;
+  }
+  return entry;
 }
 
 function initialSeed(seed: EmulatorState | string | undefined): EmulatorState {
@@ -259,294 +358,23 @@ function initialSeed(seed: EmulatorState | string | undefined): EmulatorState {
   return structuredClone(mergeState(loadSeed(), seed));
 }
 
-// ------------------------------------------------------------------------------------- the server
+interface Listening {
+  port: number;
+  /** TLS connections accepted, each with the host name its client asked for (SNI) */
+  connections: { host: string }[];
+  /** stop listening and drop every connection */
+  close(): Promise<void>;
+}
 
-export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> {
-  const quiet = opts.quiet ?? false;
-  const dir = mkdtempSync(join(tmpdir(), 'acr-kube-emulator-'));
-  let tls: TlsMaterial;
-  let signer: JwtSigner;
-  let services: Awaited<ReturnType<typeof loadServiceHandlers>>;
-  let seed: EmulatorState;
-  try {
-    [tls, signer, services] = await Promise.all([Promise.resolve().then(() => generateTls(dir)), createJwtSigner(), loadServiceHandlers()]);
-    seed = initialSeed(opts.seed);
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const kubeconfigPath = join(dir, 'kubeconfig');
-
-  let port = 0;
-  let url = '';
-  let state: EmulatorState = emptyState();
-  const requests: RequestLogEntry[] = [];
+/** The HTTPS server on 127.0.0.1 (keep-alive as Azure's front doors keep it); a request the handler fails on gets a 500. */
+async function listenHttps(
+  tls: TlsMaterial,
+  port: number,
+  quiet: boolean,
+  onRequest: (raw: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<Listening> {
   const connections: { host: string }[] = [];
-  let faults: FaultEntry[] = [];
-  let seq = 0;
-  let guidCounter = 0;
-  const closing = new AbortController();
   const sockets = new Set<Socket>();
-
-  const ctx: EmuContext = {
-    get state() {
-      return state;
-    },
-    get baseUrl() {
-      return url;
-    },
-    get port() {
-      return port;
-    },
-    signJwt: (claims) => signer.sign(claims),
-    verifyJwt: (token) => signer.verify(token),
-    signingJwk: () => ({ ...signer.jwk }),
-    armError: armErrorResponse,
-    newGuid: () => {
-      guidCounter += 1;
-      return `0e000000-0000-4000-8000-${guidCounter.toString(16).padStart(12, '0')}`;
-    },
-    now: () => new Date(),
-  };
-
-  const writeKubeconfig = (): void => writeFileSync(kubeconfigPath, kubeconfigYaml(url, tls.caCertPem, state.kube?.token ?? ''), { mode: 0o600 });
-
-  const setState = (next: EmulatorState): void => {
-    state = substitutePort(structuredClone(mergeState(emptyState(), next)), port);
-    writeKubeconfig();
-  };
-
-  const emulatorInfo = (): Record<string, unknown> => ({ url, port, caCertPath: tls.caCertPath, kubeconfigPath, dir });
-
-  const admin = createAdminHandler({
-    requests: () => requests,
-    clearRequests: () => {
-      requests.length = 0;
-    },
-    state: () => state,
-    setState,
-    faults: () => faults.map((f) => ({ ...f.rule, ...(f.remaining !== undefined ? { times: f.remaining } : {}) })),
-    addFault: (rule) => {
-      faults.push(compileFault(rule));
-    },
-    clearFaults: () => {
-      faults = [];
-    },
-    reset: () => emulator.reset(),
-    info: emulatorInfo,
-  });
-
-  const chain: Array<[string, Handler[]]> = [
-    ['github', githubHandlers],
-    ['entra', entraHandlers],
-    ['graph', graphHandlers],
-    ['acr', services.acr],
-    ['kube', services.kube],
-    ['arm', services.arm],
-  ];
-
-  function parseRequest(req: IncomingMessage, body: Buffer): EmuRequest {
-    const hostHeader = req.headers.host ?? `127.0.0.1:${port}`;
-    // Not new URL(path, base): a path starting with // (an SDK joining "/" and a scope that starts
-    // with "/") would be read as a host.
-    const u = new URL(`https://${hostHeader}${req.url ?? '/'}`);
-    let path = u.pathname;
-    try {
-      path = decodeURIComponent(u.pathname);
-    } catch {
-      // keep the raw path when it is not valid percent-encoding
-    }
-    // ARM, like most front doors, treats a doubled leading slash as one.
-    path = path.replace(/^\/{2,}/, '/');
-    let json: unknown;
-    if (body.length > 0) {
-      try {
-        json = JSON.parse(body.toString('utf8'));
-      } catch {
-        json = undefined;
-      }
-    }
-    const auth = req.headers.authorization;
-    const bearer = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '').trim() : undefined;
-    let token: AccessTokenClaims | undefined;
-    if (bearer) {
-      const claims = signer.verify(bearer);
-      if (claims && typeof claims.tid === 'string' && typeof claims.iss === 'string' && claims.iss.startsWith(`${url}/`)) {
-        token = claims as AccessTokenClaims;
-      }
-    }
-    return {
-      method: (req.method ?? 'GET').toUpperCase(),
-      url: u,
-      path,
-      query: u.searchParams,
-      headers: req.headers,
-      hostname: u.hostname.toLowerCase(),
-      body,
-      json,
-      token,
-      bearer,
-    };
-  }
-
-  function send(req: EmuRequest, res: ServerResponse, r: EmuResponse, service: string): void {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = v;
-    if (service === 'arm' || service === 'graph') {
-      headers['x-ms-request-id'] ??= randomUUID();
-      const corr = req.headers['x-ms-correlation-request-id'];
-      headers['x-ms-correlation-request-id'] ??= typeof corr === 'string' && corr ? corr : randomUUID();
-      const clientId = req.headers['x-ms-client-request-id'];
-      if (typeof clientId === 'string' && clientId) headers['x-ms-client-request-id'] ??= clientId;
-    }
-    let payload: Buffer | undefined;
-    const b = r.body;
-    if (b === undefined || b === null || r.status === 204 || r.status === 304) {
-      payload = undefined;
-    } else if (Buffer.isBuffer(b)) {
-      payload = b;
-    } else if (typeof b === 'string') {
-      payload = Buffer.from(b);
-      headers['content-type'] ??= 'text/plain; charset=utf-8';
-    } else {
-      payload = Buffer.from(JSON.stringify(b));
-      headers['content-type'] ??= 'application/json; charset=utf-8';
-    }
-    headers['content-length'] = String(payload?.length ?? 0);
-    if (res.headersSent || res.destroyed) return;
-    res.writeHead(r.status, headers);
-    res.end(req.method === 'HEAD' ? undefined : payload);
-  }
-
-  async function dispatch(req: EmuRequest): Promise<{ response: EmuResponse; service: string }> {
-    for (const [service, handlers] of chain) {
-      for (const handler of handlers) {
-        const r = await handler(req, ctx);
-        if (r !== undefined) return { response: r, service };
-      }
-    }
-    return {
-      response: armErrorResponse(404, 'NotFound', `The emulator has no route for ${req.method} ${req.path}.`),
-      service: 'none',
-    };
-  }
-
-  async function onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const chunks: Buffer[] = [];
-    for await (const c of raw) chunks.push(c as Buffer);
-    const req = parseRequest(raw, Buffer.concat(chunks));
-
-    if (req.path.startsWith('/_emulator/')) {
-      let r: EmuResponse | undefined;
-      try {
-        r = await admin(req, ctx);
-      } catch (err) {
-        r = armErrorResponse(500, 'InternalServerError', (err as Error).message);
-      }
-      send(req, res, r ?? armErrorResponse(404, 'NotFound', 'no admin route'), 'admin');
-      return;
-    }
-
-    const entry: RequestLogEntry = {
-      seq: ++seq,
-      time: new Date().toISOString(),
-      method: req.method,
-      host: String(raw.headers.host ?? ''),
-      path: req.path,
-      query: req.url.search.replace(/^\?/, ''),
-      status: 0,
-      service: 'none',
-      durationMs: 0,
-    };
-    if (req.token) {
-      entry.tid = req.token.tid;
-      entry.appid = req.token.appid;
-    }
-    requests.push(entry);
-    const finish = (status: number, service: string): void => {
-      entry.status = status;
-      entry.service = service;
-      entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
-    };
-
-    // faults, in the order they were added
-    const applied: string[] = [];
-    let terminal: EmuResponse | 'reset' | undefined;
-    const target = `${req.hostname}${req.path}`;
-    for (const f of faults) {
-      if (terminal) break;
-      if (f.rule.method && f.rule.method.toUpperCase() !== req.method) continue;
-      if (f.regex && !f.regex.test(target)) continue;
-      if (f.remaining !== undefined) {
-        if (f.remaining <= 0) continue;
-        f.remaining -= 1;
-      }
-      const r = f.rule;
-      switch (r.kind) {
-        case 'latency':
-          applied.push(`latency:${r.ms ?? 0}`);
-          await sleep(r.ms ?? 0, closing.signal);
-          break;
-        case 'stall':
-          applied.push(`stall:${r.ms ?? 10000}`);
-          await sleep(r.ms ?? 10000, closing.signal);
-          break;
-        case 'reset':
-          applied.push('reset');
-          terminal = 'reset';
-          break;
-        case 'status':
-        case 'armError': {
-          const status = r.status ?? (r.kind === 'armError' ? 409 : 500);
-          const code = r.code ?? STATUS_CODES[status] ?? `Http${status}`;
-          const resp = armErrorResponse(status, code, r.message ?? `Injected fault: ${status} ${code}.`);
-          if (status === 429 || r.retryAfter !== undefined) resp.headers = { 'retry-after': String(r.retryAfter ?? 1) };
-          applied.push(`${r.kind}:${status}${r.kind === 'armError' ? `:${code}` : ''}`);
-          terminal = resp;
-          break;
-        }
-        case 'body': {
-          const status = r.status ?? 200;
-          const payload = r.body !== undefined ? Buffer.from(r.body) : paddedJson(r.bodyBytes ?? 0);
-          applied.push(`body:${status}:${payload.length}`);
-          terminal = { status, headers: { ...r.headers, 'content-type': r.contentType ?? 'application/json; charset=utf-8' }, body: payload };
-          break;
-        }
-      }
-    }
-    faults = faults.filter((f) => f.remaining === undefined || f.remaining > 0);
-    if (applied.length) entry.fault = applied.join(',');
-    if (closing.signal.aborted) {
-      raw.socket.destroy();
-      return;
-    }
-    if (terminal === 'reset') {
-      finish(0, guessService(req));
-      raw.socket.destroy();
-      return;
-    }
-    if (terminal) {
-      const service = guessService(req);
-      finish(terminal.status, service);
-      send(req, res, terminal, service === 'arm' || service === 'graph' ? service : 'arm');
-      return;
-    }
-
-    let result: { response: EmuResponse; service: string };
-    try {
-      result = await dispatch(req);
-    } catch (err) {
-      if (!quiet) process.stderr.write(`emulator: handler error on ${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}\n`);
-      result = {
-        response: armErrorResponse(500, 'InternalServerError', `Emulator handler error: ${(err as Error).message}`),
-        service: guessService(req),
-      };
-    }
-    finish(result.response.status, result.service);
-    send(req, res, result.response, result.service);
-  }
-
   const server = createServer({ key: tls.keyPem, cert: tls.certPem, keepAlive: true }, (req, res) => {
     onRequest(req, res).catch((err: unknown) => {
       if (!quiet) process.stderr.write(`emulator: ${(err as Error).stack ?? String(err)}\n`);
@@ -570,19 +398,177 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     if (!quiet && !/ECONNRESET|socket hang up/i.test(String(err))) process.stderr.write(`emulator: TLS client error: ${err.message}\n`);
   });
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
     });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+// ------------------------------------------------------------------------------------- the server
+
+export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> {
+  const quiet = opts.quiet ?? false;
+  const dir = mkdtempSync(join(tmpdir(), 'acr-kube-emulator-'));
+  let tls: TlsMaterial;
+  let signer: JwtSigner;
+  let seed: EmulatorState;
+  try {
+    [tls, signer] = await Promise.all([Promise.resolve().then(() => generateTls(dir)), createJwtSigner()]);
+    seed = initialSeed(opts.seed);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  port = (server.address() as AddressInfo).port;
+
+  let port = 0;
+  let url = '';
+  let state: EmulatorState = emptyState();
+  const requests: RequestLogEntry[] = [];
+  const faults = createFaultInjector();
+  let seq = 0;
+  let guidCounter = 0;
+  const closing = new AbortController();
+
+  const host: EmulatorHost = {
+    get url() {
+      return url;
+    },
+    get port() {
+      return port;
+    },
+    dir,
+    caCertPath: tls.caCertPath,
+    caCertPem: tls.caCertPem,
+    kubeconfigPath: join(dir, 'kubeconfig'),
+  };
+
+  const ctx: EmuContext = {
+    get state() {
+      return state;
+    },
+    get baseUrl() {
+      return url;
+    },
+    get port() {
+      return port;
+    },
+    signJwt: (claims) => signer.sign(claims),
+    verifyJwt: (token) => signer.verify(token),
+    signingJwk: () => ({ ...signer.jwk }),
+    armError: armErrorResponse,
+    newGuid: () => {
+      guidCounter += 1;
+      return `0e000000-0000-4000-8000-${guidCounter.toString(16).padStart(12, '0')}`;
+    },
+    now: () => new Date(),
+  };
+
+  const setState = (next: EmulatorState): void => {
+    state = substitutePort(structuredClone(mergeState(emptyState(), next)), port);
+    for (const s of SERVICES) s.onState?.(state, host);
+  };
+
+  const adminService = createAdminService({
+    requests: () => requests,
+    clearRequests: () => {
+      requests.length = 0;
+    },
+    state: () => state,
+    setState,
+    faults: () => faults.list(),
+    addFault: (rule) => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    reset: () => emulator.reset(),
+    info: () => ({ url, port, caCertPath: tls.caCertPath, kubeconfigPath: host.kubeconfigPath, dir }),
+  });
+  const admin = createRouter([adminService]);
+
+  /** The control routes: never logged, never faulted. */
+  function answerAdmin(req: EmuRequest, res: ServerResponse): void {
+    let r: EmuResponse | undefined;
+    try {
+      r = admin.dispatch(req, ctx)?.response;
+    } catch (err) {
+      r = armErrorResponse(500, 'InternalServerError', (err as Error).message);
+    }
+    send(req, res, r ?? armErrorResponse(404, 'NotFound', 'no admin route'), false);
+  }
+
+  /** The services' answer, a 404 when none has a route, a 500 when a handler throws. */
+  function answer(req: EmuRequest): { response: EmuResponse; service: string } {
+    try {
+      return (
+        router.dispatch(req, ctx) ?? {
+          response: armErrorResponse(404, 'NotFound', `The emulator has no route for ${req.method} ${req.path}.`),
+          service: 'none',
+        }
+      );
+    } catch (err) {
+      if (!quiet) process.stderr.write(`emulator: handler error on ${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}\n`);
+      return {
+        response: armErrorResponse(500, 'InternalServerError', `Emulator handler error: ${(err as Error).message}`),
+        service: serviceOf(req),
+      };
+    }
+  }
+
+  async function onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const req = parseRequest(raw, await readBody(raw), port, url, signer);
+    if (adminService.owns(req)) return answerAdmin(req, res);
+
+    const entry = logEntry(++seq, raw, req);
+    requests.push(entry);
+    const finish = (status: number, service: string): void => {
+      entry.status = status;
+      entry.service = service;
+      entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    };
+
+    const injected = await faults.apply(req, closing.signal);
+    if (injected.applied.length) entry.fault = injected.applied.join(',');
+    if (closing.signal.aborted) {
+      raw.socket.destroy();
+      return;
+    }
+    if (injected.answer === 'reset') {
+      finish(0, serviceOf(req));
+      raw.socket.destroy();
+      return;
+    }
+    if (injected.answer) {
+      // an injected answer has the shape of ARM's, request ids included, whichever service it stands in for
+      finish(injected.answer.status, serviceOf(req));
+      send(req, res, injected.answer, true);
+      return;
+    }
+
+    const result = answer(req);
+    finish(result.response.status, result.service);
+    send(req, res, result.response, WITH_REQUEST_IDS.has(result.service));
+  }
+
+  let listening: Listening;
+  try {
+    listening = await listenHttps(tls, opts.port ?? 0, quiet, onRequest);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  port = listening.port;
   url = `https://127.0.0.1:${port}`;
   setState(seed);
 
@@ -592,7 +578,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     dir,
     caCertPath: tls.caCertPath,
     caCertPem: tls.caCertPem,
-    kubeconfigPath,
+    kubeconfigPath: host.kubeconfigPath,
     get state() {
       return state;
     },
@@ -603,49 +589,29 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
       return requests;
     },
     get connections() {
-      return connections;
+      return listening.connections;
     },
     addFault(rule) {
-      faults.push(compileFault(rule));
+      faults.add(rule);
     },
     clearFaults() {
-      faults = [];
+      faults.clear();
     },
-    cloud() {
-      return {
-        name: 'AzureEmulator',
-        endpoints: {
-          resourceManager: `${url}/`,
-          activeDirectory: url,
-          activeDirectoryResourceId: 'https://management.core.windows.net/',
-          microsoftGraphResourceId: `${url}/graph/`,
-        },
-        suffixes: { acrLoginServerEndpoint: '.azurecr.localhost' },
-      };
-    },
+    cloud: () => cloudOf(url),
     env() {
-      const env: Record<string, string> = {
-        NODE_EXTRA_CA_CERTS: tls.caCertPath,
-        ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/_github/oidc/token?api-version=2.0`,
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: GITHUB_RUNTIME_TOKEN,
-        KUBECONFIG: kubeconfigPath,
-      };
-      if (existsSync(RESOLVE_HOOK_PATH)) env.NODE_OPTIONS = `--import=${RESOLVE_HOOK_PATH}`;
+      const env: Record<string, string> = { NODE_EXTRA_CA_CERTS: tls.caCertPath };
+      for (const s of SERVICES) Object.assign(env, s.env?.(host));
       return env;
     },
     reset(next?: EmulatorState) {
       setState(next ?? seed);
       requests.length = 0;
-      connections.length = 0;
-      faults = [];
+      listening.connections.length = 0;
+      faults.clear();
     },
     async close() {
       closing.abort();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const s of sockets) s.destroy();
-      });
+      await listening.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

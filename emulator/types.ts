@@ -1,5 +1,5 @@
-// The emulator's shared contract: every service module (entra, graph, arm, acr, kube, github)
-// is a set of route handlers over one mutable EmulatorState. Run with Node 24 type stripping:
+// The emulator's shared contract: every service module (entra, graph, arm, acr, kube, github, admin)
+// is a set of routes (routes.ts) over one mutable EmulatorState. Run with Node 24 type stripping:
 // erasable TypeScript only (no enums, no parameter properties, no namespaces).
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -42,8 +42,8 @@ export interface EmuResponse {
   body?: unknown;
 }
 
-/** A service module: returns undefined when the request is not its route. */
-export type Handler = (req: EmuRequest, ctx: EmuContext) => EmuResponse | undefined | Promise<EmuResponse | undefined>;
+/** A request handler: the answer, or undefined when the request is not its to answer (see routes.ts for the route table). */
+export type Handler = (req: EmuRequest, ctx: EmuContext) => EmuResponse | undefined;
 
 export interface EmuContext {
   state: EmulatorState;

@@ -1,5 +1,6 @@
 // Our own error types. Every SDK error is mapped into one of these at the client boundary, so
 // main.ts can print one clear `::error::` line without a stack trace.
+import { neutralise } from './log.ts';
 
 /** A bad input: names the input, what is wrong with the value and the accepted form. */
 export class InputError extends Error {
@@ -40,15 +41,14 @@ export class CheckError extends Error {
   override name = 'CheckError';
 }
 
-/** One line, no stack: what the step prints after `::error::`. */
+/**
+ * One line, no stack: what the step prints after `::error::`. Messages carry server text, so the
+ * line is neutralised as src/log.ts prints every line (which does so again, and masks).
+ */
 export function formatError(err: unknown): string {
   if (err instanceof InputError || err instanceof AuthError || err instanceof ApiError || err instanceof CheckError) {
-    return oneLine(err.message);
+    return neutralise(err.message.trim());
   }
-  if (err instanceof Error) return oneLine(`${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`);
-  return oneLine(String(err));
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\r?\n\s*/g, ' ').trim();
+  if (err instanceof Error) return neutralise(`${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`.trim());
+  return neutralise(String(err).trim());
 }

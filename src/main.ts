@@ -5,16 +5,20 @@ import type { Settings } from './settings.ts';
 import { readSettings } from './inputs.ts';
 import { formatError } from './errors.ts';
 import { failureMessage, report } from './report.ts';
+import { maskKubeconfig } from './kube/kubeconfig.ts';
 
 /** Inputs that hold secrets: masked before anything else runs, so no later line can print them. */
 const SECRET_INPUTS = ['client-secret', 'password', 'service-principal-secret'];
 
-function maskInputs(deps: Deps) {
+async function maskInputs(deps: Deps) {
   for (const name of SECRET_INPUTS) deps.runner.setSecret(deps.runner.getInput(name).trim());
   const creds = deps.runner.getInput('creds');
   const m = /"clientSecret"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(creds);
   if (m) deps.runner.setSecret(m[1]);
   if (creds.trim()) deps.runner.setSecret(creds.trim());
+  // The kubeconfig is a secret too: the inline input whole, and every credential in the one the
+  // run would use (inline, or the file the input, KUBECONFIG or ~/.kube/config names).
+  await maskKubeconfig(deps.runner.getInput('kubeconfig'), deps.env, (v) => deps.runner.setSecret(v));
 }
 
 async function scenario(settings: Settings, deps: Deps): Promise<Result> {
@@ -26,16 +30,24 @@ async function scenario(settings: Settings, deps: Deps): Promise<Result> {
   return runAks(settings, deps);
 }
 
+/** The stack's frames (our code's places), without the message: that is the `::error::` line. */
+function frames(err: Error): string[] {
+  return (err.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .map((l) => l.trim());
+}
+
 export async function run(deps: Deps): Promise<void> {
   try {
-    maskInputs(deps);
+    await maskInputs(deps);
     const settings = readSettings((name) => deps.runner.getInput(name));
     const result = await scenario(settings, deps);
     await report(result, settings, deps.runner, deps.now());
     const failed = failureMessage(result, settings);
     if (failed) deps.runner.fail(failed);
   } catch (err) {
-    if (deps.runner.isDebug() && err instanceof Error && err.stack) deps.runner.debug(err.stack);
+    if (deps.runner.isDebug() && err instanceof Error) for (const f of frames(err)) deps.runner.debug(f);
     deps.runner.fail(formatError(err));
   }
 }

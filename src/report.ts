@@ -1,31 +1,44 @@
 // Result -> outputs, log lines and the job summary. The only module besides main.ts that speaks
-// to the runner. Secrets were masked by the scenarios as soon as they existed; the derived
-// outputs are masked again here before they are written.
-import type { Result } from './result.ts';
+// to the runner, and only through its Log (src/log.ts), which neutralises every string: this
+// module says what is printed, never how. Secrets were masked by the scenarios as soon as they
+// existed; the derived outputs are masked again here before they are written.
+import type { Result, TargetResult } from './result.ts';
+import type { SummaryDoc } from './log.ts';
 import type { Runner } from './runner.ts';
 import type { Settings } from './settings.ts';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
-export function outputs(result: Result): Record<string, string> {
+/** The outputs, each with how it is written: text (one line), lines, JSON, or an exact value we rendered. */
+export function outputs(result: Result): Record<string, Output> {
   return {
-    'login-server': result.loginServer,
-    'registry-id': result.registryId ?? '',
-    'auth-method': result.authMethod,
-    'credential-type': result.credentialType ?? '',
-    'principal-id': result.principalId ?? '',
-    role: result.role ?? '',
-    'role-assignment-ids': result.roleAssignmentIds.join('\n'),
-    'secret-name': result.secretName ?? '',
-    namespaces: result.namespaces.join(','),
-    manifest: result.manifest ?? '',
-    'docker-config-json': result.dockerConfigJson ?? '',
-    username: result.username ?? '',
-    'expires-on': result.expiresOn ?? '',
-    'consent-url': result.consentUrl ?? '',
-    changed: String(result.changed),
-    results: JSON.stringify(result.results),
+    'login-server': text(result.loginServer),
+    'registry-id': text(result.registryId),
+    'auth-method': text(result.authMethod),
+    'credential-type': text(result.credentialType),
+    'principal-id': text(result.principalId),
+    role: text(result.role),
+    'role-assignment-ids': { lines: result.roleAssignmentIds },
+    'secret-name': text(result.secretName),
+    namespaces: text(result.namespaces.join(',')),
+    manifest: { exact: result.manifest ?? '' },
+    'docker-config-json': { exact: result.dockerConfigJson ?? '' },
+    username: text(result.username),
+    'expires-on': text(result.expiresOn),
+    'consent-url': text(result.consentUrl),
+    changed: text(String(result.changed)),
+    results: { json: result.results },
   };
+}
+
+export type Output = { text: string } | { lines: string[] } | { json: unknown } | { exact: string };
+const text = (v: string | undefined): Output => ({ text: v ?? '' });
+
+function setOutput(runner: Runner, name: string, o: Output) {
+  if ('text' in o) runner.setOutput(name, o.text);
+  else if ('lines' in o) runner.setOutputLines(name, o.lines);
+  else if ('json' in o) runner.setOutputJson(name, o.json);
+  else runner.setOutputExact(name, o.exact);
 }
 
 /** A one-line failure message when any target failed, else undefined. */
@@ -47,46 +60,40 @@ export async function report(result: Result, settings: Settings, runner: Runner,
     result.notices.push(`The registry credential expires on ${result.expiresOn}, within 7 days. Run this step again before then to renew it.`);
   }
   for (const n of result.notices) runner.notice(n);
-  for (const [name, value] of Object.entries(outputs(result))) runner.setOutput(name, value);
+  for (const [name, value] of Object.entries(outputs(result))) setOutput(runner, name, value);
   for (const r of result.results) {
     runner.info(`${r.ok ? '✓' : '✗'} ${r.target}: ${r.action}${r.error ? ` (${r.error})` : ''}`);
   }
-  await runner.summary(summaryMarkdown(result, settings));
+  runner.summary(summary(result, settings));
 }
 
-function cell(v: string | undefined): string {
-  return (v ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>') || '–';
-}
-
-export function summaryMarkdown(result: Result, settings: Settings): string {
-  const lines: string[] = [];
+/** The job summary as text; src/log.ts renders it, escaping every string for Markdown. */
+export function summary(result: Result, settings: Settings): SummaryDoc {
   const title = `acr-kube-auth: ${settings.operation}${settings.dryRun ? ' (dry run)' : ''} · ${result.authMethod}${result.credentialType ? ` (${result.credentialType})` : ''} · ${result.loginServer}`;
-  lines.push(`### ${title}`, '');
-  if (result.authMethod === 'pull-secret') {
-    lines.push('| namespace | secret | result | changed | expires |', '|---|---|---|---|---|');
-    for (const r of result.results)
-      lines.push(
-        `| ${cell(r.target)} | ${cell(r.secretName)} | ${r.ok ? '✅' : '❌'} ${cell(r.error ? `${r.action}: ${r.error}` : r.action)} | ${r.changed ? 'yes' : 'no'} | ${cell(r.expiresOn)} |`,
-      );
-  } else {
-    lines.push('| cluster | principal | role | result | changed |', '|---|---|---|---|---|');
-    for (const r of result.results)
-      lines.push(
-        `| ${cell(r.target)} | ${cell(r.principalId)} | ${cell(r.role)} | ${r.ok ? '✅' : '❌'} ${cell(r.error ? `${r.action}: ${r.error}` : r.action)} | ${r.changed ? 'yes' : 'no'} |`,
-      );
-  }
-  lines.push('');
+  const outcome = (r: TargetResult) => `${r.ok ? '✅' : '❌'} ${r.error ? `${r.action}: ${r.error}` : r.action}`;
+  const changed = (r: TargetResult) => (r.changed ? 'yes' : 'no');
+  const table =
+    result.authMethod === 'pull-secret'
+      ? {
+          head: ['namespace', 'secret', 'result', 'changed', 'expires'],
+          rows: result.results.map((r) => [r.target, r.secretName ?? '', outcome(r), changed(r), r.expiresOn ?? '']),
+        }
+      : {
+          head: ['cluster', 'principal', 'role', 'result', 'changed'],
+          rows: result.results.map((r) => [r.target, r.principalId ?? '', r.role ?? '', outcome(r), changed(r)]),
+        };
   const facts: [string, string | undefined][] = [
     ['registry', result.registryId ?? result.loginServer],
     ['username', result.username],
     ['expires on', result.expiresOn],
-    ['consent url', result.consentUrl],
     ['changed', String(result.changed)],
   ];
-  for (const [k, v] of facts) if (v) lines.push(`- **${k}**: ${v.replace(/\r?\n/g, ' ')}`);
-  for (const n of result.summaryNotes) lines.push(`- ${n}`);
-  if (result.plan.length && settings.dryRun) {
-    lines.push('', '**Plan**', '', ...result.plan.map((p) => `- ${p}`));
-  }
-  return `${lines.join('\n')}\n`;
+  return {
+    title,
+    table,
+    facts: facts.filter(([, v]) => v).map(([label, value]) => ({ label, value: value! })),
+    links: result.consentUrl ? [{ label: 'consent url', url: result.consentUrl }] : [],
+    notes: result.summaryNotes,
+    plan: settings.dryRun ? result.plan : undefined,
+  };
 }

@@ -9,7 +9,7 @@ import { request } from 'node:https';
 import { startEmulator, type Emulator } from '../../emulator/server.ts';
 import { CLUSTER_SP_APP_ID, CLUSTER_SP_SECRET, SUB_1 } from '../../emulator/ids.ts';
 import type { FaultRule } from '../../emulator/types.ts';
-import { azureInputs, runAction } from '../helpers/harness.ts';
+import { azureInputs, basicInputs, runAction } from '../helpers/harness.ts';
 import { recordFigure } from '../helpers/leaks.ts';
 import { mapLimit } from '../../src/pool.ts';
 import { MAX_RESPONSE_BYTES, ResponseTooLargeError, readCapped, requestTimeoutMs } from '../../src/net/limits.ts';
@@ -26,14 +26,6 @@ const pull = (emu: Emulator, type: string, extra: Record<string, string> = {}) =
   azureInputs(emu, { registry: type === 'admin' ? 'adminacr' : 'contosoacr', namespaces: 'team-a', 'credential-type': type, ...extra });
 const spPull = (emu: Emulator) =>
   pull(emu, 'service-principal', { 'service-principal-client-id': CLUSTER_SP_APP_ID, 'service-principal-secret': CLUSTER_SP_SECRET });
-const basic = (emu: Emulator, extra: Record<string, string> = {}) => ({
-  registry: `contosoacr.azurecr.localhost:${emu.port}`,
-  'credential-type': 'basic',
-  username: 'puller',
-  password: 'Basic-Pull-Password~42',
-  namespaces: 'team-a',
-  ...extra,
-});
 
 // ------------------------------------------------------------------------------------ routes
 
@@ -114,7 +106,7 @@ const CASES: Case[] = [
   {
     name: 'Kubernetes get secret',
     kind: 'oversized',
-    inputs: basic,
+    inputs: basicInputs,
     arrange: oversized(ROUTE.getSecret),
     expect: [/Kubernetes get secret team-a\/acr-contosoacr failed/, TOO_LARGE],
   },
@@ -158,7 +150,7 @@ const CASES: Case[] = [
   {
     name: 'Kubernetes get secret',
     kind: 'invalid JSON',
-    inputs: basic,
+    inputs: basicInputs,
     arrange: invalid(ROUTE.getSecret),
     expect: [/Kubernetes get secret team-a\/acr-contosoacr failed/, NOT_JSON],
   },
@@ -244,8 +236,8 @@ const CASES: Case[] = [
   {
     name: 'registry Bearer realm on another host (verify)',
     kind: 'foreign URL',
-    inputs: (emu) => basic(emu, { operation: 'verify' }),
-    setup: basic,
+    inputs: (emu) => basicInputs(emu, { operation: 'verify' }),
+    setup: basicInputs,
     arrange: (emu) =>
       emu.addFault({
         ...ROUTE.challenge,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Emulator } from '../../emulator/server.ts';
 import { DEPLOYER_APP_ID, DEPLOYER_SECRET, SUB_1, TENANT_A } from '../../emulator/ids.ts';
-import { recordFigure, scanRun, secretsInState, type LeakReport } from './leaks.ts';
+import { recordFigure, runSecrets, scanRun, type LeakReport } from './leaks.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** the bundle under test: dist/index.js, or ACR_DIST (a helper's private build, e.g. .tmp/dist-x/index.js) */
@@ -57,6 +57,18 @@ export function azureInputs(emu: Emulator, extra: Record<string, string> = {}): 
     'client-secret': DEPLOYER_SECRET,
     'subscription-id': SUB_1,
     environment: JSON.stringify(emu.cloud()),
+    ...extra,
+  };
+}
+
+/** Inputs for a pull secret from a given username and password (no Azure sign-in) for the emulator's contosoacr, into team-a. */
+export function basicInputs(emu: Emulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    registry: `contosoacr.azurecr.localhost:${emu.port}`,
+    'credential-type': 'basic',
+    username: 'puller',
+    password: 'Basic-Pull-Password~42',
+    namespaces: 'team-a',
     ...extra,
   };
 }
@@ -117,11 +129,8 @@ export async function runAction(
     leftovers: readdirSync(runnerTemp),
     leaks: [],
   };
-  // The leak scan: every run, every secret the emulator knows and every secret input.
-  const secretInputs = ['client-secret', 'password', 'service-principal-secret'].map((k) => inputs[k]).filter(Boolean);
-  const credsSecret = /"clientSecret"\s*:\s*"([^"]+)"/.exec(inputs.creds ?? '')?.[1];
-  if (credsSecret) secretInputs.push(credsSecret);
-  const secrets = [...new Set([...(emu ? secretsInState(emu.state) : []), ...secretInputs])];
+  // The leak scan: every run, every secret the emulator knows, every secret input and the kubeconfig's.
+  const secrets = runSecrets(emu?.state, inputs, env);
   result.leaks = scanRun({
     stdout,
     stderr,

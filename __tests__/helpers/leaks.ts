@@ -2,9 +2,12 @@
 // every secret input) must appear in what the step left behind only where the runner would have
 // masked it. The scan applies the masks the step registered (`::add-mask::`) the way the runner's
 // masker does, then looks for each secret, also inside base64 (the `auth` field, the
-// .dockerconfigjson data, the manifest).
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+// .dockerconfigjson data, the manifest), and a multi-line secret also as one line (its line breaks
+// escaped or collapsed, as a log line would show it). The secrets include the kubeconfig's
+// (issue #12): the inline input whole, and every credential in it or in the file the run uses.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 
 export interface LeakReport {
   where: string;
@@ -36,6 +39,55 @@ export function secretsInState(state: unknown): string[] {
   // Names that the walker picks up but that are not secret.
   for (const benign of ['password1', 'password2', 'Bearer']) found.delete(benign);
   return [...found];
+}
+
+/**
+ * Every credential in a kubeconfig (read here on its own terms, not through src/): users' token,
+ * password, client-key-data and client-certificate-data, auth-provider config values, exec env
+ * values and exec arguments. Unparsable text gives none.
+ */
+export function kubeconfigSecrets(text: string): string[] {
+  let doc: unknown;
+  try {
+    doc = load(text);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  const users = (doc as { users?: { user?: Record<string, unknown> }[] } | null)?.users;
+  for (const { user } of Array.isArray(users) ? users : []) {
+    if (!user) continue;
+    for (const k of ['token', 'password', 'client-key-data', 'client-certificate-data']) if (typeof user[k] === 'string') found.push(user[k]);
+    const provider = user['auth-provider'] as { config?: Record<string, unknown> } | undefined;
+    for (const [k, v] of Object.entries(provider?.config ?? {})) if (/token|secret/.test(k) && typeof v === 'string') found.push(v);
+    const exec = user.exec as { env?: { value?: unknown }[]; args?: unknown[] } | undefined;
+    for (const e of exec?.env ?? []) if (typeof e.value === 'string') found.push(e.value);
+  }
+  return found;
+}
+
+/** The secrets of one run: those the emulator knows, the secret inputs, and the kubeconfig's. */
+export function runSecrets(state: unknown, inputs: Record<string, string>, env: Record<string, string | undefined>): string[] {
+  const found = state ? secretsInState(state) : [];
+  for (const k of ['client-secret', 'password', 'service-principal-secret']) if (inputs[k]) found.push(inputs[k]);
+  const credsSecret = /"clientSecret"\s*:\s*"([^"]+)"/.exec(inputs.creds ?? '')?.[1];
+  if (credsSecret) found.push(credsSecret);
+  const kubeconfig = inputs.kubeconfig?.trim();
+  const files: string[] = [];
+  if (kubeconfig && /[\n{]|^"?apiVersion/.test(kubeconfig)) {
+    found.push(kubeconfig, ...kubeconfigSecrets(kubeconfig));
+  } else if (kubeconfig) files.push(kubeconfig);
+  else files.push(...(env.KUBECONFIG ?? '').split(':').filter(Boolean));
+  for (const f of files) if (existsSync(f) && statSync(f).isFile()) found.push(...kubeconfigSecrets(readFileSync(f, 'utf8')));
+  return [...new Set(found)];
+}
+
+/** A secret as a log line may show it: a multi-line one also with its line breaks escaped (`\n`) or collapsed to a space. */
+function renderings(secret: string): string[] {
+  if (!/[\r\n]/.test(secret)) return [secret];
+  const escaped = secret.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  const collapsed = secret.replace(/\s*\r?\n\s*/g, ' ');
+  return [secret, escaped, collapsed];
 }
 
 const B64 = /[A-Za-z0-9+/_-]{12,}={0,2}/g;
@@ -76,7 +128,7 @@ export interface ScanInput {
 }
 
 export function scanRun(run: ScanInput): LeakReport[] {
-  const secrets = run.secrets.filter((s) => s && s.length >= MIN_LEN);
+  const secrets = run.secrets.flatMap(renderings).filter((s) => s && s.length >= MIN_LEN);
   const leaks: LeakReport[] = [];
   const masks: string[] = [];
   run.stdout.split('\n').forEach((line, i) => {

@@ -1,33 +1,37 @@
 // ARM: Microsoft.ContainerRegistry registries, scope maps, tokens and their credentials (2025-04-01 shapes).
 import { randomBytes } from 'node:crypto';
-import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler } from '../types.ts';
+import type { Route } from '../routes.ts';
+import type { AccessTokenClaims, ArmOperation, EmuContext, EmuRequest, EmuResponse, EmulatorState } from '../types.ts';
 import {
+  RESOURCE_GROUP,
+  SUBSCRIPTION,
   apiVersionOf,
   armErr,
   bodyObject,
   empty,
   findOperation,
-  gateOperation,
-  gateResourceGroup,
-  gateSubscription,
-  isArmRequest,
+  gated,
   json,
   lc,
-  listResources,
+  listOf,
   lroHeaders,
+  operationGate,
   page,
+  pass,
   pollAsyncOperation,
   pollLocation,
+  resourceGroupGate,
   resourceNotFound,
-  segments,
+  selfUrl,
   startOperation,
+  subscriptionGate,
   systemData,
 } from './common.ts';
+import type { Gate, RouteGate } from './common.ts';
 
 export const REGISTRY_TYPE = 'Microsoft.ContainerRegistry/registries';
 export const SCOPE_MAP_TYPE = 'Microsoft.ContainerRegistry/registries/scopeMaps';
 export const TOKEN_TYPE = 'Microsoft.ContainerRegistry/registries/tokens';
-const NS = 'microsoft.containerregistry';
 
 // ---------------------------------------------------------------- helpers shared with the data plane
 
@@ -121,8 +125,11 @@ export function scopeMapAllows(scopeMap: Record<string, any> | undefined, reposi
 
 const ACTION =
   /^(repositories\/(\*|[a-z0-9]+(?:[._\-/][a-z0-9]+)*(?:\/\*)?)\/(content\/(read|write|delete)|metadata\/(read|write))|gateway\/[a-z0-9-]+\/(config|message)\/(read|write))$/;
-const SCOPE_MAP_NAME = /^[a-zA-Z0-9-_]{5,50}$/;
-const TOKEN_NAME = /^[a-zA-Z0-9-]{5,50}$/;
+/** The names ACR accepts for a registry's scope maps and tokens. */
+const CHILD_NAMES = {
+  scopeMaps: { what: 'scope map', rule: /^[a-zA-Z0-9-_]{5,50}$/, characters: "alphanumeric characters, '-' and '_'" },
+  tokens: { what: 'token', rule: /^[a-zA-Z0-9-]{5,50}$/, characters: "alphanumeric characters and '-'" },
+};
 
 const newSecret = (): string => randomBytes(24).toString('base64');
 
@@ -222,6 +229,28 @@ const locationCode = (resource: Record<string, any>): string =>
 
 // ---------------------------------------------------------------- scope maps
 
+/** What a PUT or PATCH of a scope map or token passes first: PATCH needs the child, the name its rule, the body an object. */
+function childWrite(
+  req: EmuRequest,
+  ctx: EmuContext,
+  r: RegistryCtx,
+  collection: keyof typeof CHILD_NAMES,
+  name: string,
+  existing: Record<string, any> | undefined,
+): Gate<Record<string, any>> {
+  if (req.method === 'PATCH' && !existing) {
+    return { ok: false, res: resourceNotFound(ctx, `${REGISTRY_TYPE}/${r.registry.name}/${collection}`, name, r.resourceGroup) };
+  }
+  const { what, rule, characters } = CHILD_NAMES[collection];
+  if (!rule.test(name)) {
+    const message = `The ${what} name '${name}' is invalid. It must be 5-50 characters long and contain only ${characters}.`;
+    return { ok: false, res: armErr(ctx, 400, 'InvalidParameter', message) };
+  }
+  const body = bodyObject(req, ctx);
+  if (!body.ok) return body;
+  return { ok: true, value: (body.value.properties ?? {}) as Record<string, any> };
+}
+
 function childCollection(state: EmulatorState, registry: Record<string, any>, type: string): Record<string, any>[] {
   const prefix = `${lc(String(registry.id))}/`;
   return Object.entries(state.resources)
@@ -263,18 +292,9 @@ function scopeMaps(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: strin
     case 'PUT':
     case 'PATCH': {
       if (system) return armErr(ctx, 400, 'BadRequest', `The system defined scope map '${name}' cannot be modified.`);
-      if (req.method === 'PATCH' && !existing) return resourceNotFound(ctx, `${REGISTRY_TYPE}/${registry.name}/scopeMaps`, name, r.resourceGroup);
-      if (!SCOPE_MAP_NAME.test(name)) {
-        return armErr(
-          ctx,
-          400,
-          'InvalidParameter',
-          `The scope map name '${name}' is invalid. It must be 5-50 characters long and contain only alphanumeric characters, '-' and '_'.`,
-        );
-      }
-      const body = bodyObject(req, ctx);
-      if (!body.ok) return body.res;
-      const props = (body.value.properties ?? {}) as Record<string, unknown>;
+      const write = childWrite(req, ctx, r, 'scopeMaps', name, existing);
+      if (!write.ok) return write.res;
+      const props = write.value;
       const actions = props.actions;
       if (req.method === 'PUT' || actions !== undefined) {
         if (!Array.isArray(actions) || actions.length === 0 || actions.some((a) => typeof a !== 'string')) {
@@ -351,18 +371,9 @@ function tokens(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: string |
       return json(200, existing);
     case 'PUT':
     case 'PATCH': {
-      if (req.method === 'PATCH' && !existing) return resourceNotFound(ctx, `${REGISTRY_TYPE}/${registry.name}/tokens`, name, r.resourceGroup);
-      if (!TOKEN_NAME.test(name)) {
-        return armErr(
-          ctx,
-          400,
-          'InvalidParameter',
-          `The token name '${name}' is invalid. It must be 5-50 characters long and contain only alphanumeric characters and '-'.`,
-        );
-      }
-      const body = bodyObject(req, ctx);
-      if (!body.ok) return body.res;
-      const props = (body.value.properties ?? {}) as Record<string, any>;
+      const write = childWrite(req, ctx, r, 'tokens', name, existing);
+      if (!write.ok) return write.res;
+      const props = write.value;
       const scopeMapId = props.scopeMapId;
       if (req.method === 'PUT' && (typeof scopeMapId !== 'string' || !scopeMapId)) {
         return armErr(ctx, 400, 'InvalidParameter', 'The token must reference a scope map (properties.scopeMapId).');
@@ -411,79 +422,70 @@ function tokens(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: string |
   }
 }
 
-// ---------------------------------------------------------------- routing
+// ---------------------------------------------------------------- routes
 
 /** Operation ids in ACR URLs carry a prefix ('token-', 'registries-'): the GUID is what follows it. */
 const opIdOf = (segment: string): string => segment.replace(/^[a-z]+-(?=[0-9a-f]{8}-)/i, '');
 
-export const acrArmHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuResponse | undefined => {
-  if (!isArmRequest(req)) return undefined;
-  const s = segments(req.path);
-  const l = s.map(lc);
-  if (l[0] !== 'subscriptions' || s.length < 5) return undefined;
-
-  // /subscriptions/{s}/providers/Microsoft.ContainerRegistry/...
-  if (l[2] === 'providers' && l[3] === NS) {
-    if (s.length === 5 && l[4] === 'registries') {
-      if (req.method !== 'GET') return undefined;
-      const gate = gateSubscription(req, ctx, s[1]);
-      if (!gate.ok) return gate.res;
-      return json(200, page(req, ctx, listResources(ctx.state, gate.value.subscriptionId, REGISTRY_TYPE)));
-    }
-    if (s.length === 8 && l[4] === 'locations' && l[6] === 'operationresults') {
-      if (req.method !== 'GET') return undefined;
-      const op = gateOperation(req, ctx, s[1], opIdOf(s[7]), s[7]);
-      if (!op.ok) return op.res;
-      return pollLocation(ctx, op.value, `${ctx.baseUrl}${req.url.pathname}${req.url.search}`);
-    }
-    return undefined;
+/** The operation an ACR status URL names, when it acts on a resource at or below `resourcePrefix`; else ARM's 404. */
+function operationUnder(ctx: EmuContext, segment: string, resourcePrefix: string): Gate<ArmOperation> {
+  const op = findOperation(ctx.state, opIdOf(segment));
+  if (!op || !lc(op.resourceId).startsWith(lc(resourcePrefix))) {
+    return { ok: false, res: armErr(ctx, 404, 'NotFound', `Operation '${segment}' was not found.`) };
   }
+  return { ok: true, value: op };
+}
 
-  if (l[2] !== 'resourcegroups' || l[4] !== 'providers' || l[5] !== NS || l[6] !== 'registries' || s.length > 12) return undefined;
-  const gate = gateResourceGroup(req, ctx, s[1], s[3]);
-  if (!gate.ok) return gate.res;
+/** What an Azure-AsyncOperation URL under a registry answers (GET only). */
+function pollUnder(req: EmuRequest, ctx: EmuContext, segment: string, resourcePrefix: string): EmuResponse {
+  if (req.method !== 'GET') return armErr(ctx, 405, 'MethodNotAllowed', `${req.method} is not supported on operation status.`);
+  const op = operationUnder(ctx, segment, resourcePrefix);
+  return op.ok ? pollAsyncOperation(ctx, op.value, selfUrl(req, ctx)) : op.res;
+}
+
+const PROVIDER = `${SUBSCRIPTION}/providers/Microsoft.ContainerRegistry`;
+const REGISTRIES = `${RESOURCE_GROUP}/providers/Microsoft.ContainerRegistry/registries`;
+const REGISTRY = `${REGISTRIES}/:registry`;
+
+/** The gate of a registry's routes: the resource group's, then the registry itself (404 ResourceNotFound). */
+const registryGate: RouteGate<RegistryCtx> = (req, ctx, p) => {
+  const gate = resourceGroupGate(req, ctx, p);
+  if (!gate.ok) return gate;
   const { subscriptionId, claims } = gate.value;
-  if (s.length === 7) {
-    if (req.method !== 'GET') return undefined;
-    return json(200, page(req, ctx, listResources(ctx.state, subscriptionId, REGISTRY_TYPE, s[3])));
-  }
-  const registryId = `/subscriptions/${subscriptionId}/resourceGroups/${s[3]}/providers/Microsoft.ContainerRegistry/registries/${s[7]}`;
+  const registryId = `/subscriptions/${subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.ContainerRegistry/registries/${p.registry}`;
   const registry = ctx.state.resources[lc(registryId)];
-  if (!registry) return resourceNotFound(ctx, REGISTRY_TYPE, s[7], s[3]);
-  const r: RegistryCtx = { claims, subscriptionId, resourceGroup: s[3], registry };
-
-  if (s.length === 8) {
-    if (req.method !== 'GET') return armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} on registries.`);
-    return json(200, registry);
-  }
-  const sub = l[8];
-  if (s.length === 9) {
-    if (sub === 'listcredentials' && req.method === 'POST') return listCredentials(ctx, r);
-    if (sub === 'regeneratecredential' && req.method === 'POST') return regenerateCredential(req, ctx, r);
-    if (sub === 'generatecredentials' && req.method === 'POST') return generateCredentials(req, ctx, r);
-    if (sub === 'scopemaps') return scopeMaps(req, ctx, r, undefined);
-    if (sub === 'tokens') return tokens(req, ctx, r, undefined);
-    return undefined;
-  }
-  const asyncPoll = (opSegment: string, resourcePrefix: string): EmuResponse => {
-    if (req.method !== 'GET') return armErr(ctx, 405, 'MethodNotAllowed', `${req.method} is not supported on operation status.`);
-    const op = findOperation(ctx.state, opIdOf(opSegment));
-    if (!op || !lc(op.resourceId).startsWith(lc(resourcePrefix))) return armErr(ctx, 404, 'NotFound', `Operation '${opSegment}' was not found.`);
-    return pollAsyncOperation(ctx, op, `${ctx.baseUrl}${req.url.pathname}${req.url.search}`);
-  };
-  if (s.length === 10) {
-    if (sub === 'scopemaps') return scopeMaps(req, ctx, r, s[9]);
-    if (sub === 'tokens') return tokens(req, ctx, r, s[9]);
-    if (sub === 'operationstatuses') return asyncPoll(s[9], String(registry.id));
-    if (sub === 'operationresults') {
-      const op = findOperation(ctx.state, opIdOf(s[9]));
-      if (!op || !lc(op.resourceId).startsWith(lc(String(registry.id)))) return armErr(ctx, 404, 'NotFound', `Operation '${s[9]}' was not found.`);
-      return pollLocation(ctx, op, `${ctx.baseUrl}${req.url.pathname}${req.url.search}`);
-    }
-    return undefined;
-  }
-  if (s.length === 12 && (sub === 'scopemaps' || sub === 'tokens') && l[10] === 'operationstatuses') {
-    return asyncPoll(s[11], `${registry.id}/${s[8]}/${s[9]}`);
-  }
-  return undefined;
+  if (!registry) return { ok: false, res: resourceNotFound(ctx, REGISTRY_TYPE, p.registry, p.resourceGroup) };
+  return { ok: true, value: { claims, subscriptionId, resourceGroup: p.resourceGroup, registry } };
 };
+
+export const acrArmRoutes: Route[] = [
+  gated(`${PROVIDER}/registries`, subscriptionGate, { GET: listOf(REGISTRY_TYPE) }),
+  gated(`${PROVIDER}/locations/:location/operationResults/:operationId`, operationGate(opIdOf), {
+    GET: (req, ctx, _p, op) => pollLocation(ctx, op, selfUrl(req, ctx)),
+  }),
+  // the collection, then (for any other method) ARM's answer for routes not served, behind the resource group gate
+  gated(REGISTRIES, resourceGroupGate, { GET: listOf(REGISTRY_TYPE), ANY: pass }),
+  gated(REGISTRY, registryGate, {
+    GET: (_req, _ctx, _p, r) => json(200, r.registry),
+    ANY: (req, ctx) => armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} on registries.`),
+  }),
+  gated(`${REGISTRY}/listCredentials`, registryGate, { POST: (_req, ctx, _p, r) => listCredentials(ctx, r) }),
+  gated(`${REGISTRY}/regenerateCredential`, registryGate, { POST: (req, ctx, _p, r) => regenerateCredential(req, ctx, r) }),
+  gated(`${REGISTRY}/generateCredentials`, registryGate, { POST: (req, ctx, _p, r) => generateCredentials(req, ctx, r) }),
+  gated(`${REGISTRY}/scopeMaps{/:name}?`, registryGate, { ANY: (req, ctx, p, r) => scopeMaps(req, ctx, r, p.name) }),
+  gated(`${REGISTRY}/tokens{/:name}?`, registryGate, { ANY: (req, ctx, p, r) => tokens(req, ctx, r, p.name) }),
+  gated(`${REGISTRY}/operationStatuses/:operationId`, registryGate, {
+    ANY: (req, ctx, p, r) => pollUnder(req, ctx, p.operationId, String(r.registry.id)),
+  }),
+  gated(`${REGISTRY}/operationResults/:operationId`, registryGate, {
+    ANY: (req, ctx, p, r) => {
+      const op = operationUnder(ctx, p.operationId, String(r.registry.id));
+      return op.ok ? pollLocation(ctx, op.value, selfUrl(req, ctx)) : op.res;
+    },
+  }),
+  gated(`${REGISTRY}/:child(scopeMaps|tokens)/:name/operationStatuses/:operationId`, registryGate, {
+    ANY: (req, ctx, p, r) => pollUnder(req, ctx, p.operationId, `${r.registry.id}/${p.child}/${p.name}`),
+  }),
+  // any other route under a registry: the registry gate, then ARM's answer for routes not served
+  gated(`${REGISTRY}/*`, registryGate, { ANY: pass }),
+];

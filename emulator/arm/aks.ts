@@ -1,29 +1,31 @@
 // ARM: Microsoft.ContainerService/managedClusters (get, list, resetServicePrincipalProfile) and AKS operations.
-import type { EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler } from '../types.ts';
+import type { Params, Route } from '../routes.ts';
+import type { EmuContext, EmuRequest, EmuResponse, EmulatorState } from '../types.ts';
 import {
+  RESOURCE_GROUP,
+  SUBSCRIPTION,
   apiVersionOf,
   armErr,
   bodyObject,
-  gateOperation,
-  gateResourceGroup,
-  gateSubscription,
+  empty,
+  gated,
   getResource,
-  isArmRequest,
   json,
   lc,
-  listResources,
+  listOf,
   lroHeaders,
-  empty,
-  page,
+  operationGate,
+  pass,
   pollAsyncOperation,
   pollLocation,
+  resourceGroupGate,
   resourceNotFound,
-  segments,
+  selfUrl,
   startOperation,
+  subscriptionGate,
 } from './common.ts';
 
 export const MANAGED_CLUSTER_TYPE = 'Microsoft.ContainerService/managedClusters';
-const NS = 'microsoft.containerservice';
 
 /** True for clusters whose control plane and kubelet use managed identities (no service principal). */
 export function usesManagedIdentity(cluster: Record<string, any>): boolean {
@@ -59,22 +61,15 @@ function resetServicePrincipalProfile(
   if (!body.ok) return body.res;
   const clientId = body.value.clientId;
   const secret = body.value.secret;
-  if (typeof clientId !== 'string' || clientId.length === 0) {
-    return armErr(
+  const invalid = (field: string): EmuResponse =>
+    armErr(
       ctx,
       400,
       'InvalidParameter',
-      'The value of parameter servicePrincipalProfile.clientId is invalid. Please see https://aka.ms/aks-naming-rules for more details.',
+      `The value of parameter servicePrincipalProfile.${field} is invalid. Please see https://aka.ms/aks-naming-rules for more details.`,
     );
-  }
-  if (typeof secret !== 'string' || secret.length === 0) {
-    return armErr(
-      ctx,
-      400,
-      'InvalidParameter',
-      'The value of parameter servicePrincipalProfile.secret is invalid. Please see https://aka.ms/aks-naming-rules for more details.',
-    );
-  }
+  if (typeof clientId !== 'string' || clientId.length === 0) return invalid('clientId');
+  if (typeof secret !== 'string' || secret.length === 0) return invalid('secret');
   if (usesManagedIdentity(cluster)) {
     return armErr(
       ctx,
@@ -108,51 +103,38 @@ function resetServicePrincipalProfile(
   return empty(202, lroHeaders(`${base}/operations/${op.id}?api-version=${v}`, `${base}/operationresults/${op.id}?api-version=${v}`));
 }
 
-export const aksHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuResponse | undefined => {
-  if (!isArmRequest(req)) return undefined;
-  const s = segments(req.path);
-  const l = s.map(lc);
-  if (l[0] !== 'subscriptions' || s.length < 5) return undefined;
+// ---------------------------------------------------------------- routes
 
-  // /subscriptions/{s}/providers/Microsoft.ContainerService/...
-  if (l[2] === 'providers' && l[3] === NS) {
-    if (s.length === 5 && l[4] === 'managedclusters') {
-      if (req.method !== 'GET') return undefined;
-      const gate = gateSubscription(req, ctx, s[1]);
-      if (!gate.ok) return gate.res;
-      return json(200, page(req, ctx, listResources(ctx.state, gate.value.subscriptionId, MANAGED_CLUSTER_TYPE)));
-    }
-    if (s.length === 8 && l[4] === 'locations' && (l[6] === 'operations' || l[6] === 'operationresults')) {
-      if (req.method !== 'GET') return undefined;
-      const op = gateOperation(req, ctx, s[1], s[7], s[7]);
-      if (!op.ok) return op.res;
-      const self = `${ctx.baseUrl}${req.url.pathname}${req.url.search}`;
-      return l[6] === 'operations' ? pollAsyncOperation(ctx, op.value, self) : pollLocation(ctx, op.value, self);
-    }
-    return undefined;
-  }
+const PROVIDER = `${SUBSCRIPTION}/providers/Microsoft.ContainerService`;
+const CLUSTERS = `${RESOURCE_GROUP}/providers/Microsoft.ContainerService/managedClusters`;
 
-  // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters[/{name}[/action]]
-  if (l[2] !== 'resourcegroups' || l[4] !== 'providers' || l[5] !== NS || l[6] !== 'managedclusters' || s.length > 9) return undefined;
-  const gate = gateResourceGroup(req, ctx, s[1], s[3]);
-  if (!gate.ok) return gate.res;
-  const { subscriptionId, subscription } = gate.value;
+function clusterOf(ctx: EmuContext, p: Params, subscriptionId: string): Record<string, any> | undefined {
+  return getResource(
+    ctx.state,
+    `/subscriptions/${subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${p.cluster}`,
+  );
+}
 
-  if (s.length === 7) {
-    if (req.method !== 'GET') return undefined;
-    return json(200, page(req, ctx, listResources(ctx.state, subscriptionId, MANAGED_CLUSTER_TYPE, s[3])));
-  }
-  const id = `/subscriptions/${subscriptionId}/resourceGroups/${s[3]}/providers/Microsoft.ContainerService/managedClusters/${s[7]}`;
-  const cluster = getResource(ctx.state, id);
-  if (s.length === 8) {
-    if (req.method !== 'GET') return armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} on managed clusters.`);
-    if (!cluster) return resourceNotFound(ctx, MANAGED_CLUSTER_TYPE, s[7], s[3]);
-    return json(200, cluster);
-  }
-  if (l[8] === 'resetserviceprincipalprofile') {
-    if (req.method !== 'POST') return undefined;
-    if (!cluster) return resourceNotFound(ctx, MANAGED_CLUSTER_TYPE, s[7], s[3]);
-    return resetServicePrincipalProfile(req, ctx, cluster, subscriptionId, subscription.tenantId);
-  }
-  return undefined;
-};
+export const aksRoutes: Route[] = [
+  gated(`${PROVIDER}/managedClusters`, subscriptionGate, { GET: listOf(MANAGED_CLUSTER_TYPE) }),
+  gated(`${PROVIDER}/locations/:location/:kind(operations|operationResults)/:operationId`, operationGate(), {
+    GET: (req, ctx, p, op) => (lc(p.kind) === 'operations' ? pollAsyncOperation : pollLocation)(ctx, op, selfUrl(req, ctx)),
+  }),
+  gated(CLUSTERS, resourceGroupGate, { GET: listOf(MANAGED_CLUSTER_TYPE) }),
+  gated(`${CLUSTERS}/:cluster`, resourceGroupGate, {
+    GET: (_req, ctx, p, { subscriptionId }) => {
+      const cluster = clusterOf(ctx, p, subscriptionId);
+      return cluster ? json(200, cluster) : resourceNotFound(ctx, MANAGED_CLUSTER_TYPE, p.cluster, p.resourceGroup);
+    },
+    ANY: (req, ctx) => armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} on managed clusters.`),
+  }),
+  gated(`${CLUSTERS}/:cluster/resetServicePrincipalProfile`, resourceGroupGate, {
+    POST: (req, ctx, p, { subscriptionId, subscription }) => {
+      const cluster = clusterOf(ctx, p, subscriptionId);
+      if (!cluster) return resourceNotFound(ctx, MANAGED_CLUSTER_TYPE, p.cluster, p.resourceGroup);
+      return resetServicePrincipalProfile(req, ctx, cluster, subscriptionId, subscription.tenantId);
+    },
+  }),
+  // any other method or action on a cluster: the resource group gate, then ARM's answer for routes not served
+  gated(`${CLUSTERS}{/:cluster}?{/:action}?`, resourceGroupGate, { ANY: pass }),
+];

@@ -1,13 +1,14 @@
 // ARM: Microsoft.Authorization role definitions and role assignments (2022-04-01) at any scope.
-import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, Handler } from '../types.ts';
+import type { Route } from '../routes.ts';
+import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState } from '../types.ts';
 import {
   armErr,
   bodyObject,
   empty,
   findResourceGroup,
+  gated,
   gateSubscription,
   getResource,
-  isArmRequest,
   isAtOrBelow,
   json,
   lc,
@@ -16,8 +17,8 @@ import {
   requireArmToken,
   resourceGroupNotFound,
   resourceNotFound,
-  segments,
 } from './common.ts';
+import type { Gate, RouteGate } from './common.ts';
 
 export const ROLE_ASSIGNMENT_TYPE = 'Microsoft.Authorization/roleAssignments';
 export const ROLE_DEFINITION_TYPE = 'Microsoft.Authorization/roleDefinitions';
@@ -59,7 +60,7 @@ interface ScopeInfo {
 }
 
 /** Check that the scope exists and the caller may address it (subscription and tenant, RG, resource). */
-function gateScope(req: EmuRequest, ctx: EmuContext, scopeSegs: string[]): { ok: true; value: ScopeInfo } | { ok: false; res: EmuResponse } {
+function gateScope(req: EmuRequest, ctx: EmuContext, scopeSegs: string[]): Gate<ScopeInfo> {
   const scope = `/${scopeSegs.join('/')}`;
   if (scopeSegs.length === 0 || lc(scopeSegs[0]) !== 'subscriptions') {
     const auth = requireArmToken(req, ctx);
@@ -390,23 +391,13 @@ function roleAssignments(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name
   }
 }
 
-export const authorizationHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuResponse | undefined => {
-  if (!isArmRequest(req)) return undefined;
-  const s = segments(req.path);
-  // the last '/providers/Microsoft.Authorization/' splits scope from the collection
-  let at = -1;
-  for (let i = s.length - 2; i >= 0; i -= 1) {
-    if (lc(s[i]) === 'providers' && lc(s[i + 1]) === 'microsoft.authorization') {
-      at = i;
-      break;
-    }
-  }
-  if (at < 0) return undefined;
-  const collection = lc(s[at + 2] ?? '');
-  const rest = s.slice(at + 3);
-  if ((collection !== 'roleassignments' && collection !== 'roledefinitions') || rest.length > 1) return undefined;
-  const gate = gateScope(req, ctx, s.slice(0, at));
-  if (!gate.ok) return gate.res;
-  if (collection === 'roledefinitions') return roleDefinitions(req, ctx, gate.value, rest[0]);
-  return roleAssignments(req, ctx, gate.value, rest[0]);
-};
+/** The gate of a role assignment or definition route: the scope before `/providers/Microsoft.Authorization`. */
+const scopeGate: RouteGate<ScopeInfo> = (req, ctx, p) => gateScope(req, ctx, (p[0] ?? '').split('/').filter(Boolean));
+
+export const authorizationRoutes: Route[] = [
+  // the last '/providers/Microsoft.Authorization/' splits the scope (none: the tenant root) from the collection
+  gated('*/providers/Microsoft.Authorization/:collection(roleAssignments|roleDefinitions){/:name}?', scopeGate, {
+    ANY: (req, ctx, p, scope) =>
+      lc(p.collection) === 'roledefinitions' ? roleDefinitions(req, ctx, scope, p.name) : roleAssignments(req, ctx, scope, p.name),
+  }),
+];

@@ -1,6 +1,7 @@
 // Shared plumbing of the emulated Azure Resource Manager: authentication, the subscription gate,
 // ARM-shaped errors and headers, resource lookups, list paging and long-running operations.
 import { randomUUID } from 'node:crypto';
+import type { Method, Params, Route } from '../routes.ts';
 import type { AccessTokenClaims, ArmOperation, EmuContext, EmuRequest, EmuResponse, EmulatorState, SubscriptionState } from '../types.ts';
 
 /** Audiences ARM accepts besides the emulator's own URL (compared without trailing slashes). */
@@ -9,16 +10,6 @@ export const ARM_AUDIENCES = ['https://management.core.windows.net', 'https://ma
 export const lc = (s: string): string => s.toLowerCase();
 
 const trimSlashes = (s: string): string => s.replace(/\/+$/, '');
-
-/** ARM answers on the emulator's own host; registry hosts belong to the ACR data plane. */
-export function isArmRequest(req: EmuRequest): boolean {
-  return !req.hostname.endsWith('.azurecr.localhost');
-}
-
-/** Path segments with empty ones dropped ('//subscriptions/x/' -> ['subscriptions', 'x']). */
-export function segments(path: string): string[] {
-  return path.split('/').filter((s) => s.length > 0);
-}
 
 /** The headers every ARM response carries (as in the recordings under shared/azure-api). */
 export function armHeaders(extra: Record<string, string> = {}): Record<string, string> {
@@ -168,6 +159,53 @@ export function gateSubscription(req: EmuRequest, ctx: EmuContext, subscriptionI
     return { ok: false, res: armErr(ctx, 401, 'InvalidAuthenticationTokenTenant', message, challenge('The access token is from the wrong issuer.')) };
   }
   return { ok: true, value: { claims, subscriptionId: id, subscription } };
+}
+
+// ---------------------------------------------------------------- gated routes
+
+/** Paths under a subscription: `${SUBSCRIPTION}/providers/…`. */
+export const SUBSCRIPTION = '/subscriptions/:subscriptionId';
+/** Paths under a resource group: `${RESOURCE_GROUP}/providers/…`. */
+export const RESOURCE_GROUP = `${SUBSCRIPTION}/resourceGroups/:resourceGroup`;
+
+/** A handler behind a gate: it gets what the gate checked (the caller's access, the parent resource). */
+export type GatedHandler<T> = (req: EmuRequest, ctx: EmuContext, params: Params, value: T) => EmuResponse | undefined;
+export type GatedOperations<T> = { [M in Method | 'ANY']?: GatedHandler<T> };
+export type RouteGate<T> = (req: EmuRequest, ctx: EmuContext, params: Params) => Gate<T>;
+
+/**
+ * A route whose every operation passes `gate` first, in ARM's order: the token, api-version,
+ * subscription and tenant, then the scope's parents (resource group, parent resource). A
+ * declaration that gates one route (e.g. the api-versions an operation accepts) joins it here.
+ */
+export function gated<T>(path: string, gate: RouteGate<T>, operations: GatedOperations<T>): Route {
+  const route: Route = { path };
+  for (const [method, handler] of Object.entries(operations) as Array<[Method | 'ANY', GatedHandler<T>]>) {
+    route[method] = (req, ctx, params) => {
+      const g = gate(req, ctx, params);
+      return g.ok ? handler(req, ctx, params, g.value) : g.res;
+    };
+  }
+  return route;
+}
+
+/** The gate of `/subscriptions/{subscriptionId}/…`. */
+export const subscriptionGate: RouteGate<SubscriptionAccess> = (req, ctx, p) => gateSubscription(req, ctx, p.subscriptionId);
+
+/** The gate of `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/…`. */
+export const resourceGroupGate: RouteGate<SubscriptionAccess> = (req, ctx, p) => gateResourceGroup(req, ctx, p.subscriptionId, p.resourceGroup);
+
+/** The gate of a location's operation (`…/locations/{location}/…/{operationId}`): the subscription, then the operation, in it. */
+export function operationGate(idOf: (segment: string) => string = (segment) => segment): RouteGate<ArmOperation> {
+  return (req, ctx, p) => gateOperation(req, ctx, p.subscriptionId, idOf(p.operationId), p.operationId);
+}
+
+/** After its gate, the request passes on (to ARM's answer for routes the emulator does not serve). */
+export const pass: GatedHandler<unknown> = () => undefined;
+
+/** GET of a resource type's collection: in the subscription, or in the route's resource group. */
+export function listOf(type: string): GatedHandler<SubscriptionAccess> {
+  return (req, ctx, p, { subscriptionId }) => json(200, page(req, ctx, listResources(ctx.state, subscriptionId, type, p.resourceGroup)));
 }
 
 // ---------------------------------------------------------------- resources and resource groups
@@ -383,6 +421,11 @@ export function lroHeaders(asyncUrl: string, locationUrl?: string): Record<strin
   const h: Record<string, string> = { 'azure-asyncoperation': asyncUrl, 'retry-after': '0' };
   if (locationUrl) h.location = locationUrl;
   return h;
+}
+
+/** The URL the request was sent to, on the emulator's own origin (what an operation's status points back at). */
+export function selfUrl(req: EmuRequest, ctx: EmuContext): string {
+  return `${ctx.baseUrl}${req.url.pathname}${req.url.search}`;
 }
 
 export function apiVersionOf(req: EmuRequest): string {

@@ -1,11 +1,14 @@
 // ARM: subscriptions, resource groups and the generic resource list.
-import type { EmuContext, EmuRequest, EmuResponse, Handler } from '../types.ts';
+import { collapsedPath } from '../routes.ts';
+import type { Route } from '../routes.ts';
+import type { EmuContext, EmuRequest, EmuResponse } from '../types.ts';
 import {
+  RESOURCE_GROUP,
+  SUBSCRIPTION,
   armErr,
   empty,
   findResourceGroup,
-  gateSubscription,
-  isArmRequest,
+  gated,
   json,
   lc,
   listResourceGroups,
@@ -13,7 +16,7 @@ import {
   requireApiVersion,
   requireArmToken,
   resourceGroupNotFound,
-  segments,
+  subscriptionGate,
 } from './common.ts';
 
 function subscriptionJson(id: string, tenantId: string, displayName: string): Record<string, unknown> {
@@ -63,85 +66,79 @@ function genericResource(r: Record<string, any>): Record<string, unknown> {
   return out;
 }
 
-export const subscriptionsHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuResponse | undefined => {
-  if (!isArmRequest(req)) return undefined;
-  const s = segments(req.path);
-  if (s.length === 0 || lc(s[0]) !== 'subscriptions') return undefined;
-
-  // GET /subscriptions: the caller tenant's subscriptions
-  if (s.length === 1) {
-    if (req.method !== 'GET') return undefined;
-    const auth = requireArmToken(req, ctx);
-    if (!auth.ok) return auth.res;
-    const noVersion = requireApiVersion(req, ctx);
-    if (noVersion) return noVersion;
-    const value = Object.entries(ctx.state.subscriptions)
-      .filter(([, sub]) => lc(sub.tenantId) === lc(auth.value.tid))
-      .map(([id, sub]) => subscriptionJson(id, sub.tenantId, sub.displayName));
-    return json(200, { value, count: { type: 'Total', value: value.length } });
-  }
-
-  const isSub = s.length === 2;
-  const isRgList = s.length === 3 && lc(s[2]) === 'resourcegroups';
-  const isRg = s.length === 4 && lc(s[2]) === 'resourcegroups';
-  const isResources = s.length === 3 && lc(s[2]) === 'resources';
-  const isRgResources = s.length === 5 && lc(s[2]) === 'resourcegroups' && lc(s[4]) === 'resources';
-  if (!isSub && !isRgList && !isRg && !isResources && !isRgResources) return undefined;
-  if (req.method !== 'GET' && !(isRg && req.method === 'HEAD')) return undefined;
-
-  const gate = gateSubscription(req, ctx, s[1]);
-  if (!gate.ok) return gate.res;
-  const { subscriptionId, subscription } = gate.value;
-
-  if (isSub) return json(200, subscriptionJson(subscriptionId, subscription.tenantId, subscription.displayName));
-
-  if (isRgList) return json(200, page(req, ctx, listResourceGroups(ctx.state, subscriptionId).map(resourceGroupJson)));
-
-  if (isRg) {
-    const info = findResourceGroup(ctx.state, subscriptionId, s[3]);
-    if (req.method === 'HEAD') return empty(info ? 204 : 404);
-    if (!info) return resourceGroupNotFound(ctx, s[3]);
-    return json(200, resourceGroupJson(info));
-  }
-
+export const subscriptionsRoutes: Route[] = [
+  // the caller tenant's subscriptions
+  {
+    path: '/subscriptions',
+    GET: (req, ctx) => {
+      const auth = requireArmToken(req, ctx);
+      if (!auth.ok) return auth.res;
+      const noVersion = requireApiVersion(req, ctx);
+      if (noVersion) return noVersion;
+      const value = Object.entries(ctx.state.subscriptions)
+        .filter(([, sub]) => lc(sub.tenantId) === lc(auth.value.tid))
+        .map(([id, sub]) => subscriptionJson(id, sub.tenantId, sub.displayName));
+      return json(200, { value, count: { type: 'Total', value: value.length } });
+    },
+  },
+  gated(SUBSCRIPTION, subscriptionGate, {
+    GET: (_req, _ctx, _p, { subscriptionId, subscription }) =>
+      json(200, subscriptionJson(subscriptionId, subscription.tenantId, subscription.displayName)),
+  }),
+  gated(`${SUBSCRIPTION}/resourceGroups`, subscriptionGate, {
+    GET: (req, ctx, _p, { subscriptionId }) => json(200, page(req, ctx, listResourceGroups(ctx.state, subscriptionId).map(resourceGroupJson))),
+  }),
+  gated(RESOURCE_GROUP, subscriptionGate, {
+    GET: (_req, ctx, p, { subscriptionId }) => {
+      const info = findResourceGroup(ctx.state, subscriptionId, p.resourceGroup);
+      return info ? json(200, resourceGroupJson(info)) : resourceGroupNotFound(ctx, p.resourceGroup);
+    },
+    HEAD: (_req, ctx, p, { subscriptionId }) => empty(findResourceGroup(ctx.state, subscriptionId, p.resourceGroup) ? 204 : 404),
+  }),
   // generic resource lists
-  let prefix = `/subscriptions/${lc(subscriptionId)}/`;
-  if (isRgResources) {
-    const info = findResourceGroup(ctx.state, subscriptionId, s[3]);
-    if (!info) return resourceGroupNotFound(ctx, s[3]);
-    prefix = `${lc(info.id)}/`;
-  }
+  gated(`${SUBSCRIPTION}/resources`, subscriptionGate, {
+    GET: (req, ctx, _p, { subscriptionId }) => genericResources(req, ctx, `/subscriptions/${lc(subscriptionId)}/`),
+  }),
+  gated(`${RESOURCE_GROUP}/resources`, subscriptionGate, {
+    GET: (req, ctx, p, { subscriptionId }) => {
+      const info = findResourceGroup(ctx.state, subscriptionId, p.resourceGroup);
+      return info ? genericResources(req, ctx, `${lc(info.id)}/`) : resourceGroupNotFound(ctx, p.resourceGroup);
+    },
+  }),
+];
+
+function genericResources(req: EmuRequest, ctx: EmuContext, prefix: string): EmuResponse {
   const keep = resourceFilter(req.query.get('$filter'));
   const items = Object.entries(ctx.state.resources)
     .filter(([id, r]) => id.startsWith(prefix) && String(r.id ?? '').split('/').length === 9 && keep(r))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, r]) => genericResource(r));
   return json(200, page(req, ctx, items));
-};
+}
 
-/** Fallback for ARM paths no module serves: ARM's answer for an unknown resource type or route. */
-export const armFallbackHandler: Handler = (req: EmuRequest, ctx: EmuContext): EmuResponse | undefined => {
-  if (!isArmRequest(req)) return undefined;
-  const s = segments(req.path);
-  if (s.length < 2 || lc(s[0]) !== 'subscriptions') return undefined;
-  const gate = gateSubscription(req, ctx, s[1]);
-  if (!gate.ok) return gate.res;
-  const at = s.findIndex((x) => lc(x) === 'providers');
-  const namespace = at >= 0 ? s[at + 1] : undefined;
-  const type = at >= 0 ? s[at + 2] : undefined;
-  if (
-    namespace &&
-    ['microsoft.containerservice', 'microsoft.containerregistry', 'microsoft.authorization', 'microsoft.resources'].includes(lc(namespace))
-  ) {
-    return armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} ${req.path}.`);
-  }
-  if (namespace && type) {
-    return armErr(
-      ctx,
-      400,
-      'InvalidResourceType',
-      `The resource type '${type}' could not be found in the namespace '${namespace}' for api version '${req.query.get('api-version')}'.`,
-    );
-  }
-  return armErr(ctx, 404, 'NotFound', `The requested route is not served by the emulator: ${req.method} ${req.path}`);
-};
+/** ARM's answer for a path under a subscription that no route serves: an unknown resource type or route. */
+export const armFallbackRoutes: Route[] = [
+  gated(`${SUBSCRIPTION}{/*}?`, subscriptionGate, {
+    ANY: (req, ctx) => {
+      const s = collapsedPath(req).split('/').slice(1);
+      const at = s.findIndex((x) => lc(x) === 'providers');
+      const namespace = at >= 0 ? s[at + 1] : undefined;
+      const type = at >= 0 ? s[at + 2] : undefined;
+      if (
+        namespace &&
+        ['microsoft.containerservice', 'microsoft.containerregistry', 'microsoft.authorization', 'microsoft.resources'].includes(lc(namespace))
+      ) {
+        return armErr(ctx, 405, 'MethodNotAllowed', `The emulator does not implement ${req.method} ${req.path}.`);
+      }
+      if (namespace && type) {
+        return armErr(
+          ctx,
+          400,
+          'InvalidResourceType',
+          `The resource type '${type}' could not be found in the namespace '${namespace}' for api version '${req.query.get('api-version')}'.`,
+        );
+      }
+      return armErr(ctx, 404, 'NotFound', `The requested route is not served by the emulator: ${req.method} ${req.path}`);
+    },
+  }),
+];

@@ -1,0 +1,3 @@
+import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
+var y=r=>new Promise(e=>setTimeout(e,r));async function d(r,e){let i=e.attempts??5,b=e.baseMs??500,s=e.maxDelayMs??1e4,u=Date.now(),c=e.sleep??y;for(let t=1;;t++)try{return await r(t)}catch(n){let a=e.retryable(n);if(a===!1||t>=i)throw n;let m=Math.min(s,b*2**(t-1)),o=typeof a=="number"?Math.min(s,Math.max(0,a)):m/2+Math.random()*(m/2);if(e.budgetMs!==void 0&&Date.now()-u+o>e.budgetMs)throw n;e.onRetry?.(n,t,o),await c(o)}}export{y as a,d as b};
+//# sourceMappingURL=chunk-F27G4VSD.js.map

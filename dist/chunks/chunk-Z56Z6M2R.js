@@ -1,0 +1,3 @@
+import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
+function g(e,n){return{authMethod:e,loginServer:n,roleAssignmentIds:[],namespaces:[],changed:!1,results:[],plan:[],warnings:[],notices:[],summaryNotes:[]}}async function c(e,n,i){let r=new Array(e.length),s=0,a=async()=>{for(;s<e.length;){let t=s++;try{r[t]={status:"fulfilled",value:await i(e[t],t)}}catch(o){r[t]={status:"rejected",reason:o}}}};return await Promise.all(Array.from({length:Math.max(1,Math.min(n,e.length))},a)),r}export{g as a,c as b};
+//# sourceMappingURL=chunk-Z56Z6M2R.js.map

@@ -1,0 +1,3 @@
+import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
+import{a,b,c,d,e,f,g}from"./chunk-5HEA2QTN.js";import"./chunk-ZV7HMLRB.js";import"./chunk-23JX6MD7.js";import"./chunk-F27G4VSD.js";import"./chunk-J43NM5BK.js";import"./chunk-LA2ORIGC.js";import"./chunk-RBQ7FNJZ.js";import"./chunk-34VYFYSM.js";import"./chunk-XDYO5CXQ.js";import"./chunk-ROVRO2Z6.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};
+//# sourceMappingURL=service-principal-HNAKHEVM.js.map

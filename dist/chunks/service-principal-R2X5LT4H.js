@@ -1,2 +1,0 @@
-const require=process.getBuiltinModule('node:module').createRequire(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-M56VAY7J.js";import"./chunk-X55SX33F.js";import"./chunk-U2SD7IKG.js";import"./chunk-M26WKOG6.js";import"./chunk-CT2RXAJK.js";import"./chunk-N7J24YOH.js";import"./chunk-YE2674GG.js";import"./chunk-2ZNN3SV5.js";import"./chunk-VFQZDPRD.js";import"./chunk-WTDU6PAA.js";export{f as checkClusterPrincipal,e as checkNewestSecret,b as checkResetAllowed,d as consentMessage,a as principalAppId,c as registryTenantOf,g as servicePrincipalTarget};

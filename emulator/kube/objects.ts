@@ -1,0 +1,167 @@
+// How the emulated API server turns a request body into a stored object and back: decoding (type
+// meta, nulls, unknown fields, Secret stringData), the fields the server owns on create and update,
+// and the key order objects are printed in.
+import { SCHEMAS, dropFields, isObj, unknownFields } from './schema.ts';
+import type { ResourceInfo } from './resources.ts';
+import { badRequest, invalid, q, undecodable } from './status.ts';
+import type { Obj } from './status.ts';
+import type { EmuContext, KubeObject } from '../types.ts';
+
+/** RFC 3339 with seconds, as metav1.Time marshals. */
+export function timestamp(ctx: EmuContext): string {
+  return ctx
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+export const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/**
+ * Decode the request body into an object of the resource's kind as the apiserver does before the
+ * field manager sees it: type meta, nulls dropped, Secret stringData folded into base64 data and
+ * type defaulted, the namespace name label set. Unknown fields are dropped (or refused under Strict).
+ */
+export function decode(info: ResourceInfo, body: unknown, strict: boolean, warnings: string[]): KubeObject {
+  if (!isObj(body)) throw undecodable(info.kind, 'the request body is not a JSON or YAML object');
+  if (body.kind !== undefined && body.kind !== info.kind) {
+    throw undecodable(info.kind, `the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`);
+  }
+  if (body.apiVersion !== undefined && body.apiVersion !== 'v1') {
+    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (v1)`);
+  }
+  const obj = dropNulls(structuredClone(body)) as Obj;
+  if (obj.metadata !== undefined && !isObj(obj.metadata)) throw undecodable(info.kind, 'metadata must be an object');
+  const unknown = unknownFields(obj, SCHEMAS[info.kind]);
+  if (unknown.length) {
+    if (strict) throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field ${q(f.slice(1))}`).join(', ')}`);
+    dropFields(obj, unknown);
+    for (const f of unknown) warnings.push(`unknown field ${q(f.slice(1))}`);
+  }
+  const out: KubeObject = { apiVersion: 'v1', kind: info.kind, ...obj, metadata: { ...((obj.metadata as Obj) ?? {}) } as KubeObject['metadata'] };
+  out.apiVersion = 'v1';
+  out.kind = info.kind;
+  for (const k of ['labels', 'annotations'] as const) {
+    const m = out.metadata[k];
+    if (m === undefined) continue;
+    if (!isObj(m) || Object.values(m).some((v) => typeof v !== 'string')) {
+      throw undecodable(info.kind, `json: cannot unmarshal into Go struct field ObjectMeta.metadata.${k} of type string`);
+    }
+    if (Object.keys(m).length === 0) delete out.metadata[k];
+  }
+  if (info.resource === 'secrets') {
+    for (const field of ['data', 'stringData'] as const) {
+      const m = out[field];
+      if (m === undefined) continue;
+      if (!isObj(m) || Object.values(m).some((v) => typeof v !== 'string')) {
+        throw undecodable('Secret', `json: cannot unmarshal into Go struct field Secret.${field} of type string`);
+      }
+    }
+    const data: Record<string, string> = { ...((out.data as Record<string, string>) ?? {}) };
+    for (const v of Object.values(data)) {
+      const at = base64Error(v);
+      if (at !== undefined) throw undecodable('Secret', `illegal base64 data at input byte ${at}`);
+    }
+    for (const [k, v] of Object.entries((out.stringData as Record<string, string>) ?? {})) data[k] = Buffer.from(v, 'utf8').toString('base64');
+    delete out.stringData;
+    if (Object.keys(data).length) out.data = data;
+    else delete out.data;
+    if (!out.type) out.type = 'Opaque';
+  }
+  if (info.resource === 'serviceaccounts') {
+    for (const f of ['secrets', 'imagePullSecrets']) if (Array.isArray(out[f]) && (out[f] as unknown[]).length === 0) delete out[f];
+  }
+  if (info.resource === 'namespaces' && out.metadata.name) {
+    out.metadata.labels = { ...(out.metadata.labels ?? {}), 'kubernetes.io/metadata.name': out.metadata.name };
+  }
+  return out;
+}
+
+export function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = dropNulls(x);
+  return out;
+}
+
+/** Index of the first byte Go's base64.StdEncoding rejects, or undefined when the value is valid. */
+function base64Error(s: string): number | undefined {
+  const bad = s.search(/[^A-Za-z0-9+/=]/);
+  if (bad >= 0) return bad;
+  const pad = s.indexOf('=');
+  if (pad >= 0 && (!/^=*$/.test(s.slice(pad)) || s.length - pad > 2)) return pad;
+  if (s.length % 4 !== 0) return s.length - (s.length % 4);
+  return undefined;
+}
+
+/** Fields the server owns: set on create, carried over on update. */
+export function prepareForCreate(info: ResourceInfo, obj: KubeObject, ctx: EmuContext): void {
+  const md = obj.metadata;
+  md.uid = ctx.newGuid();
+  md.creationTimestamp = timestamp(ctx);
+  delete md.deletionTimestamp;
+  delete md.deletionGracePeriodSeconds;
+  delete md.selfLink;
+  delete md.generation;
+  if (info.resource === 'namespaces') {
+    const spec = isObj(obj.spec) ? obj.spec : {};
+    const finalizers = Array.isArray(spec.finalizers) ? (spec.finalizers as unknown[]) : [];
+    if (!finalizers.includes('kubernetes')) finalizers.push('kubernetes');
+    obj.spec = { ...spec, finalizers };
+    obj.status = { phase: 'Active' };
+  }
+}
+
+export function prepareForUpdate(info: ResourceInfo, obj: KubeObject, old: KubeObject): void {
+  const md = obj.metadata;
+  md.creationTimestamp = old.metadata.creationTimestamp;
+  if (!md.uid) md.uid = old.metadata.uid;
+  else if (md.uid !== old.metadata.uid) {
+    throw invalid(info.kind, md.name, [
+      { field: 'metadata.uid', type: 'FieldValueInvalid', detail: `Invalid value: ${q(md.uid)}: field is immutable` },
+    ]);
+  }
+  for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+    if (old.metadata[k] !== undefined) md[k] = old.metadata[k];
+    else delete md[k];
+  }
+  delete md.selfLink;
+  if (info.resource === 'namespaces') {
+    obj.spec = structuredClone(old.spec);
+    obj.status = structuredClone(old.status);
+  }
+}
+
+/** Key order as the apiserver prints objects: apiVersion? kind first, then metadata, then the rest. */
+export function ordered(obj: KubeObject): KubeObject {
+  const { kind, apiVersion, metadata, ...rest } = obj;
+  const mdOrder = [
+    'name',
+    'generateName',
+    'namespace',
+    'uid',
+    'resourceVersion',
+    'generation',
+    'creationTimestamp',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'labels',
+    'annotations',
+    'ownerReferences',
+    'finalizers',
+    'managedFields',
+  ];
+  const md: Obj = {};
+  for (const k of mdOrder) if (metadata[k] !== undefined) md[k] = metadata[k];
+  for (const [k, v] of Object.entries(metadata)) if (!(k in md) && v !== undefined) md[k] = v;
+  const out: KubeObject = { kind, apiVersion, metadata: md as KubeObject['metadata'] };
+  const restOrder = ['spec', 'status', 'secrets', 'imagePullSecrets', 'automountServiceAccountToken', 'immutable', 'data', 'type'];
+  for (const k of restOrder) if (rest[k] !== undefined) out[k] = rest[k];
+  for (const [k, v] of Object.entries(rest)) if (!(k in out) && v !== undefined) out[k] = v;
+  return out;
+}
+
+export function present(obj: KubeObject): KubeObject {
+  return ordered(structuredClone(obj));
+}

@@ -1,0 +1,92 @@
+// List filters: label selectors (equality and set-based requirements) and field selectors (the
+// fields kube-apiserver supports for each resource).
+import type { ResourceInfo } from './resources.ts';
+import { badRequest } from './status.ts';
+import type { Obj } from './status.ts';
+import type { KubeObject } from '../types.ts';
+
+interface Requirement {
+  key: string;
+  op: 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
+  values: string[];
+}
+
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out.map((x) => x.trim()).filter((x) => x !== '');
+}
+
+export function parseLabelSelector(sel: string): Requirement[] {
+  const reqs: Requirement[] = [];
+  for (const part of splitTopLevel(sel)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^!\s*([^\s=!<>(),]+)$/.exec(part))) reqs.push({ key: m[1], op: '!', values: [] });
+    else if ((m = /^([^\s=!<>(),]+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part))) {
+      reqs.push({ key: m[1], op: m[2] as 'in' | 'notin', values: m[3].split(',').map((x) => x.trim()) });
+    } else if ((m = /^([^\s=!<>(),]+)\s*(==|=|!=)\s*([^\s=!<>(),]*)$/.exec(part))) {
+      reqs.push({ key: m[1], op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] });
+    } else if ((m = /^([^\s=!<>(),]+)\s*(<|>)\s*(-?\d+)$/.exec(part))) {
+      reqs.push({ key: m[1], op: m[2] === '>' ? 'gt' : 'lt', values: [m[3]] });
+    } else if ((m = /^([^\s=!<>(),]+)$/.exec(part))) reqs.push({ key: m[1], op: 'exists', values: [] });
+    else throw badRequest(`unable to parse requirement: found '${part}', expected: identifier`);
+  }
+  return reqs;
+}
+
+export function matchesLabels(labels: Record<string, string>, reqs: Requirement[]): boolean {
+  return reqs.every((r) => {
+    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+    const v = labels[r.key];
+    switch (r.op) {
+      case 'in':
+        return has && r.values.includes(v);
+      case 'notin':
+        return !has || !r.values.includes(v);
+      case 'exists':
+        return has;
+      case '!':
+        return !has;
+      case 'gt':
+        return has && /^-?\d+$/.test(v) && Number(v) > Number(r.values[0]);
+      case 'lt':
+        return has && /^-?\d+$/.test(v) && Number(v) < Number(r.values[0]);
+    }
+  });
+}
+
+function fieldValue(obj: KubeObject, field: string): string | undefined {
+  if (field === 'metadata.name') return obj.metadata.name;
+  if (field === 'metadata.namespace') return obj.metadata.namespace ?? '';
+  if (field === 'type' && obj.kind === 'Secret') return String(obj.type ?? '');
+  if (field === 'status.phase' && obj.kind === 'Namespace') return String((obj.status as Obj | undefined)?.phase ?? '');
+  return undefined;
+}
+
+export function parseFieldSelector(sel: string, info: ResourceInfo): ((o: KubeObject) => boolean)[] {
+  const allowed = [
+    'metadata.name',
+    'metadata.namespace',
+    ...(info.resource === 'secrets' ? ['type'] : []),
+    ...(info.resource === 'namespaces' ? ['status.phase'] : []),
+  ];
+  return splitTopLevel(sel).map((part) => {
+    const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
+    if (!m) throw badRequest(`invalid selector: '${sel}'; can't understand '${part}'`);
+    const [, field, op, value] = m;
+    if (!allowed.includes(field)) {
+      throw badRequest(`field label not supported: ${field}`);
+    }
+    return (o: KubeObject) => (fieldValue(o, field) === value) === (op !== '!=');
+  });
+}

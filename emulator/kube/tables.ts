@@ -1,0 +1,120 @@
+// `kubectl get` asks for meta.k8s.io/v1 Tables: the columns kube-apiserver prints for each
+// resource, and ages in the apimachinery duration.HumanDuration format.
+import type { ResourceInfo } from './resources.ts';
+import { json } from './status.ts';
+import type { Obj } from './status.ts';
+import type { EmuContext, EmuRequest, EmuResponse, KubeObject } from '../types.ts';
+
+function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.floor(hours / 24) % 365;
+    return dy === 0 ? `${Math.floor(hours / 24 / 365)}y` : `${Math.floor(hours / 24 / 365)}y${dy}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+const NAME_COLUMN = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description:
+    'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  priority: 0,
+};
+const AGE_COLUMN = {
+  name: 'Age',
+  type: 'string',
+  format: '',
+  description:
+    'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+  priority: 0,
+};
+
+function tableColumns(info: ResourceInfo): Obj[] {
+  switch (info.resource) {
+    case 'namespaces':
+      return [NAME_COLUMN, { name: 'Status', type: 'string', format: '', description: 'The status of the namespace', priority: 0 }, AGE_COLUMN];
+    case 'secrets':
+      return [
+        NAME_COLUMN,
+        {
+          name: 'Type',
+          type: 'string',
+          format: '',
+          description:
+            'Used to facilitate programmatic handling of secret data. More info: https://kubernetes.io/docs/concepts/configuration/secret/#secret-types',
+          priority: 0,
+        },
+        {
+          name: 'Data',
+          type: 'string',
+          format: '',
+          description:
+            "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4",
+          priority: 0,
+        },
+        AGE_COLUMN,
+      ];
+    case 'serviceaccounts':
+      return [
+        NAME_COLUMN,
+        {
+          name: 'Secrets',
+          type: 'string',
+          format: '',
+          description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.',
+          priority: 0,
+        },
+        AGE_COLUMN,
+      ];
+  }
+}
+
+function tableCells(info: ResourceInfo, obj: KubeObject, now: number): unknown[] {
+  const created = obj.metadata.creationTimestamp ? Date.parse(obj.metadata.creationTimestamp) : NaN;
+  const age = Number.isNaN(created) ? '<unknown>' : humanDuration(now - created);
+  switch (info.resource) {
+    case 'namespaces':
+      return [obj.metadata.name, String((obj.status as Obj | undefined)?.phase ?? ''), age];
+    case 'secrets':
+      return [obj.metadata.name, String(obj.type ?? ''), Object.keys((obj.data as Obj | undefined) ?? {}).length, age];
+    case 'serviceaccounts':
+      return [obj.metadata.name, Array.isArray(obj.secrets) ? obj.secrets.length : 0, age];
+  }
+}
+
+export function wantsTable(req: EmuRequest): boolean {
+  const accept = String(req.headers.accept ?? '');
+  return /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
+}
+
+export function table(req: EmuRequest, info: ResourceInfo, objs: KubeObject[], rv: string, ctx: EmuContext, listMeta?: Obj): EmuResponse {
+  const include = req.query.get('includeObject') ?? 'Metadata';
+  const now = ctx.now().getTime();
+  const rows = objs.map((o) => {
+    const row: Obj = { cells: tableCells(info, o, now) };
+    if (include === 'Object') row.object = o;
+    else if (include !== 'None') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+    return row;
+  });
+  const body: Obj = {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion: rv, ...(listMeta ?? {}) },
+    columnDefinitions: tableColumns(info),
+    rows,
+  };
+  return json(200, body, { 'Content-Type': 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+}
