@@ -2,7 +2,7 @@
 // a pull secret from Azure, or a `credential-type: basic` pull secret (no Azure at all).
 import type { Emulator } from '../../emulator/server.ts';
 import type { FaultRule } from '../../emulator/types.ts';
-import { azureInputs, oidcInputs } from './harness.ts';
+import { azureInputs, basicInputs, oidcInputs } from './harness.ts';
 
 type Inputs = Record<string, string>;
 
@@ -19,14 +19,7 @@ export const pull = (emu: Emulator, type: string, extra: Inputs = {}): Inputs =>
   azureInputs(emu, { registry: type === 'admin' ? 'adminacr' : 'contosoacr', namespaces: 'team-a', 'credential-type': type, ...extra });
 
 /** A basic pull secret in team-a: a username the emulator's registry does not know (its checks say "rejected"). */
-export const basic = (emu: Emulator, extra: Inputs = {}): Inputs => ({
-  registry: `contosoacr.azurecr.localhost:${emu.port}`,
-  'credential-type': 'basic',
-  username: 'puller',
-  password: 'Basic-Pull-Password~42',
-  namespaces: 'team-a',
-  ...extra,
-});
+export const basic = basicInputs;
 
 /** A basic pull secret with adminacr's admin user: a credential the emulator's registry accepts (verify passes). */
 export const basicAccepted = (emu: Emulator, extra: Inputs = {}): Inputs => ({
