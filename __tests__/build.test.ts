@@ -129,6 +129,8 @@ test('the render path loads @actions/core and js-yaml, and no Azure SDK, no Kube
   );
   for (const p of ['@actions/core', 'js-yaml']) assert.ok(pkgs.includes(p), `${p} is not loaded: ${pkgs.join(', ')}`);
   assert.ok(r.packages.has('src/kube/render.ts'));
+  // nor the parts of src/net/ that need an SDK: its Azure pipeline parts and its Kubernetes HTTP library
+  for (const part of ['src/net/azure.ts', 'src/net/kube.ts']) assert.ok(!r.packages.has(part), `the render path loads ${part}`);
 });
 
 test('an input error loads no scenario and no SDK: neither @actions/http-client nor undici (actionsSideEffectFree)', async () => {
@@ -145,7 +147,9 @@ test('an input error loads no scenario and no SDK: neither @actions/http-client 
 test('the Kubernetes client and the OIDC sign-in each come in their own chunk, loaded only by import()', () => {
   const withPkg = (pkg: string) => [...contents].filter(([, held]) => held.has(pkg)).map(([f]) => f.replace(/-[A-Z0-9]+\.js$/, ''));
   assert.deepEqual(withPkg('@kubernetes/client-node'), ['chunks/client']);
-  assert.deepEqual(withPkg('@actions/http-client'), ['chunks/runner-oidc']);
+  // GitHub's OIDC token goes through src/net/http.ts like every request: @actions/http-client is not bundled
+  assert.deepEqual(withPkg('@actions/http-client'), []);
+  assert.deepEqual(withPkg('src/runner-oidc.ts'), ['chunks/runner-oidc']);
   assert.deepEqual(withPkg('@azure/identity'), ['chunks/session']);
 });
 

@@ -27,6 +27,7 @@ export function createDeps(): Deps {
       const { createAzureClients } = await import('./azure/index.ts');
       return createAzureClients(settings, runner, process.env, session);
     },
-    kube: async (source) => (await import('./kube/client.ts')).createKubeClient(source, { debug: (l) => runner.debug(l) }),
+    kube: async (source) =>
+      (await import('./kube/client.ts')).createKubeClient(source, { debug: (l) => runner.debug(l), warn: (l) => runner.warning(l) }),
   };
 }

@@ -1,32 +1,48 @@
-// GitHub's OIDC token: what @actions/core's getIDToken does, over the same @actions/http-client.
-// Restated here (a dozen lines) because importing core's OIDC client makes the bundle load the
-// HTTP client, and undici with it, at the start of every path; in its own module it loads only
-// when OIDC sign-in asks for a token.
-import { HttpClient } from '@actions/http-client';
-import { BearerCredentialHandler } from '@actions/http-client/lib/auth';
-import { requestTimeoutMs } from './net-limits.ts';
-import { withRetry } from './retry.ts';
+// GitHub's OIDC token: what @actions/core's getIDToken does (GET ACTIONS_ID_TOKEN_REQUEST_URL with
+// `&audience=`, the runtime token as a bearer, `{ value }` back), through src/net/http.ts like
+// every other request of the action: HTTPS only, no redirects (the runtime token must not follow
+// one), the action's timeout and size cap, capped Retry-After. Restated (a dozen lines) rather than
+// core's OIDC client, which follows redirects and sends with its own retry rules.
+import { ApiError } from './errors.ts';
+import { send, unexpectedAnswer, type HttpRequest } from './net/http.ts';
+
+export const GITHUB_OIDC_SERVICE = 'GitHub OIDC';
 
 export async function getIDToken(audience: string, setSecret: (v: string) => void): Promise<string> {
-  const url = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const raw = process.env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const runtimeToken = process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (!url || !runtimeToken) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL or ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-  const client = new HttpClient('actions/oidc-client', [new BearerCredentialHandler(runtimeToken)], {
-    allowRetries: true,
-    maxRetries: 10,
-    // the client's own default is 3 minutes of silence; ours is the action's per-request timeout
-    socketTimeout: requestTimeoutMs(),
-  });
-  // The client retries error statuses itself; a timeout or a reset (no status) is retried here.
-  const res = await withRetry(() => client.getJson<{ value?: string }>(`${url}&audience=${encodeURIComponent(audience)}`), {
-    attempts: 3,
-    baseMs: 500,
-    retryable: (e) => (e as { statusCode?: number }).statusCode === undefined,
-  }).catch((e: Error & { statusCode?: number }) => {
-    throw new Error(`Failed to get ID Token. Error Code: ${e.statusCode ?? '?'}. Error Message: ${e.message}`);
-  });
-  const token = res.result?.value;
-  if (!token) throw new Error('Response json body do not have ID Token field');
+  if (!raw || !runtimeToken) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL or ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+  let url: URL;
+  try {
+    url = new URL(`${raw}&audience=${encodeURIComponent(audience)}`);
+  } catch {
+    throw new Error('ACTIONS_ID_TOKEN_REQUEST_URL is not a URL');
+  }
+  const req: HttpRequest = {
+    service: GITHUB_OIDC_SERVICE,
+    operation: `token request (${url.host})`,
+    method: 'GET',
+    url,
+    headers: { authorization: `Bearer ${runtimeToken}`, accept: 'application/json' },
+  };
+  const res = await send(req);
+  if (res.status !== 200) {
+    let message = `HTTP ${res.status}`;
+    try {
+      const j = JSON.parse(res.text) as { message?: unknown };
+      if (typeof j?.message === 'string') message = j.message.slice(0, 300);
+    } catch {
+      // not JSON: the status says it
+    }
+    throw new ApiError({ ...req, status: res.status, message: res.gaveUp ? `${message} (${res.gaveUp})` : message });
+  }
+  let token: unknown;
+  try {
+    token = (JSON.parse(res.text) as { value?: unknown } | null)?.value;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== 'string' || !token) throw unexpectedAnswer(req, res, 'a JSON object with the token in `value`', 'the answer carried no token');
   setSecret(token);
   return token;
 }

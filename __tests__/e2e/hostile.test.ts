@@ -12,7 +12,7 @@ import type { FaultRule } from '../../emulator/types.ts';
 import { azureInputs, basicInputs, runAction } from '../helpers/harness.ts';
 import { recordFigure } from '../helpers/leaks.ts';
 import { mapLimit } from '../../src/pool.ts';
-import { MAX_RESPONSE_BYTES, ResponseTooLargeError, readCapped, requestTimeoutMs } from '../../src/net-limits.ts';
+import { MAX_RESPONSE_BYTES, ResponseTooLargeError, readCapped, requestTimeoutMs } from '../../src/net/limits.ts';
 
 const RG = `/subscriptions/${SUB_1}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries`;
 const registryKey = (name: string) => `${RG}/${name}`.toLowerCase();

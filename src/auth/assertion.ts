@@ -1,7 +1,7 @@
 // The GitHub OIDC token that OIDC sign-in hands Entra as its client assertion. No Azure SDK here:
 // create-deps.ts asks GitHub for it before @azure/identity has loaded, so GitHub's answer time
 // overlaps that load instead of coming after it.
-import { AuthError } from '../errors.ts';
+import { ApiError, AuthError } from '../errors.ts';
 import { jwtClaims } from '../jwt.ts';
 
 export interface GithubAssertion {
@@ -29,6 +29,10 @@ export function githubAssertion(
       last = await getIDToken(audience);
       return last;
     } catch (e) {
+      // An ApiError names the request and what went wrong (a redirect, a timeout); only a refusal
+      // points at the permission.
+      if (e instanceof ApiError && e.status !== 401 && e.status !== 403)
+        throw new AuthError(`Could not get a GitHub OIDC token for audience '${audience}': ${e.message}`);
       throw new AuthError(
         `Could not get a GitHub OIDC token for audience '${audience}': ${(e as Error).message}. Check that the job has \`permissions: id-token: write\`.`,
       );

@@ -9,7 +9,8 @@ import * as scopeMapsApi from '@azure/arm-containerregistry/api/scopeMaps';
 import * as tokensApi from '@azure/arm-containerregistry/api/tokens';
 import type { Token } from '@azure/arm-containerregistry';
 import type { AcrClient, AzureSession, PasswordSlot, RegistryLocation, TokenInfo } from './types.ts';
-import { armCall, armClientOptions, sessionCredential } from './arm.ts';
+import { armCall, armClient, armClientOptions, armOperation, sessionCredential } from './arm.ts';
+import { operationBudgetMs } from '../net/azure.ts';
 import { ApiError } from '../errors.ts';
 
 /**
@@ -18,6 +19,8 @@ import { ApiError } from '../errors.ts';
  * three of them in a row, so polls are frequent (still far below ARM's read limits).
  */
 const LRO_INTERVAL_MS = 500;
+/** The longest the action waits for one of them (they take seconds). */
+const ACR_OPERATION_BUDGET_MS = 10 * 60_000;
 
 const iso = (d: Date | string | undefined): string | undefined => {
   if (d === undefined || d === null) return undefined;
@@ -45,13 +48,14 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
   const client = (subscriptionId: string) => {
     let c = clients.get(subscriptionId);
     if (!c) {
-      const { credentialScopes, ...opts } = armClientOptions(session);
-      c = createContainerRegistryManagement(credential as never, subscriptionId, { ...opts, credentials: { scopes: credentialScopes } });
+      c = armClient(session, createContainerRegistryManagement(credential as never, subscriptionId, armClientOptions(session)));
       clients.set(subscriptionId, c);
     }
     return c;
   };
-  const lro = { updateIntervalInMs: LRO_INTERVAL_MS };
+  /** One long-running ACR call, polled to its end within the operation budget. */
+  const lro = <T>(operation: string, start: Parameters<typeof armOperation<T>>[2]) =>
+    armOperation('ACR', operation, start, { intervalMs: LRO_INTERVAL_MS, budgetMs: operationBudgetMs(ACR_OPERATION_BUDGET_MS) });
   const where = (r: RegistryLocation) => `registry ${r.name}`;
 
   return {
@@ -67,16 +71,14 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
       }
     },
     async putScopeMap(r, name, body) {
-      const m = await armCall('ACR', `create scope map ${name} (${where(r)})`, async () =>
-        scopeMapsApi.create(client(r.subscriptionId), r.resourceGroup, r.name, name, { actions: body.actions, description: body.description }, lro),
+      const m = await lro(`create scope map ${name} (${where(r)})`, (o) =>
+        scopeMapsApi.create(client(r.subscriptionId), r.resourceGroup, r.name, name, { actions: body.actions, description: body.description }, o),
       );
       return { id: m.id ?? `${r.id}/scopeMaps/${name}`, name: m.name ?? name, description: m.description, actions: m.actions ?? body.actions };
     },
     async deleteScopeMap(r, name) {
       try {
-        await armCall('ACR', `delete scope map ${name} (${where(r)})`, async () =>
-          scopeMapsApi.$delete(client(r.subscriptionId), r.resourceGroup, r.name, name, lro),
-        );
+        await lro(`delete scope map ${name} (${where(r)})`, (o) => scopeMapsApi.$delete(client(r.subscriptionId), r.resourceGroup, r.name, name, o));
         return true;
       } catch (e) {
         if (missing(e)) return false;
@@ -95,23 +97,21 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
     },
     async createToken(r, name, body) {
       return tokenInfo(
-        await armCall('ACR', `create token ${name} (${where(r)})`, async () =>
-          tokensApi.create(client(r.subscriptionId), r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
+        await lro(`create token ${name} (${where(r)})`, (o) =>
+          tokensApi.create(client(r.subscriptionId), r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, o),
         ),
       );
     },
     async updateToken(r, name, body) {
       return tokenInfo(
-        await armCall('ACR', `update token ${name} (${where(r)})`, async () =>
-          tokensApi.update(client(r.subscriptionId), r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, lro),
+        await lro(`update token ${name} (${where(r)})`, (o) =>
+          tokensApi.update(client(r.subscriptionId), r.resourceGroup, r.name, name, { scopeMapId: body.scopeMapId, status: body.status }, o),
         ),
       );
     },
     async deleteToken(r, name) {
       try {
-        await armCall('ACR', `delete token ${name} (${where(r)})`, async () =>
-          tokensApi.$delete(client(r.subscriptionId), r.resourceGroup, r.name, name, lro),
-        );
+        await lro(`delete token ${name} (${where(r)})`, (o) => tokensApi.$delete(client(r.subscriptionId), r.resourceGroup, r.name, name, o));
         return true;
       } catch (e) {
         if (missing(e)) return false;
@@ -119,11 +119,17 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
       }
     },
     async generatePassword(r, tokenId, slot, expiry) {
-      const res = await armCall('ACR', `generate ${slot} for token ${tokenId.split('/').pop()} (${where(r)})`, async () =>
-        registriesApi.generateCredentials(client(r.subscriptionId), r.resourceGroup, r.name, { tokenId, expiry, name: slot }, lro),
+      const res = await lro(`generate ${slot} for token ${tokenId.split('/').pop()} (${where(r)})`, (o) =>
+        registriesApi.generateCredentials(client(r.subscriptionId), r.resourceGroup, r.name, { tokenId, expiry, name: slot }, o),
       );
       const p = (res.passwords ?? []).find((x) => x.name === slot && x.value);
-      if (!p?.value) throw new Error(`ACR generateCredentials returned no ${slot} for token ${tokenId}`);
+      if (!p?.value)
+        throw new ApiError({
+          service: 'ACR',
+          operation: `generate ${slot} for token ${tokenId.split('/').pop()} (${where(r)})`,
+          code: 'InvalidResponse',
+          message: `the answer carried no ${slot}; expected its value in passwords`,
+        });
       return {
         username: res.username ?? tokenId.split('/').pop() ?? '',
         name: slot,
@@ -136,7 +142,13 @@ export function createAcrClient(session: AzureSession, tenantId?: string): AcrCl
         registriesApi.listCredentials(client(r.subscriptionId), r.resourceGroup, r.name),
       );
       const p = (res.passwords ?? []).find((x) => x.value);
-      if (!res.username || !p?.value) throw new Error(`ACR listCredentials returned no admin password for ${r.name}`);
+      if (!res.username || !p?.value)
+        throw new ApiError({
+          service: 'ACR',
+          operation: `list admin credentials (${where(r)})`,
+          code: 'InvalidResponse',
+          message: 'the answer carried no admin username and password; expected username and passwords',
+        });
       return { username: res.username, password: p.value };
     },
   };

@@ -7,7 +7,8 @@ import { get as getCluster, resetServicePrincipalProfile as resetProfile } from 
 import type { ManagedCluster as SdkCluster } from '@azure/arm-containerservice';
 import type { AksClient, AzureSession, ManagedCluster } from './types.ts';
 import type { ClusterRef } from '../settings.ts';
-import { armCall, armClientOptions, sessionCredential } from './arm.ts';
+import { armCall, armClient, armClientOptions, armOperation, sessionCredential } from './arm.ts';
+import { operationBudgetMs } from '../net/azure.ts';
 import { ApiError } from '../errors.ts';
 
 export const AKS_SERVICE = 'AKS';
@@ -37,6 +38,11 @@ export function toManagedCluster(c: SdkCluster, ref: ClusterRef, subscriptionId:
 
 /** LRO polling interval when AKS sends no Retry-After. */
 const LRO_INTERVAL_MS = 1000;
+/**
+ * The longest the action waits for a credential reset: AKS rolls the new secret out to every node,
+ * which takes minutes on a large cluster (the Azure CLI waits without a limit).
+ */
+const AKS_OPERATION_BUDGET_MS = 30 * 60_000;
 
 export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: number } = {}): AksClient {
   const clients = new Map<string, ContainerServiceContext>();
@@ -44,8 +50,7 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
   const client = (subscriptionId: string) => {
     let c = clients.get(subscriptionId.toLowerCase());
     if (!c) {
-      const { credentialScopes, ...rest } = armClientOptions(session);
-      c = createContainerService(credential as never, subscriptionId, { ...rest, credentials: { scopes: credentialScopes } });
+      c = armClient(session, createContainerService(credential as never, subscriptionId, armClientOptions(session)));
       clients.set(subscriptionId.toLowerCase(), c);
     }
     return c;
@@ -79,26 +84,30 @@ export function createAksClient(session: AzureSession, opts: { lroIntervalMs?: n
           return undefined;
         },
       );
+      // ARM always sends a cluster's id and name; an answer without them is not a cluster
+      if (typeof c?.id !== 'string' || typeof c.name !== 'string')
+        throw new ApiError({
+          service: AKS_SERVICE,
+          operation: `get cluster ${ref.resourceGroup}/${ref.name}`,
+          code: 'InvalidResponse',
+          message: 'the answer is not a managed cluster: expected a JSON object with its id and name',
+        });
       return toManagedCluster(c, ref, sub);
     },
 
     async resetServicePrincipalProfile(cluster, clientId, secret) {
-      await armCall(
+      await armOperation(
         AKS_SERVICE,
         `reset service principal of ${cluster.resourceGroup}/${cluster.name}`,
-        async () => {
-          await resetProfile(
-            client(cluster.subscriptionId),
-            cluster.resourceGroup,
-            cluster.name,
-            { clientId, secret },
-            { updateIntervalInMs: opts.lroIntervalMs ?? LRO_INTERVAL_MS },
-          );
+        (options) => resetProfile(client(cluster.subscriptionId), cluster.resourceGroup, cluster.name, { clientId, secret }, options),
+        {
+          intervalMs: opts.lroIntervalMs ?? LRO_INTERVAL_MS,
+          budgetMs: operationBudgetMs(AKS_OPERATION_BUDGET_MS),
+          hint: (info) =>
+            info.status === 403
+              ? `The signed-in identity needs Contributor (or Azure Kubernetes Service Contributor) on ${cluster.id} to reset its credentials.`
+              : undefined,
         },
-        (info) =>
-          info.status === 403
-            ? `The signed-in identity needs Contributor (or Azure Kubernetes Service Contributor) on ${cluster.id} to reset its credentials.`
-            : undefined,
       );
     },
   };

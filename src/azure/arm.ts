@@ -1,128 +1,37 @@
-// Shared plumbing for the @azure/arm-* clients: endpoint and scopes from the cloud, our own retry
-// policy budget, a per-request timeout, debug tracing (method, path, status, duration; never
-// bodies or headers), and the mapping of RestError into ApiError at the client boundary.
-import { RestError, createDefaultHttpClient } from '@azure/core-rest-pipeline';
-import type { HttpClient, PipelinePolicy } from '@azure/core-rest-pipeline';
-import { ApiError } from '../errors.ts';
-import { MAX_RESPONSE_BYTES, ResponseTooLargeError, requestTimeoutMs } from '../net-limits.ts';
+// The ARM side of src/net/azure.ts: every ARM client of a session (the modular AKS and ACR
+// contexts, the @azure-rest/core-client role-assignment and subscription clients) is made with
+// armClientOptions() and handed to armClient(), which puts the transport rules on its pipeline:
+// no redirects, capped Retry-After, timeouts, size caps, ARM tokens to ARM's origin only.
+import { createRestError, getClient, type Client, type PathUncheckedResponse } from '@azure-rest/core-client';
+import type { Pipeline } from '@azure/core-rest-pipeline';
+import {
+  INVALID,
+  azureCall,
+  azureHttpClient,
+  jsonObjectPolicy,
+  lastTransportFailure,
+  operationWithin,
+  restErrorInfo,
+  useNetPolicies,
+} from '../net/azure.ts';
 import type { AzureSession } from './types.ts';
 
-/** RestError code of a request that got no answer within requestTimeoutMs() (a code the SDK retry policies retry). */
-const TIMED_OUT = 'ETIMEDOUT';
-const TOO_LARGE = 'RESPONSE_TOO_LARGE';
+export { lastTransportFailure, restErrorInfo };
 
-/** origin -> the last transport failure of a request to it ("timed out after 1500 ms", "ECONNRESET"). */
-const transportFailures = new Map<string, string>();
+/** Runs one ARM SDK call; any failure becomes an ApiError naming the service and operation. */
+export const armCall = azureCall;
 
 /**
- * The last transport failure of a request to `url`'s origin, for messages of SDKs that drop it
- * (MSAL reports any of them as `network_error`).
+ * Runs one long-running ARM call (a modular SDK function given the options it passes on) to its
+ * end within `budgetMs` (src/net/azure.ts operationWithin); any failure becomes an ApiError.
  */
-export function lastTransportFailure(url: string): string | undefined {
-  return transportFailures.get(originOf(url));
-}
-
-const originOf = (url: string) => {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '';
-  }
-};
-const noteFailure = (url: string, what: string) => void transportFailures.set(originOf(url), what);
-
-/**
- * The HttpClient under every Azure call (ARM SDK clients, Graph, @azure/identity's token
- * requests). The SDKs' own client sets no timeout unless asked and reads any body whole, so:
- *   - every request gets requestTimeoutMs() (headers and body), and a request that times out is
- *     rethrown as a RestError with code ETIMEDOUT, which the pipelines' retry policies retry (the
- *     SDK's AbortError is not retried: a stalled endpoint would fail at once, or never time out);
- *   - a body over MAX_RESPONSE_BYTES stops being read and fails the call (not retried);
- *   - the last failure per origin is noted for lastTransportFailure().
- */
-export function guardedHttpClient(inner: HttpClient = createDefaultHttpClient(), limit = MAX_RESPONSE_BYTES): HttpClient {
-  return {
-    async sendRequest(request) {
-      if (!request.timeout) request.timeout = requestTimeoutMs();
-      let tooLarge = false;
-      const progress = request.onDownloadProgress;
-      request.onDownloadProgress = (p) => {
-        if (p.loadedBytes > limit) {
-          tooLarge = true;
-          throw new ResponseTooLargeError(limit);
-        }
-        progress?.(p);
-      };
-      try {
-        const res = await inner.sendRequest(request);
-        const type = res.headers.get('content-type');
-        if (type && !/json/i.test(type) && res.bodyAsText) noteFailure(request.url, `HTTP ${res.status} with ${type.split(';')[0]}, not JSON`);
-        else transportFailures.delete(originOf(request.url));
-        return res;
-      } catch (e) {
-        if (tooLarge) {
-          const message = new ResponseTooLargeError(limit).message;
-          noteFailure(request.url, message);
-          throw new RestError(message, { code: TOO_LARGE, request });
-        }
-        if ((e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted) {
-          noteFailure(request.url, `timed out after ${request.timeout} ms`);
-          throw new RestError(`no answer within ${request.timeout} ms (timed out)`, { code: TIMED_OUT, request });
-        }
-        const code = (e as { code?: string })?.code;
-        if (code && code !== 'PARSE_ERROR') noteFailure(request.url, code);
-        throw e;
-      } finally {
-        request.onDownloadProgress = progress;
-      }
-    },
-  };
-}
-
-export function tracePolicy(session: AzureSession, service: string): PipelinePolicy {
-  return {
-    name: 'acrKubeAuthTrace',
-    async sendRequest(request, next) {
-      if (!request.timeout) request.timeout = requestTimeoutMs();
-      const started = Date.now();
-      const path = new URL(request.url).pathname;
-      try {
-        const res = await next(request);
-        session.trace(`${service} ${request.method} ${path} -> ${res.status} (${Date.now() - started} ms)`);
-        return res;
-      } catch (e) {
-        session.trace(`${service} ${request.method} ${path} -> ${(e as { code?: string }).code ?? 'error'} (${Date.now() - started} ms)`);
-        throw e;
-      }
-    },
-  };
-}
-
-/**
- * ARM tokens go to ARM only: a request whose URL is not on the cloud's resource manager (a hostile
- * `nextLink`, or an `Azure-AsyncOperation` / `Location` header of a long-running operation that
- * points elsewhere) fails instead of carrying the bearer token to another host.
- */
-export function armOriginPolicy(resourceManager: string): PipelinePolicy {
-  const origin = new URL(resourceManager).origin;
-  return {
-    name: 'acrKubeAuthArmOrigin',
-    async sendRequest(request, next) {
-      let target: string;
-      try {
-        target = new URL(request.url).origin;
-      } catch {
-        target = '';
-      }
-      if (target !== origin) {
-        throw new RestError(`the answer pointed at ${target || 'an invalid URL'}, not at ${origin}; the request was not sent`, {
-          code: 'ForeignUrl',
-          request,
-        });
-      }
-      return next(request);
-    },
-  };
+export function armOperation<T>(
+  service: string,
+  operation: string,
+  start: Parameters<typeof operationWithin<T>>[1],
+  opts: { intervalMs: number; budgetMs: number; hint?: Parameters<typeof azureCall>[3] },
+): Promise<T> {
+  return azureCall(service, operation, () => operationWithin({ service, operation }, start, opts), opts.hint);
 }
 
 /**
@@ -140,81 +49,51 @@ export function sessionCredential(session: AzureSession, tenantId?: string) {
   };
 }
 
-/** Options for any @azure/arm-* client constructor. */
-/** One HTTP client (one keep-alive connection pool) for every ARM SDK client of a session. */
-const httpClients = new WeakMap<AzureSession, HttpClient>();
-function sharedHttpClient(session: AzureSession): HttpClient {
-  let c = httpClients.get(session);
-  if (!c) httpClients.set(session, (c = guardedHttpClient()));
-  return c;
-}
-
+/** Options for any ARM client constructor (modular context or getClient): endpoint, scopes, the guarded HttpClient. */
 export function armClientOptions(session: AzureSession) {
   return {
     endpoint: session.cloud.resourceManager,
-    httpClient: sharedHttpClient(session),
-    credentialScopes: [`${session.cloud.armAudience}.default`],
-    retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
-    additionalPolicies: [
-      { policy: armOriginPolicy(session.cloud.resourceManager), position: 'perRetry' as const },
-      { policy: tracePolicy(session, 'ARM'), position: 'perRetry' as const },
-    ],
+    httpClient: azureHttpClient(),
+    credentials: { scopes: [`${session.cloud.armAudience}.default`] },
     userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
   };
 }
 
-interface RestErrorLike {
-  name?: string;
-  statusCode?: number;
-  code?: string;
-  message?: string;
-  details?: unknown;
-  response?: { bodyAsText?: string | null };
+/** Puts the transport rules on an ARM client's pipeline (src/net/azure.ts useNetPolicies), and ARM's "a JSON object or nothing"; returns the client. */
+export function armClient<C extends { pipeline: Pipeline }>(session: AzureSession, client: C): C {
+  useNetPolicies(client.pipeline, { service: 'ARM', origin: session.cloud.resourceManager, trace: (line) => session.trace(line) });
+  client.pipeline.addPolicy(jsonObjectPolicy(), { afterPhase: 'Sign' });
+  return client;
 }
 
-/** Parses ARM's `{ error: { code, message } }` from a RestError. */
-export function restErrorInfo(e: unknown): { status?: number; code?: string; message: string } {
-  const r = e as RestErrorLike;
-  let code = r?.code;
-  let message = r?.message ?? String(e);
-  const body = r?.response?.bodyAsText;
-  if (code === 'PARSE_ERROR') {
-    // the SDK's message quotes the body; say what is wrong instead
-    return {
-      status: r?.statusCode,
-      code: 'InvalidResponse',
-      message: `the response${r?.statusCode ? ` (HTTP ${r.statusCode})` : ''} is not valid JSON`,
-    };
-  }
-  if (code === TIMED_OUT || code === TOO_LARGE || code === 'ForeignUrl') return { status: r?.statusCode, message };
-  if (body) {
-    try {
-      const j = JSON.parse(body) as { error?: { code?: string; message?: string }; code?: string; message?: string };
-      const inner = j.error ?? j;
-      if (inner.code) code = inner.code;
-      if (inner.message) message = inner.message;
-    } catch {
-      // not JSON: keep the SDK's message (never a whole body)
-    }
-  }
-  if (message.length > 600) message = `${message.slice(0, 600)}...`;
-  return { status: r?.statusCode, code, message: message.replace(/\s*\r?\n\s*/g, ' ') };
+/** An @azure-rest/core-client ARM client with tokens from `tenantId` (default: the login's). */
+export function armRestClient(session: AzureSession, tenantId?: string): Client {
+  return armClient(session, getClient(session.cloud.resourceManager, sessionCredential(session, tenantId), armClientOptions(session)));
 }
 
-/** Runs one SDK call; any failure becomes an ApiError naming the service and operation. */
-export async function armCall<T>(
-  service: string,
-  operation: string,
-  fn: () => Promise<T>,
-  hint?: (info: { status?: number; code?: string }) => string | undefined,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof ApiError) throw e;
-    if ((e as Error)?.name === 'AuthError') throw e;
-    const info = restErrorInfo(e);
-    if (info.status === undefined && (e as Error)?.name === 'AbortError') info.message = 'timed out';
-    throw new ApiError({ service, operation, status: info.status, code: info.code, message: info.message, hint: hint?.(info) });
+/** The body of an answer with one of the expected statuses, as the modular SDKs check it; a RestError otherwise. */
+export function armBody<T>(res: PathUncheckedResponse, statuses: string[]): T {
+  if (!statuses.includes(res.status)) throw createRestError(res);
+  if (res.status !== '204' && (typeof res.body !== 'object' || res.body === null || Array.isArray(res.body))) {
+    throw Object.assign(createRestError(`the response (HTTP ${res.status}) is not a JSON object`, res), { code: INVALID });
+  }
+  return res.body as T;
+}
+
+/**
+ * Every item of a pageable ARM list: `value`, then `nextLink` (absolute; the origin policy keeps it
+ * on ARM). A page whose `value` is not a list is an unexpected answer, not an empty page.
+ */
+export async function armPages<T>(client: Client, first: () => PromiseLike<PathUncheckedResponse>, maxPages = 100): Promise<T[]> {
+  const out: T[] = [];
+  let res = await first();
+  for (let pages = 0; ; pages++) {
+    const page = armBody<{ value?: unknown; nextLink?: unknown }>(res, ['200']);
+    if (page.value !== undefined && !Array.isArray(page.value))
+      throw Object.assign(createRestError('the list answer has no `value` array', res), { code: INVALID });
+    out.push(...((page.value as T[] | undefined) ?? []));
+    if (!page.nextLink || typeof page.nextLink !== 'string') return out;
+    if (pages + 1 >= maxPages) throw new Error(`the list did not end after ${maxPages} pages (nextLink kept coming)`);
+    res = await client.pathUnchecked(page.nextLink).get();
   }
 }

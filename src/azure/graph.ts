@@ -3,14 +3,14 @@
 //
 // Why our own: there is no small, well-kept Graph SDK for this. @microsoft/microsoft-graph-client
 // is in maintenance and brings its own auth plumbing, and the Kiota-based @microsoft/msgraph-sdk
-// is a very large generated package for four REST calls. So this is @azure/core-rest-pipeline
-// (retries for 429/5xx/connection resets, user agent, our trace policy) plus session.token(scope,
+// is a very large generated package for four REST calls. So this is an @azure/core-rest-pipeline
+// pipeline under the transport rules of every Azure call (src/net/azure.ts: no redirects, capped
+// Retry-After, timeouts, size cap, Graph tokens to Graph's origin only) plus session.token(scope,
 // tenant), which caches and masks tokens per tenant.
 import { createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { HttpClient, Pipeline, PipelineResponse } from '@azure/core-rest-pipeline';
 import { ApiError } from '../errors.ts';
-import { guardedHttpClient, restErrorInfo, tracePolicy } from './arm.ts';
-import { requestTimeoutMs } from '../net-limits.ts';
+import { azureHttpClient, restErrorInfo, useNetPolicies } from '../net/azure.ts';
 import type { AzureSession, GraphClient, GraphServicePrincipal } from './types.ts';
 
 export const GRAPH_SERVICE = 'Microsoft Graph';
@@ -46,12 +46,12 @@ export function graphErrorInfo(status: number, bodyText: string | undefined): { 
 export function createGraphClient(session: AzureSession, opts: GraphClientOptions): GraphClient {
   const base = `${session.cloud.graph.replace(/\/+$/, '')}/v1.0`;
   const scope = `${session.cloud.graph.replace(/\/+$/, '')}/.default`;
-  const pipeline: Pipeline = createPipelineFromOptions({
-    retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
-    userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
+  const pipeline: Pipeline = useNetPolicies(createPipelineFromOptions({ userAgentOptions: { userAgentPrefix: 'acr-kube-auth' } }), {
+    service: 'Graph',
+    origin: session.cloud.graph,
+    trace: (line) => session.trace(line),
   });
-  pipeline.addPolicy(tracePolicy(session, 'Graph'), { afterPhase: 'Retry' });
-  const http = opts.httpClient ?? guardedHttpClient();
+  const http = opts.httpClient ?? azureHttpClient();
 
   async function call(
     operation: string,
@@ -68,7 +68,6 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      timeout: requestTimeoutMs(),
     });
     let res: PipelineResponse;
     try {
@@ -94,12 +93,26 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
     });
   }
 
-  function parse<T>(operation: string, res: PipelineResponse): T {
+  /** The answer as a JSON object with the `required` string fields, or an ApiError saying what was expected. */
+  function parse(operation: string, res: PipelineResponse, required: string[]): Record<string, unknown> {
+    let o: unknown;
     try {
-      return JSON.parse(res.bodyAsText ?? '') as T;
+      o = JSON.parse(res.bodyAsText ?? '');
     } catch {
       throw new ApiError({ service: GRAPH_SERVICE, operation, status: res.status, message: 'the response is not JSON' });
     }
+    const missing =
+      o && typeof o === 'object' && !Array.isArray(o) ? required.filter((k) => typeof (o as Record<string, unknown>)[k] !== 'string') : required;
+    if (missing.length) {
+      throw new ApiError({
+        service: GRAPH_SERVICE,
+        operation,
+        status: res.status,
+        code: 'InvalidResponse',
+        message: `the answer is not what Graph sends: expected a JSON object with ${required.join(', ')} (missing ${missing.join(', ')})`,
+      });
+    }
+    return o as Record<string, unknown>;
   }
 
   function toSp(o: Record<string, unknown>): GraphServicePrincipal {
@@ -124,7 +137,7 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
       const res = await call(op, 'GET', `/servicePrincipals(appId=${appIdKey(appId)})?${sel}`, tenantId, undefined);
       if (res.status === 404) return undefined;
       if (res.status !== 200) fail(op, res, tenantId, denied('read service principals')(res.status));
-      return toSp(parse<Record<string, unknown>>(op, res));
+      return toSp(parse(op, res, ['id', 'appId']));
     },
 
     async provisionServicePrincipal(appId, tenantId) {
@@ -136,7 +149,7 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
         if (sp) return sp;
       }
       if (res.status !== 201 && res.status !== 200) fail(op, res, tenantId);
-      return toSp(parse<Record<string, unknown>>(op, res));
+      return toSp(parse(op, res, ['id', 'appId']));
     },
 
     async application(appId, tenantId) {
@@ -150,8 +163,10 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
       );
       if (res.status === 404) return undefined;
       if (res.status !== 200) fail(op, res, tenantId, denied('read application registrations')(res.status));
-      const o = parse<Record<string, unknown>>(op, res);
-      const creds = Array.isArray(o.passwordCredentials) ? (o.passwordCredentials as Record<string, unknown>[]) : [];
+      const o = parse(op, res, ['id', 'appId']);
+      const creds = (Array.isArray(o.passwordCredentials) ? (o.passwordCredentials as unknown[]) : []).filter(
+        (c): c is Record<string, unknown> => !!c && typeof c === 'object' && typeof (c as { keyId?: unknown }).keyId === 'string',
+      );
       return {
         id: String(o.id),
         appId: String(o.appId),
@@ -176,10 +191,11 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
             : denied('add client secrets to this application (own it, or Application.ReadWrite.All)')(res.status);
         fail(op, res, tenantId, hint);
       }
-      const o = parse<Record<string, unknown>>(op, res);
+      const o = parse(op, res, []);
       const secretText = typeof o.secretText === 'string' ? o.secretText : '';
-      if (secretText) opts.mask(secretText);
-      if (!secretText) throw new ApiError({ service: GRAPH_SERVICE, operation: op, status: res.status, message: 'the response has no secretText' });
+      if (secretText) opts.mask(secretText); // before anything else can fail and print
+      if (!secretText || typeof o.keyId !== 'string')
+        throw new ApiError({ service: GRAPH_SERVICE, operation: op, status: res.status, message: 'the response has no secretText and keyId' });
       return {
         keyId: String(o.keyId),
         secretText,

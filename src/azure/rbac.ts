@@ -9,9 +9,8 @@
 //     201 = created; 200 (same name) or 409 RoleAssignmentExists (another name) = unchanged;
 //   - PrincipalNotFound (a new identity not yet replicated) retried with bounded backoff;
 //   - AuthorizationFailed explained: which roles the caller needs, and on which scope.
-import { createRestError, getClient, type Client, type PathUncheckedResponse } from '@azure-rest/core-client';
 import type { AzureSession, RbacClient, RoleAssignment } from './types.ts';
-import { armCall, armClientOptions, sessionCredential } from './arm.ts';
+import { armBody as expect, armCall, armPages, armRestClient } from './arm.ts';
 import { ApiError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
 import { assignmentName, roleDefinitionId, roleGuidOf, roleName } from '../roles.ts';
@@ -87,28 +86,6 @@ export function toAssignment(a: WireAssignment): RoleAssignment {
   };
 }
 
-/** The body of an answer with one of the expected statuses, as the modular SDKs check it; a RestError otherwise. */
-function expect<T>(res: PathUncheckedResponse, statuses: string[]): T {
-  if (!statuses.includes(res.status)) throw createRestError(res);
-  if (res.status !== '204' && (typeof res.body !== 'object' || res.body === null)) {
-    throw Object.assign(createRestError(`the response (HTTP ${res.status}) is not a JSON object`, res), { code: 'PARSE_ERROR' });
-  }
-  return res.body as T;
-}
-
-/** Every item of a pageable list: `value`, then `nextLink` (absolute, kept on ARM by armOriginPolicy). */
-async function listAll<T>(client: Client, first: () => PromiseLike<PathUncheckedResponse>): Promise<T[]> {
-  const out: T[] = [];
-  let res = await first();
-  for (let pages = 0; ; pages++) {
-    const page = expect<{ value?: T[]; nextLink?: string | null }>(res, ['200']);
-    out.push(...(page.value ?? []));
-    if (!page.nextLink) return out;
-    if (pages >= 100) throw new Error('the list did not end after 100 pages (nextLink kept coming)');
-    res = await client.pathUnchecked(page.nextLink).get();
-  }
-}
-
 export const isPrincipalNotFound = (e: unknown) => e instanceof ApiError && e.code === 'PrincipalNotFound';
 const isExists = (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'RoleAssignmentExists';
 const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
@@ -128,8 +105,7 @@ export function writeHint(scope: string, verb: 'create' | 'delete' | 'read') {
 }
 
 export function createRbacClient(session: AzureSession, opts: RbacOptions = {}): RbacClient {
-  const { endpoint, credentialScopes, ...options } = armClientOptions(session);
-  const client = getClient(endpoint, sessionCredential(session, opts.tenantId), { ...options, credentials: { scopes: credentialScopes } });
+  const client = armRestClient(session, opts.tenantId);
   // `{scope}/providers/Microsoft.Authorization/...`: the scope's segments encoded, its slashes kept
   const at = (scope: string, rest: string) =>
     client.pathUnchecked(`/${scope.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/')}/providers/Microsoft.Authorization/${rest}`);
@@ -144,7 +120,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         `find role '${name}'`,
         async () => {
           const filter = `roleName eq '${name.replace(/'/g, "''")}'`;
-          for (const d of await listAll<{ id?: string; name?: string }>(client, () => at(scope, 'roleDefinitions').get(query(filter)))) {
+          for (const d of await armPages<{ id?: string; name?: string }>(client, () => at(scope, 'roleDefinitions').get(query(filter)))) {
             if (d.name || d.id) found.push(roleGuidOf(d.name ?? d.id ?? ''));
           }
         },
@@ -168,7 +144,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         RBAC_SERVICE,
         `list role assignments of ${principalId}`,
         async () => {
-          const list = await listAll<WireAssignment>(client, () => at(scope, 'roleAssignments').get(query(`principalId eq '${principalId}'`)));
+          const list = await armPages<WireAssignment>(client, () => at(scope, 'roleAssignments').get(query(`principalId eq '${principalId}'`)));
           out.push(...list.map(toAssignment));
         },
         writeHint(scope, 'read'),

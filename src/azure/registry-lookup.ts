@@ -7,12 +7,10 @@
 import { createContainerRegistryManagement, type ContainerRegistryManagementContext } from '@azure/arm-containerregistry/api';
 import * as registriesApi from '@azure/arm-containerregistry/api/registries';
 import type { Registry as SdkRegistry } from '@azure/arm-containerregistry';
-import { bearerTokenAuthenticationPolicy, createHttpHeaders, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { AzureSession, Registry, RegistryResolver } from './types.ts';
 import type { RegistryRef } from '../settings.ts';
-import { armCall, armClientOptions, armOriginPolicy, restErrorInfo, sessionCredential, tracePolicy } from './arm.ts';
+import { armCall, armClient, armClientOptions, armPages, armRestClient, sessionCredential } from './arm.ts';
 import { ApiError, CheckError, InputError } from '../errors.ts';
-import { requestTimeoutMs } from '../net-limits.ts';
 
 export const ACR_SERVICE = 'ACR';
 
@@ -77,11 +75,10 @@ export function createRegistryResolver(session: AzureSession): RegistryResolver 
     const key = `${tenantId ?? ''}|${subscriptionId.toLowerCase()}`;
     let c = clients.get(key);
     if (!c) {
-      const { credentialScopes, ...rest } = armClientOptions(session);
-      c = createContainerRegistryManagement(sessionCredential(session, tenantId) as never, subscriptionId, {
-        ...rest,
-        credentials: { scopes: credentialScopes },
-      });
+      c = armClient(
+        session,
+        createContainerRegistryManagement(sessionCredential(session, tenantId) as never, subscriptionId, armClientOptions(session)),
+      );
       clients.set(key, c);
     }
     return c;
@@ -222,53 +219,19 @@ export function listSubscriptions(session: AzureSession, tenantId?: string): Pro
 }
 
 async function fetchSubscriptions(session: AzureSession, tenantId: string | undefined): Promise<SubscriptionInfo[]> {
-  const pipeline = createPipelineFromOptions({
-    retryOptions: { maxRetries: 5, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
-    userAgentOptions: { userAgentPrefix: 'acr-kube-auth' },
-  });
-  pipeline.addPolicy(armOriginPolicy(session.cloud.resourceManager), { afterPhase: 'Retry' });
-  pipeline.addPolicy(tracePolicy(session, 'ARM'), { afterPhase: 'Retry' });
-  pipeline.addPolicy(
-    bearerTokenAuthenticationPolicy({ credential: sessionCredential(session, tenantId) as never, scopes: `${session.cloud.armAudience}.default` }),
+  const client = armRestClient(session, tenantId);
+  type Wire = { subscriptionId?: unknown; displayName?: unknown; tenantId?: unknown; state?: unknown };
+  const list = await armCall('ARM', 'list subscriptions', () =>
+    armPages<Wire>(client, () => client.pathUnchecked('/subscriptions').get({ queryParameters: { 'api-version': '2022-12-01' } })),
   );
-  const http = armClientOptions(session).httpClient;
   const out: SubscriptionInfo[] = [];
-  let url: string | undefined = `${session.cloud.resourceManager}/subscriptions?api-version=2022-12-01`;
-  for (let pages = 0; url && pages < 50; pages++) {
-    const request = createPipelineRequest({
-      url,
-      method: 'GET',
-      headers: createHttpHeaders({ accept: 'application/json' }),
-      timeout: requestTimeoutMs(),
-    });
-    let res;
-    try {
-      res = await pipeline.sendRequest(http, request);
-    } catch (e) {
-      const info = restErrorInfo(e);
-      throw new ApiError({ service: 'ARM', operation: 'list subscriptions', status: info.status, code: info.code, message: info.message });
-    }
-    if (res.status !== 200) {
-      const info = restErrorInfo({ statusCode: res.status, response: { bodyAsText: res.bodyAsText } });
-      throw new ApiError({ service: 'ARM', operation: 'list subscriptions', status: res.status, code: info.code, message: info.message });
-    }
-    let body: { value?: Array<{ subscriptionId?: string; displayName?: string; tenantId?: string; state?: string }>; nextLink?: string };
-    try {
-      body = JSON.parse(res.bodyAsText ?? '{}') as typeof body;
-    } catch {
-      throw new ApiError({
-        service: 'ARM',
-        operation: 'list subscriptions',
-        status: res.status,
-        code: 'InvalidResponse',
-        message: 'the response is not valid JSON',
+  for (const s of list) {
+    if (s && typeof s.subscriptionId === 'string' && s.subscriptionId && (s.state ?? 'Enabled') !== 'Disabled')
+      out.push({
+        subscriptionId: s.subscriptionId.toLowerCase(),
+        displayName: typeof s.displayName === 'string' ? s.displayName : undefined,
+        tenantId: typeof s.tenantId === 'string' ? s.tenantId : undefined,
       });
-    }
-    for (const s of Array.isArray(body?.value) ? body.value : []) {
-      if (s.subscriptionId && (s.state ?? 'Enabled') !== 'Disabled')
-        out.push({ subscriptionId: s.subscriptionId.toLowerCase(), displayName: s.displayName, tenantId: s.tenantId });
-    }
-    url = body.nextLink || undefined;
   }
   return out;
 }

@@ -42,8 +42,10 @@ export function createSession(
       const key = `${tenant ?? ''}|${scope}`;
       const hit = cache.get(key);
       if (hit) {
-        const v = await hit.catch(() => undefined);
-        if (v && v.exp - Date.now() > 120_000) return v.token;
+        // A sign-in in flight that fails, fails every caller waiting for it: the transport has
+        // retried it already (src/net/retry.ts), and asking again would start its retries over.
+        const v = await hit;
+        if (v.exp - Date.now() > 120_000) return v.token;
       }
       const p = (async () => {
         try {

@@ -1,99 +1,73 @@
-// KubeClient over @kubernetes/client-node (loaded only on the pull-secret path). Every call has a
-// timeout and transient failures (429, 5xx, resets) are retried; errors become ApiError.
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, ApiException } from '@kubernetes/client-node';
-import type { ConfigurationOptions, ObservableMiddleware, RequestContext } from '@kubernetes/client-node';
-import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
-import { ApiError } from '../errors.ts';
-import { withRetry } from '../retry.ts';
+// KubeClient over @kubernetes/client-node (loaded only on the pull-secret path), through its public
+// surface only: the `httpApi` option carries src/net/kube.ts, which gives every request the
+// transport rules (HTTPS only, no redirects, timeouts, size cap, retries with capped Retry-After).
+// Here: the kubeconfig's server checked before any request, every failure mapped into ApiError,
+// and every answer checked for the object it must be before the scenarios read it.
+import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { ConfigurationOptions } from '@kubernetes/client-node';
+import { ApiError, InputError } from '../errors.ts';
 import type { KubeClient, LiveSecret, LiveServiceAccount } from './types.ts';
 import type { KubeconfigSource } from './kubeconfig.ts';
 import type { SecretObject } from './render.ts';
 import { MANAGER } from './render.ts';
-import { ResponseTooLargeError, requestTimeoutMs } from '../net-limits.ts';
-import { dispatcherHttpLibrary } from './http.ts';
+import { NetError } from '../net/errors.ts';
+import { KubeRetriesExhausted, kubeHttpLibrary } from '../net/kube.ts';
 
 export interface KubeClientOptions {
   timeoutMs?: number;
   debug?: (line: string) => void;
+  /** a `::warning::` line (the kubeconfig turns TLS verification off) */
+  warn?: (line: string) => void;
 }
+
+export const KUBE_SERVICE = 'Kubernetes';
 
 export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptions = {}): KubeClient {
   const kc = new KubeConfig();
   kc.loadFromString(source.text);
   kc.setCurrentContext(source.context);
-  const server = kc.getCurrentCluster()?.server ?? '(unknown server)';
-  // @kubernetes/client-node builds a new undici Agent (TLS context, connection pool) for every
-  // request in KubeConfig.createDispatcher. One per client is enough: keep the first. (The
-  // middleware below also pins it on each request, in case a later version renames the method.)
-  const kcInternals = kc as unknown as { createDispatcher?: (...args: unknown[]) => unknown };
-  const createDispatcher = kcInternals.createDispatcher?.bind(kc);
-  if (createDispatcher) {
-    let cached: unknown;
-    kcInternals.createDispatcher = (...args: unknown[]) => (cached ??= createDispatcher(...args));
+  const cluster = kc.getCurrentCluster();
+  const server = cluster?.server ?? '(unknown server)';
+  // The bearer token, the client key and every Secret body travel on this connection: never in
+  // cleartext. (client-node itself refuses http:// only without insecure-skip-tls-verify.)
+  if (!/^https:\/\//i.test(server)) {
+    throw new InputError(
+      'kubeconfig',
+      `the server of context '${source.context}' is ${originOrText(server)}, not HTTPS; the action sends the cluster's credentials and Secrets only over HTTPS, so nothing was sent`,
+      'a cluster whose server is an https:// URL',
+    );
+  }
+  if (cluster?.skipTLSVerify) {
+    opts.warn?.(
+      `The kubeconfig's context '${source.context}' sets insecure-skip-tls-verify: the certificate of ${originOrText(server)} is not checked, so the cluster's credentials and the pull secret could reach an impostor. Give the cluster's certificate-authority-data instead.`,
+    );
   }
   const api = kc.makeApiClient(CoreV1Api);
-  // Requests share that one dispatcher's keep-alive connections: a hundred namespaces cost a
-  // handful of TLS handshakes instead of four hundred.
-  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
-  // Every request: a timeout over headers and body (opts.timeoutMs, else requestTimeoutMs(), the
-  // ACR_KUBE_AUTH_REQUEST_TIMEOUT_MS knob). The body's size cap is in ./http.ts, which sends.
-  const timing: ObservableMiddleware = {
-    pre: (ctx) => {
-      ctx.setSignal(AbortSignal.timeout(opts.timeoutMs ?? requestTimeoutMs()));
-      if (dispatcher === undefined) dispatcher = ctx.getDispatcher();
-      else ctx.setDispatcher(dispatcher);
-      return of(ctx);
-    },
-    post: (res) => of(res),
-  };
-  const options = (contentType?: string): ConfigurationOptions<ObservableMiddleware> => {
-    // One tracer per call (options are made per call): method, path, status and duration under
-    // debug, never the body or headers.
-    let started = 0;
-    let line = '';
-    const trace: ObservableMiddleware = {
-      pre: (ctx) => {
-        started = Date.now();
-        line = `Kubernetes ${ctx.getHttpMethod()} ${new URL(ctx.getUrl()).pathname}`;
-        return of(ctx);
-      },
-      post: (res) => {
-        opts.debug?.(`${line} -> ${res.httpStatusCode} (${Date.now() - started} ms)`);
-        return of(res);
-      },
-    };
-    const base: ConfigurationOptions<ObservableMiddleware> = {
-      middleware: [timing, trace],
-      middlewareMergeStrategy: 'append',
-      httpApi: dispatcherHttpLibrary,
-    };
+  const httpApi = kubeHttpLibrary({ timeoutMs: opts.timeoutMs, trace: opts.debug });
+  const options = (contentType?: string): ConfigurationOptions => {
+    const base: ConfigurationOptions = { httpApi };
     return contentType ? setHeaderOptions('Content-Type', contentType, base) : base;
   };
 
-  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(
-      async () => {
-        const started = Date.now();
-        try {
-          return await fn();
-        } catch (err) {
-          // HTTP answers are traced by the per-call middleware; here only what never got one.
-          if (!(err instanceof ApiException)) opts.debug?.(`Kubernetes ${operation}: ${(err as Error).name} (${Date.now() - started} ms)`);
-          throw toApiError(operation, err, server, opts.timeoutMs ?? requestTimeoutMs());
-        }
-      },
-      {
-        attempts: 6,
-        baseMs: 300,
-        budgetMs: 60_000,
-        retryable: (e) => {
-          const s = (e as ApiError).status;
-          if ((e as ApiError).code === INVALID_RESPONSE) return false; // the same answer again
-          if (s === undefined) return true; // network error, reset, timeout
-          return s === 429 || s >= 500;
-        },
-      },
-    );
+  /** One call: its failure as an ApiError; its answer checked to be what `expect` says, else an ApiError too. */
+  async function call<T>(operation: string, fn: () => Promise<unknown>, expect?: (v: unknown) => string | undefined): Promise<T> {
+    let value: unknown;
+    try {
+      value = await fn();
+    } catch (err) {
+      throw toApiError(operation, err, server);
+    }
+    const wrong = expect?.(value);
+    if (wrong) {
+      throw new ApiError({
+        service: KUBE_SERVICE,
+        operation,
+        status: 200,
+        code: INVALID_RESPONSE,
+        message: `the answer is not what the API server sends: expected ${wrong} (${server})`,
+      });
+    }
+    return value as T;
   }
 
   const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
@@ -102,7 +76,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     server,
     async namespaceExists(name) {
       try {
-        await call(`get namespace ${name}`, () => api.readNamespace({ name }, options()));
+        await call(`get namespace ${name}`, () => api.readNamespace({ name }, options()), object('Namespace', name));
         return true;
       } catch (e) {
         if (notFound(e)) return false;
@@ -111,8 +85,12 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async listNamespaces() {
       try {
-        const list = await call('list namespaces', () => api.listNamespace({}, options()));
-        return list.items.map((n) => n.metadata?.name ?? '').filter(Boolean);
+        const list = await call<{ items: { metadata?: { name?: string } }[] }>(
+          'list namespaces',
+          () => api.listNamespace({}, options()),
+          namespaceList,
+        );
+        return list.items.map((n) => n?.metadata?.name ?? '').filter(Boolean);
       } catch (e) {
         if (e instanceof ApiError && (e.status === 403 || e.status === 401)) return undefined;
         throw e;
@@ -120,8 +98,10 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async createNamespace(name) {
       try {
-        await call(`create namespace ${name}`, () =>
-          api.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, fieldManager: MANAGER }, options()),
+        await call(
+          `create namespace ${name}`,
+          () => api.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, fieldManager: MANAGER }, options()),
+          object('Namespace', name),
         );
       } catch (e) {
         if (e instanceof ApiError && e.status === 409) return; // created meanwhile by someone else
@@ -130,9 +110,11 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async getSecret(namespace, name) {
       try {
-        return (await call(`get secret ${namespace}/${name}`, () =>
-          api.readNamespacedSecret({ name, namespace }, options()),
-        )) as unknown as LiveSecret;
+        return await call<LiveSecret>(
+          `get secret ${namespace}/${name}`,
+          () => api.readNamespacedSecret({ name, namespace }, options()),
+          object('Secret', name, namespace),
+        );
       } catch (e) {
         if (notFound(e)) return undefined;
         throw e;
@@ -140,16 +122,20 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async createSecret(secret: SecretObject) {
       const { name, namespace } = secret.metadata;
-      return (await call(`create secret ${namespace}/${name}`, () =>
-        api.createNamespacedSecret({ namespace, body: secret, fieldManager: MANAGER }, options()),
-      )) as unknown as LiveSecret;
+      return call<LiveSecret>(
+        `create secret ${namespace}/${name}`,
+        () => api.createNamespacedSecret({ namespace, body: secret, fieldManager: MANAGER }, options()),
+        object('Secret', name, namespace),
+      );
     },
     async applySecret(secret: SecretObject, resourceVersion: string) {
       const body = { ...secret, metadata: { ...secret.metadata, resourceVersion } };
       const { name, namespace } = secret.metadata;
-      return (await call(`apply secret ${namespace}/${name}`, () =>
-        api.patchNamespacedSecret({ name, namespace, body, fieldManager: MANAGER, force: true }, options(PatchStrategy.ServerSideApply)),
-      )) as unknown as LiveSecret;
+      return call<LiveSecret>(
+        `apply secret ${namespace}/${name}`,
+        () => api.patchNamespacedSecret({ name, namespace, body, fieldManager: MANAGER, force: true }, options(PatchStrategy.ServerSideApply)),
+        object('Secret', name, namespace),
+      );
     },
     async deleteSecret(namespace, name, resourceVersion) {
       try {
@@ -163,9 +149,11 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async getServiceAccount(namespace, name) {
       try {
-        return (await call(`get serviceaccount ${namespace}/${name}`, () =>
-          api.readNamespacedServiceAccount({ name, namespace }, options()),
-        )) as unknown as LiveServiceAccount;
+        return await call<LiveServiceAccount>(
+          `get serviceaccount ${namespace}/${name}`,
+          () => api.readNamespacedServiceAccount({ name, namespace }, options()),
+          object('ServiceAccount', name, namespace),
+        );
       } catch (e) {
         if (notFound(e)) return undefined;
         throw e;
@@ -175,46 +163,108 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
       // A JSON merge patch that carries resourceVersion is conditional: the apiserver answers 409
       // when the service account changed since it was read.
       const body = { metadata: { resourceVersion }, imagePullSecrets };
-      await call(`patch serviceaccount ${namespace}/${name}`, () =>
-        api.patchNamespacedServiceAccount({ name, namespace, body, fieldManager: MANAGER }, options(PatchStrategy.MergePatch)),
+      await call(
+        `patch serviceaccount ${namespace}/${name}`,
+        () => api.patchNamespacedServiceAccount({ name, namespace, body, fieldManager: MANAGER }, options(PatchStrategy.MergePatch)),
+        object('ServiceAccount', name, namespace),
       );
     },
   };
 }
 
-/** ApiError code of an answer that cannot be read: not JSON, or too large (not retried). */
+/** ApiError code of an answer that cannot be read: not JSON, too large, or not the object asked for (not retried). */
 const INVALID_RESPONSE = 'InvalidResponse';
 
-function toApiError(operation: string, err: unknown, server: string, timeoutMs: number): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof SyntaxError || err instanceof ResponseTooLargeError) {
-    const message = err instanceof SyntaxError ? 'the response is not valid JSON' : err.message;
-    return new ApiError({ service: 'Kubernetes', operation, code: INVALID_RESPONSE, message: `${message} (${server})` });
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The check that an answer is the named object: its kind, its name (and namespace), a
+ * resourceVersion, and for a Secret a `data` map of strings; what was expected otherwise. The API
+ * server always sets these; a proxy, an error page or a hostile server may not.
+ */
+function object(kind: string, name: string, namespace?: string) {
+  return (v: unknown): string | undefined => {
+    const what = `the ${kind} ${namespace ? `${namespace}/` : ''}${name}`;
+    if (!isObject(v) || v.kind !== kind || !isObject(v.metadata)) return what;
+    const m = v.metadata;
+    if (m.name !== name || (namespace !== undefined && m.namespace !== namespace) || typeof m.resourceVersion !== 'string')
+      return `${what} with its name${namespace ? ', namespace' : ''} and resourceVersion`;
+    for (const key of ['labels', 'annotations'] as const) if (m[key] !== undefined && !isObject(m[key])) return `${what} with ${key} as a map`;
+    if (kind === 'Secret' && v.data !== undefined && (!isObject(v.data) || Object.values(v.data).some((x) => typeof x !== 'string')))
+      return `${what} with data as a map of base64 strings`;
+    if (kind === 'ServiceAccount' && v.imagePullSecrets !== undefined && !Array.isArray(v.imagePullSecrets))
+      return `${what} with imagePullSecrets as a list`;
+    return undefined;
+  };
+}
+
+function namespaceList(v: unknown): string | undefined {
+  return isObject(v) && Array.isArray(v.items) ? undefined : 'a NamespaceList with items';
+}
+
+/** The text a value of the kubeconfig may show in a message: an origin, never a path, query or credential. */
+function originOrText(server: string): string {
+  try {
+    return new URL(server).origin;
+  } catch {
+    return 'not a URL';
   }
-  if (err instanceof ApiException) {
+}
+
+function toApiError(operation: string, err: unknown, server: string): ApiError {
+  if (err instanceof ApiError) return err;
+  const at = ` (${server})`;
+  if (err instanceof NetError) {
+    const invalid = err.failure === 'too-large';
+    return new ApiError({
+      service: KUBE_SERVICE,
+      operation,
+      status: err.status,
+      code: invalid ? INVALID_RESPONSE : undefined,
+      message: `${err.message}${at}`,
+    });
+  }
+  if (err instanceof SyntaxError)
+    return new ApiError({ service: KUBE_SERVICE, operation, code: INVALID_RESPONSE, message: `the response is not valid JSON${at}` });
+  const failed =
+    err instanceof ApiException
+      ? { status: err.code, body: err.body as unknown }
+      : err instanceof KubeRetriesExhausted
+        ? { status: err.status, body: err.body }
+        : undefined;
+  if (failed) {
     // a Status object ({ message, reason }); a proxy in front of the API server may answer in another shape
-    let message = err.code === 429 || err.code >= 500 ? 'the API server (or a proxy in front of it) answered with an error' : `HTTP ${err.code}`;
+    let message =
+      failed.status === 429 || failed.status >= 500 ? 'the API server (or a proxy in front of it) answered with an error' : `HTTP ${failed.status}`;
     let reason: string | undefined;
     try {
-      const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as {
-        message?: string;
-        reason?: string;
-        error?: { message?: string; code?: string };
-      };
-      if (body?.message) message = body.message;
+      const body = (typeof failed.body === 'string' ? JSON.parse(failed.body) : failed.body) as {
+        message?: unknown;
+        reason?: unknown;
+        error?: { message?: unknown; code?: unknown };
+      } | null;
+      if (typeof body?.message === 'string' && body.message) message = body.message;
       else if (typeof body?.error?.message === 'string') message = body.error.message;
-      reason = body?.reason ?? (typeof body?.error?.code === 'string' ? body.error.code : undefined);
+      reason = typeof body?.reason === 'string' ? body.reason : typeof body?.error?.code === 'string' ? body.error.code : undefined;
     } catch {
       // body not JSON
     }
-    return new ApiError({ service: 'Kubernetes', operation, status: err.code, code: reason, message: String(message).slice(0, 500) });
+    const note = err instanceof KubeRetriesExhausted ? ` (${err.message})` : '';
+    return new ApiError({
+      service: KUBE_SERVICE,
+      operation,
+      status: failed.status,
+      code: reason,
+      message: `${String(message).slice(0, 500)}${note}`,
+    });
   }
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  const detail =
-    e.name === 'TimeoutError' || e.name === 'AbortError'
-      ? `timed out after ${timeoutMs} ms`
-      : e.cause?.code && e.cause.message
-        ? `${e.cause.message} (${e.cause.code})`
-        : (e.cause?.code ?? e.cause?.message ?? e.message);
-  return new ApiError({ service: 'Kubernetes', operation, message: `${detail} (${server})` });
+  // anything else (client-node reading an answer it did not expect, a kubeconfig it cannot use): never its raw text
+  const e = err as Error;
+  const message =
+    e instanceof TypeError || e instanceof RangeError
+      ? 'the answer is not of the shape the API server sends'
+      : e?.message
+        ? e.message.split('\n')[0].slice(0, 300)
+        : String(err);
+  return new ApiError({ service: KUBE_SERVICE, operation, code: e instanceof TypeError ? INVALID_RESPONSE : undefined, message: `${message}${at}` });
 }

@@ -3,7 +3,7 @@
 import type { PullSecretSettings } from '../../../settings.ts';
 import type { Deps } from '../../../deps.ts';
 import type { AzureClients, Registry } from '../../../azure/types.ts';
-import { checkAcrCredential } from '../../../azure/acr-data.ts';
+import { checkAcrCredential } from '../../../azure/acr-token.ts';
 
 export interface AzureRegistryContext {
   clients: AzureClients;

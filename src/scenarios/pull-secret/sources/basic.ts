@@ -1,6 +1,6 @@
 // credential-type: basic. The given username and password, no Azure at all (any registry host).
 import type { PullSecretSettings } from '../../../settings.ts';
-import { checkRegistryCredential } from '../../../registry-check.ts';
+import { checkRegistryCredential } from '../../../registry-login.ts';
 import type { CredentialSource } from './credential-source.ts';
 
 export function basicSource(settings: PullSecretSettings): CredentialSource {

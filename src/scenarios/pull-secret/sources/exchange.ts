@@ -3,7 +3,7 @@
 // (shared/azure-api/acr-dataplane/AAD-OAuth.md). Username: the null GUID; password: the refresh
 // token; expiry: its `exp` claim, about 3 hours out. Good for a job that deploys right away,
 // not for pods that restart tomorrow: the run warns.
-import { REFRESH_TOKEN_USERNAME, exchangeRefreshToken } from '../../../azure/acr-data.ts';
+import { REFRESH_TOKEN_USERNAME, exchangeRefreshToken } from '../../../azure/acr-token.ts';
 import { jwtClaims, jwtExpiry } from '../../../jwt.ts';
 import type { CredentialSource, PreviousCredential, SourceFactory } from './credential-source.ts';
 import { acrCheck, azureRegistry } from './azure-registry.ts';
