@@ -94,7 +94,7 @@ test('locateKubeconfig: YAML or JSON (one line or pretty) is the kubeconfig itse
   for (const v of inline) assert.deepEqual(locateKubeconfig(`  ${v}  `, {}), { inline: v }, v);
   for (const v of ['/home/runner/.kube/config', './kubeconfig.yaml', 'C:\\kube\\config', 'config'])
     assert.deepEqual(locateKubeconfig(v, {}), { path: v, from: 'input' });
-  assert.deepEqual(locateKubeconfig('', { KUBECONFIG: ':/a:/b', HOME: '/h' }), { path: '/a', from: 'KUBECONFIG' });
+  assert.deepEqual(locateKubeconfig('', { KUBECONFIG: ':/a:/b:/a', HOME: '/h' }), { paths: ['/a', '/b'], from: 'KUBECONFIG' });
   assert.deepEqual(locateKubeconfig(undefined, { HOME: '/h' }), { path: '/h/.kube/config', from: 'default' });
 });
 
@@ -122,14 +122,17 @@ test('readKubeconfig: a directory, something not a file, a missing path or one t
     );
   }
   assert.throws(
-    () => readKubeconfig({ path: secretish, from: 'KUBECONFIG' }),
+    () => readKubeconfig({ paths: [secretish], from: 'KUBECONFIG' }),
     /Input 'kubeconfig': is not given, and .*name-Secret-Token-1 \(from KUBECONFIG\) is a directory/,
   );
   assert.equal(readKubeconfig({ path: file, from: 'input' }).origin, 'the file the kubeconfig input names');
 });
 
+/** CONFIG with one credential per user, as kubectl allows: resolveKubeconfig takes it. */
+const USABLE = { ...CONFIG, users: [{ name: 'u', user: { token: 'bearer-token-1' } }] };
+
 test('resolveKubeconfig: JSON and YAML alike; parse and context errors name the input and hold nothing of the text', async () => {
-  for (const text of [JSON.stringify(CONFIG), JSON.stringify(CONFIG, null, 2)]) {
+  for (const text of [JSON.stringify(USABLE), JSON.stringify(USABLE, null, 2)]) {
     const s = await resolveKubeconfig(text, undefined, {});
     assert.equal(s.context, 'ctx');
     assert.equal(s.origin, 'the kubeconfig given inline');
