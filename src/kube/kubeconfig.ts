@@ -199,6 +199,7 @@ export function readKubeconfig(loc: KubeconfigLocation): { files: KubeconfigText
 
 /** JSON directly; YAML (and JSON that JSON.parse refuses, e.g. with comments) through js-yaml. Throws on invalid text. */
 async function parseKubeconfig(text: string): Promise<unknown> {
+  if (!text.trim()) return null; // an empty file is an empty config (clientcmd.Load); js-yaml 5 refuses it
   if (text.trimStart().startsWith('{')) {
     try {
       return JSON.parse(text);
