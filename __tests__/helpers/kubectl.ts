@@ -22,6 +22,13 @@ export interface KubectlRun {
   timedOut: boolean;
 }
 
+let bin: string | undefined;
+/** kubectl's own path, found on this process's PATH (a test may run it with another PATH). */
+function kubectlPath(): string {
+  bin ??= execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
+  return bin;
+}
+
 /** A HOME of its own, so that kubectl reads no ~/.kube/config and caches discovery nowhere shared. */
 const home = mkdtempSync(join(tmpdir(), 'kubectl-home-'));
 
@@ -37,7 +44,7 @@ export function kubectl(
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, HOME: home, KUBECONFIG: undefined, ...opts.env })) if (v !== undefined) env[k] = v;
   return new Promise((resolve) => {
-    const child = spawn('kubectl', ['--request-timeout=10s', ...args], {
+    const child = spawn(kubectlPath(), ['--request-timeout=10s', ...args], {
       env,
       cwd: opts.cwd ?? '/',
       stdio: ['ignore', 'pipe', 'pipe'],

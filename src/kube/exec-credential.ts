@@ -24,11 +24,13 @@
 //   - the credential is kept until that timestamp has passed (none: for the whole run), then the
 //     plugin runs again; one run at a time (client-go holds a mutex around it).
 // On top of client-go: the plugin gets a bounded time (ACR_KUBE_AUTH_EXEC_TIMEOUT_MS, default
-// 60 s; client-go has no limit), its stderr is shown line by line through the log (untrusted text:
-// neutralised and masked there), the step's own INPUT_* variables are not passed on (they hold
-// this action's secret inputs; kubectl in a `run:` step never sees them), every credential it
-// returns is masked before it is used, and a failure is kept for the run: ten namespaces do not
-// run a broken plugin ten times.
+// 60 s; client-go has no limit); its stderr is shown line by line through the log (untrusted text:
+// neutralised and masked there) once it has ended, after the credential it printed is masked (a
+// plugin that prints its token on stderr, as some do when debugging, cannot leak it; a prompt it
+// waits on is shown when the timeout stops it, and is the reason in the error); the step's own
+// INPUT_* variables are not passed on (they hold this action's secret inputs; kubectl in a `run:`
+// step never sees them); and a failure is kept for the run: ten namespaces do not run a broken
+// plugin ten times.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
@@ -151,7 +153,7 @@ export interface ExecRunOptions {
   /** the environment the plugin starts from (the step's), INPUT_* left out */
   env: Record<string, string | undefined>;
   timeoutMs: number;
-  /** one line of the plugin's stderr (printed through the log: neutralised and masked) */
+  /** one line of the plugin's stderr, once the plugin has ended (printed through the log: neutralised and masked) */
   stderr: (line: string) => void;
   /** registers a credential to mask before it is used */
   secret: (value: string) => void;
@@ -162,6 +164,8 @@ export interface ExecRunOptions {
 const MAX_STDOUT = 1024 * 1024;
 /** The end of stderr kept for the error message. */
 const STDERR_TAIL = 1500;
+/** The most stderr lines shown in the log (the last ones). */
+const STDERR_LINES = 100;
 /** After the plugin exits, how long its output may still take to close (a child it left behind may hold it open). */
 const CLOSE_GRACE_MS = 500;
 
@@ -188,6 +192,7 @@ export async function runExecPlugin(exec: ExecConfig, opts: ExecRunOptions): Pro
   for (const e of exec.env) env[e.name] = e.value;
   env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
 
+  const lines: string[] = [];
   const { stdout, stderr, code, signal, timedOut, spawnError, overflow } = await new Promise<{
     stdout: string;
     stderr: string;
@@ -217,7 +222,9 @@ export async function runExecPlugin(exec: ExecConfig, opts: ExecRunOptions): Pro
     };
     const flushLine = (line: string) => {
       const l = line.replace(/\r$/, '');
-      if (l.trim()) opts.stderr(l);
+      if (!l.trim()) return;
+      lines.push(l);
+      if (lines.length > STDERR_LINES) lines.shift();
     };
     const finish = (extra: { timedOut?: boolean; spawnError?: NodeJS.ErrnoException } = {}) => {
       if (settled) return;
@@ -250,9 +257,9 @@ export async function runExecPlugin(exec: ExecConfig, opts: ExecRunOptions): Pro
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
       err = (err + d).slice(-64 * 1024);
-      const lines = (partial + d).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) flushLine(l);
+      const parts = (partial + d).split('\n');
+      partial = parts.pop() ?? '';
+      for (const l of parts) flushLine(l);
     });
     child.on('error', (e) => finish({ spawnError: e }));
     child.on('exit', (c, s) => {
@@ -263,7 +270,15 @@ export async function runExecPlugin(exec: ExecConfig, opts: ExecRunOptions): Pro
   });
 
   const said = tail(stderr);
-  const printed = said ? `; it printed: ${said}` : '';
+  // what it printed ends the sentence (with a full stop unless it has one)
+  const printed = said ? `; it printed: ${said.replace(/[.!?:;,]+$/, '')}` : '';
+  const show = () => {
+    for (const l of lines) opts.stderr(l);
+  };
+  if (code === 0 && !timedOut && !spawnError && !overflow) {
+    return await readCredential(stdout, exec.apiVersion, label, opts.secret).finally(show);
+  }
+  show();
   if (spawnError) {
     if (spawnError.code === 'ENOENT')
       throw new ExecPluginError(`${label} is not installed (not found: ${exec.command}). ${installRemedy(exec.command, exec.installHint)}`);
@@ -278,11 +293,8 @@ export async function runExecPlugin(exec: ExecConfig, opts: ExecRunOptions): Pro
     throw new ExecPluginError(`${label} did not finish within ${Math.round(opts.timeoutMs / 100) / 10} s and was stopped${printed}.${waiting}`);
   }
   if (overflow) throw new ExecPluginError(`${label} wrote more than 1 MiB to stdout; an ExecCredential is a few kilobytes.`);
-  if (code !== 0) {
-    const how = code === null ? `was ended by ${signal ?? 'a signal'}` : `exited with code ${code}`;
-    throw new ExecPluginError(`${label} ${how}${printed}. Run the same command in a step before this one to see why.`);
-  }
-  return readCredential(stdout, exec.apiVersion, label, opts.secret);
+  const how = code === null ? `was ended by ${signal ?? 'a signal'}` : `exited with code ${code}`;
+  throw new ExecPluginError(`${label} ${how}${printed}. Run the same command in a step before this one to see why.`);
 }
 
 /** The plugin's stdout as a credential, masked; what client-go refuses is refused with its reason. */
