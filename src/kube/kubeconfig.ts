@@ -701,20 +701,17 @@ export async function resolveKubeconfig(input: string | undefined, contextInput:
       'a context with a cluster and a user',
     );
   }
-  const cluster = cfg.clusters.get(clusterName);
-  if (!cluster)
+  const named = (kind: 'cluster' | 'user', name: string, map: Map<string, Stanza>): Stanza => {
+    const found = map.get(name);
+    if (found) return found;
     throw new InputError(
       INPUT,
-      `the cluster '${clusterName}' of ${what} is not in ${origin}`,
-      `one of its clusters: ${[...cfg.clusters.keys()].join(', ') || '(none)'}`,
+      `the ${kind} '${name}' of ${what} is not in ${origin}`,
+      `one of its ${kind}s: ${[...map.keys()].join(', ') || '(none)'}`,
     );
-  const user = cfg.users.get(userName);
-  if (!user)
-    throw new InputError(
-      INPUT,
-      `the user '${userName}' of ${what} is not in ${origin}`,
-      `one of its users: ${[...cfg.users.keys()].join(', ') || '(none)'}`,
-    );
+  };
+  const cluster = named('cluster', clusterName, cfg.clusters);
+  const user = named('user', userName, cfg.users);
   if (namespace && !DNS_LABEL.test(namespace))
     throw new InputError(INPUT, `the namespace of ${what} is not a DNS label (kubectl refuses it too)`, 'a lowercase DNS label');
   return { origin, context, namespace, cluster: readCluster(cluster, context), user: readUser(user, env) };
