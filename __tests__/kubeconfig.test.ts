@@ -285,6 +285,13 @@ test('which credential is used, as kubectl uses it: tokenFile beside token; a pl
     resolveKubeconfig(cfg({ token: 'static-1', exec: { ...exec, interactiveMode: 'Sometimes' } }), undefined, {}),
     /has interactiveMode "Sometimes"/,
   );
+  const always = { ...exec, interactiveMode: 'Always' };
+  assert.equal(
+    (await resolveKubeconfig(cfg({ token: 'static-1', exec: always }), undefined, {})).user.token,
+    'static-1',
+    'Always is refused only where the plugin runs',
+  );
+  await assert.rejects(resolveKubeconfig(cfg({ exec: always }), undefined, {}), /has interactiveMode: Always: it needs a terminal/);
   await assert.rejects(
     resolveKubeconfig(cfg({ exec }), undefined, { PATH: '' }),
     /exec plugin 'no-such-plugin', which is not installed here \(not found on PATH\)/,

@@ -9,7 +9,11 @@
 //     untrimmed; here it is read as client-go reads it (transport/token_source.go: trimmed, re-read
 //     every minute, the last good token kept, winning over a `token`), and each token read is
 //     masked;
-//   - exec plugins: run by exec-credential.ts (why not client-node's ExecAuth: see there).
+//   - exec plugins: run by exec-credential.ts (why not client-node's ExecAuth: see there). A token
+//     is a header: each request carries the current one. A certificate and key go into the TLS
+//     options of the dispatcher client-node builds, and src/net/kube.ts keeps the first request's
+//     dispatcher for the whole client: a plugin that rotates its certificate within one run is not
+//     followed (client-go closes its connections on rotation), which a run of minutes does not meet.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';

@@ -46,8 +46,8 @@ export interface ExecConfig {
   args: string[];
   env: { name: string; value: string }[];
   apiVersion: ExecApiVersion;
-  /** `Always` is refused before this point: a step has no terminal */
-  interactiveMode: 'Never' | 'IfAvailable';
+  /** `Always` is refused (kubeconfig.ts) where the plugin would run: a step has no terminal */
+  interactiveMode: 'Never' | 'IfAvailable' | 'Always';
   provideClusterInfo: boolean;
   /** the kubeconfig's own install hint, shown when the plugin is missing */
   installHint?: string;

@@ -507,7 +507,8 @@ function readCluster(s: Stanza, context: string): KubeCluster {
   };
 }
 
-function readExec(raw: Record<string, unknown>, s: Stanza, what: string): ExecConfig {
+/** A user's exec stanza, checked as kubectl checks it; `used`: the plugin is what authenticates (kubectl then also refuses `Always`). */
+function readExec(raw: Record<string, unknown>, s: Stanza, what: string, used: boolean): ExecConfig {
   const fail = (problem: string, accepted?: string): never => {
     throw new InputError(INPUT, `the exec plugin of ${what} ${problem}`, accepted);
   };
@@ -528,13 +529,14 @@ function readExec(raw: Record<string, unknown>, s: Stanza, what: string): ExecCo
   // api/v1/defaults.go: v1beta1 defaults to IfAvailable; v1 must say.
   const mode = raw.interactiveMode ?? (apiVersion === EXEC_V1BETA1 ? 'IfAvailable' : undefined);
   if (mode === undefined || mode === '') fail(`has no interactiveMode (${EXEC_V1} requires it; kubectl refuses it too)`, 'interactiveMode: Never');
-  if (mode === 'Always') {
+  // exec.go isInteractive: Always fails when the plugin runs ("standard input is not a terminal")
+  if (mode === 'Always' && used) {
     fail(
       'has interactiveMode: Always: it needs a terminal, and a workflow step has none (kubectl fails it too: "standard input is not a terminal")',
       'interactiveMode: Never (or IfAvailable), with a plugin that signs in without a person, e.g. kubelogin -l workloadidentity or azurecli',
     );
   }
-  if (mode !== 'Never' && mode !== 'IfAvailable')
+  if (mode !== 'Never' && mode !== 'IfAvailable' && mode !== 'Always')
     fail(`has interactiveMode ${JSON.stringify(String(mode)).slice(0, 40)}`, 'Never, IfAvailable or Always');
   if (raw.provideClusterInfo != null && typeof raw.provideClusterInfo !== 'boolean') fail('has a provideClusterInfo that is not true or false');
   if (raw.installHint != null && typeof raw.installHint !== 'string') fail('has an installHint that is not a string');
@@ -638,8 +640,9 @@ function readUser(s: Stanza, env: Env): KubeUser {
     authProvider = { name, config };
   }
   // exec.go UpdateTransportConfig: a token, tokenFile, basic auth or certificate makes kubectl skip the plugin
-  const exec = rawExec ? readExec(rawExec, s, what) : undefined;
-  const execUsed = exec && !token && !tokenFile && !basic && !cert ? locateExec(exec, what, env) : undefined;
+  const used = !!rawExec && !token && !tokenFile && !basic && !cert;
+  const exec = rawExec ? readExec(rawExec, s, what, used) : undefined;
+  const execUsed = exec && used ? locateExec(exec, what, env) : undefined;
   if (!token && !tokenFile && !basic && !cert && !authProvider && !execUsed) {
     throw new InputError(
       INPUT,
