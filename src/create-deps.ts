@@ -28,6 +28,11 @@ export function createDeps(): Deps {
       return createAzureClients(settings, runner, process.env, session);
     },
     kube: async (source) =>
-      (await import('./kube/client.ts')).createKubeClient(source, { debug: (l) => runner.debug(l), warn: (l) => runner.warning(l) }),
+      (await import('./kube/client.ts')).createKubeClient(source, {
+        debug: (l) => runner.debug(l),
+        warn: (l) => runner.warning(l),
+        info: (l) => runner.info(l),
+        secret: (v) => runner.setSecret(v),
+      }),
   };
 }

@@ -468,4 +468,4 @@ export function fakeDeps(opts: { inputs: Record<string, string>; azure?: AzureWo
 
 /** A kubeconfig input that passes the preflight check (the fake Kubernetes client ignores it). */
 export const KUBECONFIG =
-  'apiVersion: v1\nclusters: [{name: c, cluster: {server: "https://kube.test"}}]\ncontexts: [{name: ctx, context: {cluster: c}}]\ncurrent-context: ctx\n';
+  'apiVersion: v1\nclusters: [{name: c, cluster: {server: "https://kube.test"}}]\ncontexts: [{name: ctx, context: {cluster: c, user: u}}]\ncurrent-context: ctx\nusers: [{name: u, user: {token: fake-kube-token}}]\n';

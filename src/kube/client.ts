@@ -3,17 +3,20 @@
 // transport rules (HTTPS only, no redirects, timeouts, size cap, retries with capped Retry-After).
 // Here: the kubeconfig's server checked before any request, every failure mapped into ApiError,
 // and every answer checked for the object it must be before the scenarios read it.
-import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
-import { ApiError, InputError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import type { KubeClient, LiveSecret, LiveServiceAccount } from './types.ts';
 import type { KubeconfigSource } from './kubeconfig.ts';
+import { requireHttps, serverOrigin } from './kubeconfig.ts';
+import { kubeConfigFor, type KubeAuthOptions } from './connect.ts';
+import { ExecPluginError } from './exec-credential.ts';
 import type { SecretObject } from './render.ts';
 import { MANAGER } from './render.ts';
 import { NetError } from '../net/errors.ts';
 import { KubeRetriesExhausted, kubeHttpLibrary } from '../net/kube.ts';
 
-export interface KubeClientOptions {
+export interface KubeClientOptions extends KubeAuthOptions {
   timeoutMs?: number;
   debug?: (line: string) => void;
   /** a `::warning::` line (the kubeconfig turns TLS verification off) */
@@ -23,23 +26,14 @@ export interface KubeClientOptions {
 export const KUBE_SERVICE = 'Kubernetes';
 
 export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptions = {}): KubeClient {
-  const kc = new KubeConfig();
-  kc.loadFromString(source.text);
-  kc.setCurrentContext(source.context);
+  const kc = kubeConfigFor(source, opts);
   const cluster = kc.getCurrentCluster();
   const server = cluster?.server ?? '(unknown server)';
-  // The bearer token, the client key and every Secret body travel on this connection: never in
-  // cleartext. (client-node itself refuses http:// only without insecure-skip-tls-verify.)
-  if (!/^https:\/\//i.test(server)) {
-    throw new InputError(
-      'kubeconfig',
-      `the server of context '${source.context}' is ${originOrText(server)}, not HTTPS; the action sends the cluster's credentials and Secrets only over HTTPS, so nothing was sent`,
-      'a cluster whose server is an https:// URL',
-    );
-  }
+  // checked before any network call (kubeconfig.ts); here again for any other maker of a source
+  requireHttps(server, source.context);
   if (cluster?.skipTLSVerify) {
     opts.warn?.(
-      `The kubeconfig's context '${source.context}' sets insecure-skip-tls-verify: the certificate of ${originOrText(server)} is not checked, so the cluster's credentials and the pull secret could reach an impostor. Give the cluster's certificate-authority-data instead.`,
+      `The kubeconfig's context '${source.context}' sets insecure-skip-tls-verify: the certificate of ${serverOrigin(server)} is not checked, so the cluster's credentials and the pull secret could reach an impostor. Give the cluster's certificate-authority-data instead.`,
     );
   }
   const api = kc.makeApiClient(CoreV1Api);
@@ -202,17 +196,10 @@ function namespaceList(v: unknown): string | undefined {
   return isObject(v) && Array.isArray(v.items) ? undefined : 'a NamespaceList with items';
 }
 
-/** The text a value of the kubeconfig may show in a message: an origin, never a path, query or credential. */
-function originOrText(server: string): string {
-  try {
-    return new URL(server).origin;
-  } catch {
-    return 'not a URL';
-  }
-}
-
 function toApiError(operation: string, err: unknown, server: string): ApiError {
   if (err instanceof ApiError) return err;
+  // the user's exec plugin gave no credential: its own message says what to do (not retried)
+  if (err instanceof ExecPluginError) return new ApiError({ service: KUBE_SERVICE, operation, code: 'ExecPluginFailed', message: err.message });
   const at = ` (${server})`;
   if (err instanceof NetError) {
     const invalid = err.failure === 'too-large';
