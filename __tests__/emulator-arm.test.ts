@@ -387,7 +387,8 @@ describe('Authorization (@azure/arm-authorization)', () => {
     );
     assert.equal(dup.statusCode, 409);
     assert.equal(dup.code, 'RoleAssignmentExists');
-    assert.equal(dup.message, 'The role assignment already exists.');
+    // ARM names the existing assignment: its name without dashes
+    assert.equal(dup.message, `The role assignment already exists. The ID of the existing role assignment is ${name.replace(/-/g, '')}.`);
 
     const changed = await rejection(client.roleAssignments.create(sdkScope(scope), name, { roleDefinitionId, principalId: ids.CLUSTER_SP_OID_A }));
     assert.equal(changed.statusCode, 409);

@@ -14,6 +14,7 @@ import {
   lc,
   page,
   requireApiVersion,
+  requireKnownApiVersion,
   requireArmToken,
   resourceGroupNotFound,
   resourceNotFound,
@@ -65,7 +66,7 @@ function gateScope(req: EmuRequest, ctx: EmuContext, scopeSegs: string[]): Gate<
   if (scopeSegs.length === 0 || lc(scopeSegs[0]) !== 'subscriptions') {
     const auth = requireArmToken(req, ctx);
     if (!auth.ok) return auth;
-    const noVersion = requireApiVersion(req, ctx);
+    const noVersion = requireApiVersion(req, ctx) ?? requireKnownApiVersion(req, ctx);
     if (noVersion) return { ok: false, res: noVersion };
     return { ok: true, value: { scope, subscriptionPrefix: '', claims: auth.value, tenantId: auth.value.tid } };
   }
@@ -284,6 +285,11 @@ function putAssignment(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name: 
       `A valid principal ID must be provided for role assignment. The principal ID '${principalId}' is not valid.`,
     );
   }
+  // A principal ARM cannot find in the scope's tenant: a principal of another tenant (a kubelet managed
+  // identity lives only in its cluster's tenant and has no service principal anywhere else, so it can
+  // never be granted on a registry of another tenant), an unknown id, or one not replicated yet. The
+  // body, verbatim (the id without dashes): Azure/HubAndSpokeResearchEnclave#50, Azure/avdaccelerator#76
+  // (Code: BadRequest, so 400), MicrosoftDocs/azure-docs#103085 (with principalType set, it still fails).
   if (principalPending(state, principalId, ctx.now()) || !principalExists(state, info.tenantId, principalId)) {
     return armErr(
       ctx,
@@ -334,13 +340,28 @@ function putAssignment(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name: 
     p.updatedBy = info.claims.oid;
     return json(200, existing);
   }
+  // Role assignments are unique by scope + role + principal; neither the name nor the condition is part
+  // of the key, so the same grant under another name (the portal, az, Bicep) is a 409 whatever its
+  // condition. ARM's body names the existing assignment by its name without dashes: "The role
+  // assignment already exists. The ID of the existing role assignment is 2f826ae117284c63bbb7a8a150a5a52d."
+  // (public deployment logs found in the stored index: a Bicep what-if write-up and Terraform import
+  // guides quoting `RoleAssignmentExists: ... The ID of the existing role assignment is <32 hex>`); older
+  // answers stopped after the first sentence (Azure-Samples/azure-search-openai-demo#1091). 409 Conflict:
+  // Azure/azure-cli#8599 ("If an existing role is there, instead of returning a 200 it returns a 409").
   const duplicate = Object.values(state.roleAssignments).find(
     (a) =>
       lc(String(a.properties?.scope ?? '')) === lc(info.scope) &&
       roleGuidOf(String(a.properties?.roleDefinitionId ?? '')) === roleGuid &&
       lc(String(a.properties?.principalId ?? '')) === lc(principalId),
   );
-  if (duplicate) return armErr(ctx, 409, 'RoleAssignmentExists', 'The role assignment already exists.');
+  if (duplicate) {
+    return armErr(
+      ctx,
+      409,
+      'RoleAssignmentExists',
+      `The role assignment already exists. The ID of the existing role assignment is ${String(duplicate.name).replace(/-/g, '')}.`,
+    );
+  }
 
   const assignment = {
     properties: {
