@@ -361,7 +361,17 @@ describe('Authorization (@azure/arm-authorization)', () => {
     assert.equal(reader.roleName, 'Container Registry Repository Reader');
     const all = [];
     for await (const d of client.roleDefinitions.list(`subscriptions/${ids.SUB_1}`)) all.push(d.roleName);
-    assert.equal(all.length, 6);
+    assert.deepEqual(all.sort(), [
+      'AcrPull',
+      'AcrPush',
+      'Container Registry Repository Contributor',
+      'Container Registry Repository Reader',
+      'Container Registry Repository Writer',
+      'Contributor',
+      'Owner',
+      'Reader',
+      'User Access Administrator',
+    ]);
   });
 
   test('create / get / duplicate (409 RoleAssignmentExists) / update not permitted / list / delete', async () => {

@@ -88,6 +88,8 @@ export interface AppRegistration {
   signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
   passwordCredentials: PasswordCredential[];
   federatedIdentityCredentials: FederatedCredential[];
+  /** object ids of its owners (service principals of its home tenant): what Application.ReadWrite.OwnedBy may manage */
+  owners?: string[];
 }
 
 export interface ServicePrincipalObject {
@@ -104,12 +106,20 @@ export interface TenantState {
   applications: AppRegistration[];
   /** service principals (enterprise apps) present in this tenant */
   servicePrincipals: ServicePrincipalObject[];
-  /** appIds of callers allowed to POST /servicePrincipals in this tenant ('*' = anyone) */
-  canProvisionServicePrincipals: string[];
-  /** appIds of callers allowed to read applications' passwordCredentials in this tenant ('*' = anyone) */
-  canReadApplications: string[];
-  /** appIds of callers allowed to addPassword on applications in this tenant ('*' = anyone) */
-  canAddPassword: string[];
+  /**
+   * Microsoft Graph application permissions (app roles, by value: 'Application.Read.All', ...) granted
+   * to service principals of this tenant, by service principal object id: Entra puts them in the
+   * `roles` claim of the app-only tokens it issues for Graph, and Graph authorizes by that claim.
+   */
+  graphAppRoles?: Record<string, string[]>;
+  /**
+   * Test overrides, not Azure rules (absent: no effect): when a list is present, only the appIds in it
+   * ('*' = anyone) may POST /servicePrincipals, read applications, or add/remove passwords in this
+   * tenant, whatever their Graph permissions. Kept for the end-to-end tests written before graphAppRoles.
+   */
+  canProvisionServicePrincipals?: string[];
+  canReadApplications?: string[];
+  canAddPassword?: string[];
 }
 
 export interface SubscriptionState {

@@ -24,13 +24,24 @@ import type { Gate, RouteGate } from './common.ts';
 export const ROLE_ASSIGNMENT_TYPE = 'Microsoft.Authorization/roleAssignments';
 export const ROLE_DEFINITION_TYPE = 'Microsoft.Authorization/roleDefinitions';
 
-/** Well-known built-in role definition GUIDs. */
+/**
+ * Well-known built-in role definition GUIDs, as Microsoft's built-in roles reference lists them
+ * (MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/containers.md @
+ * 0088bfa77543e07f8a41771de8db977ddfc62e1d for the Acr* and Container Registry Repository roles;
+ * general.md, https://learn.microsoft.com/azure/role-based-access-control/built-in-roles#reader,
+ * for Owner, Contributor, Reader and User Access Administrator).
+ */
 export const ROLES = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
   acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+  acrDelete: 'c2f4ef07-c644-48eb-af81-4b1b4947fb11',
   repositoryReader: 'b93aa761-3e63-49ed-ac28-beffa264f7ac',
+  repositoryWriter: '2a1e307c-b015-4ebd-883e-5b7698a07328',
+  repositoryContributor: '2efddaa5-3f1f-4df3-97df-af3f13818f4c',
+  repositoryCatalogLister: 'bfdb9389-c9a5-478a-bb2f-ba9ca092c3c7',
   owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
   userAccessAdministrator: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
 } as const;
 
