@@ -354,6 +354,7 @@ function scopeMaps(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: strin
         urls: (opId) => ({ asyncUrl: asyncUrlFor(ctx, req, id, 'scopemaps', opId), locationUrl: resultUrlFor(ctx, req, r, 'scopemaps', opId) }),
         apply: () => ({ status: 200, body: scopeMap }),
         accepted: { status: 201, body: shown },
+        created: !existing,
       });
     }
     case 'DELETE': {
@@ -446,6 +447,7 @@ function tokens(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: string |
         urls: (opId) => ({ asyncUrl: asyncUrlFor(ctx, req, id, 'token', opId), locationUrl: resultUrlFor(ctx, req, r, 'token', opId) }),
         apply: () => ({ status: 200, body: token }),
         accepted: { status: existing && req.method === 'PUT' ? 200 : 201, body: shown },
+        created: !existing,
       });
     }
     case 'DELETE':

@@ -36,6 +36,8 @@ export interface LroStart {
   apply(): { status: number; body?: unknown };
   /** a PUT's first answer: its status (200 update, 201 create) and the resource while it is provisioned */
   accepted?: { status: number; body: unknown };
+  /** a PUT that creates the resource (its synchronous answer is 201, else 200) */
+  created?: boolean;
   /** a failure the request itself causes (e.g. a secret that does not sign in) */
   failure?: { code: string; message: string };
 }
@@ -118,7 +120,8 @@ export function startLro(req: EmuRequest, ctx: EmuContext, start: LroStart, b: B
   if (shape === 'sync') {
     // the operation completes within the request: nothing to poll
     if (error) return b.armErr(ctx, 400, error.code, error.message);
-    if (start.kind === 'put') return b.json(start.accepted?.status ?? 200, op.result?.body);
+    // a PUT: 201 when it created the resource, else 200, with the resource as it now is
+    if (start.kind === 'put') return b.json(start.created ? 201 : 200, op.result?.body);
     return op.result?.body === undefined ? b.empty(200) : b.json(200, op.result.body);
   }
   operations(ctx.state)[id] = op;

@@ -436,7 +436,7 @@ const isAbsoluteUrl = (s: string): boolean => /^https:\/\/[^/]+\//i.test(s);
  * (2xx; errors fall under `default`), a body against its schema (or a body where none is declared),
  * and the long-running headers of ARM's async guideline (../shared/azure-api/arm/ASYNC-OPERATIONS.md:
  * "Location header should be absolute URI", "Azure-AsyncOperation header should be absolute URI",
- * "Retry-After should be (integer)"); a 201/202 of a long-running operation must say where to poll.
+ * "Retry-After should be (integer)"); a 202 of a long-running operation must say where to poll.
  */
 export function responseProblems(op: SpecOperation, res: ResponseLike, method: string): string[] {
   const problems: string[] = [];
@@ -469,9 +469,10 @@ export function responseProblems(op: SpecOperation, res: ResponseLike, method: s
   if (headers['retry-after'] !== undefined && !/^\d+$/.test(headers['retry-after'])) {
     problems.push(`header retry-after '${headers['retry-after']}' is not an integer number of seconds`);
   }
-  if (op.longRunning && (res.status === 201 || res.status === 202) && !headers.location && !headers['azure-asyncoperation']) {
-    // a 201 of a PUT may also be polled on the resource itself (provisioningState); the specs here declare Azure-AsyncOperation on it
-    problems.push(`${op.operationId} ${status} starts a long-running operation without a Location or Azure-AsyncOperation header`);
+  if (op.longRunning && res.status === 202 && !headers.location && !headers['azure-asyncoperation']) {
+    // a 202 must say where to poll; a PUT's 201 may be read again on the resource itself, whose
+    // provisioningState tells ("If the resource returns no provisioningState, it is assumed to be Succeeded")
+    problems.push(`${op.operationId} 202 starts a long-running operation without a Location or Azure-AsyncOperation header`);
   }
   return problems;
 }
