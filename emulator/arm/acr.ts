@@ -343,14 +343,15 @@ function scopeMaps(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: strin
       if (typeof props.description === 'string') scopeMap.properties.description = props.description;
       else if (req.method === 'PUT') delete scopeMap.properties.description;
       ctx.state.resources[lc(id)] = scopeMap;
-      if (existing && req.method === 'PUT') return json(200, scopeMap);
-      // ScopeMaps_Create/Update: 200 or 201 (Azure-AsyncOperation, Retry-After), final-state-via azure-async-operation
+      // ScopeMaps_Create/Update: 200 or 201 (Azure-AsyncOperation, Retry-After), final-state-via
+      // azure-async-operation. The emulator's default: a PUT of an existing map answers 200 at once,
+      // any other write 201 with Azure-AsyncOperation; state.lroShapes selects another shape
       const shown = structuredClone(scopeMap);
-      if (req.method === 'PATCH') shown.properties.provisioningState = 'Updating';
+      if (existing) shown.properties.provisioningState = 'Updating';
       return startLro(req, ctx, {
         resourceId: id,
         kind: 'put',
-        defaultShape: 'async-operation',
+        defaultShape: existing && req.method === 'PUT' ? 'sync' : 'async-operation',
         urls: (opId) => ({ asyncUrl: asyncUrlFor(ctx, req, id, 'scopemaps', opId), locationUrl: resultUrlFor(ctx, req, r, 'scopemaps', opId) }),
         apply: () => ({ status: 200, body: scopeMap }),
         accepted: { status: 201, body: shown },
