@@ -213,6 +213,7 @@ describe('Graph authorizes app-only calls by the roles claim Entra issues', () =
     [['Application.ReadWrite.OwnedBy'], 200],
     [['Application.ReadWrite.All'], 200],
     [['Directory.Read.All'], 200],
+    [['Directory.ReadWrite.All'], 200],
     [['User.Read.All'], 403],
   ];
   for (const [roles, status] of read) {

@@ -71,7 +71,8 @@ function ok(req: EmuRequest, status: number, body: unknown, extra: Record<string
 // Not in the fact sheet, so assumed the same as their neighbours (not checked against Microsoft's
 // tables): listing servicePrincipals and GET /applications as GET servicePrincipals (the permissions
 // reference says OwnedBy may "call GET /applications and GET /servicePrincipals"), removePassword as addPassword.
-// Directory.ReadWrite.All is not in the GET table and is not honoured for reads here.
+// Directory.ReadWrite.All is not in the GET table; as the write counterpart of Directory.Read.All it
+// is honoured for reads too (a choice: no table held here says either way).
 
 /** 403 Authorization_RequestDenied for a missing permission (Azure-Samples/ms-identity-python-daemon#8, full body). */
 const DENIED = 'Insufficient privileges to complete the operation.';
@@ -83,7 +84,13 @@ const DENIED = 'Insufficient privileges to complete the operation.';
 export const OWNED_BY_FOREIGN_APP =
   'When using this permission, the backing application of the service principal being created must in the local tenant';
 
-const READ_APPLICATIONS = ['Application.Read.All', 'Application.ReadWrite.OwnedBy', 'Application.ReadWrite.All', 'Directory.Read.All'];
+const READ_APPLICATIONS = [
+  'Application.Read.All',
+  'Application.ReadWrite.OwnedBy',
+  'Application.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+];
 const WRITE_ANY_APPLICATION = ['Application.ReadWrite.All', 'Directory.ReadWrite.All'];
 const OWNED_BY = 'Application.ReadWrite.OwnedBy';
 
