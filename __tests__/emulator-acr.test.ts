@@ -16,6 +16,7 @@ import type { TokenCredential } from '@azure/identity';
 import { startEmulator } from '../emulator/server.ts';
 import type { Emulator } from '../emulator/server.ts';
 import * as ids from '../emulator/ids.ts';
+import { namespaceOf, supportedApiVersions } from '../emulator/arm/swagger.ts';
 
 const HOOK = join(import.meta.dirname, '..', 'emulator', 'resolve-hook.mjs');
 const ARM_SCOPE = 'https://management.core.windows.net//.default';
@@ -81,7 +82,8 @@ async function armToken(cred: TokenCredential = deployerA): Promise<string> {
 /** ARM call as the deployer; follows a 202's Location until it answers 200. */
 async function arm(method: string, path: string, json?: unknown): Promise<Reply> {
   const authorization = `Bearer ${await armToken()}`;
-  let r = await call(`${emu.url}${path}${path.includes('?') ? '&' : '?'}api-version=2025-04-01`, { method, headers: { authorization }, json });
+  const version = supportedApiVersions(namespaceOf(path) ?? '')?.[0] ?? '2022-12-01';
+  let r = await call(`${emu.url}${path}${path.includes('?') ? '&' : '?'}api-version=${version}`, { method, headers: { authorization }, json });
   const location = r.headers.get('location');
   if (r.status === 202 && location) {
     for (let i = 0; i < 10 && r.status === 202; i += 1) r = await call(location, { headers: { authorization } });

@@ -361,7 +361,17 @@ describe('Authorization (@azure/arm-authorization)', () => {
     assert.equal(reader.roleName, 'Container Registry Repository Reader');
     const all = [];
     for await (const d of client.roleDefinitions.list(`subscriptions/${ids.SUB_1}`)) all.push(d.roleName);
-    assert.equal(all.length, 6);
+    assert.deepEqual(all.sort(), [
+      'AcrPull',
+      'AcrPush',
+      'Container Registry Repository Contributor',
+      'Container Registry Repository Reader',
+      'Container Registry Repository Writer',
+      'Contributor',
+      'Owner',
+      'Reader',
+      'User Access Administrator',
+    ]);
   });
 
   test('create / get / duplicate (409 RoleAssignmentExists) / update not permitted / list / delete', async () => {
@@ -387,7 +397,8 @@ describe('Authorization (@azure/arm-authorization)', () => {
     );
     assert.equal(dup.statusCode, 409);
     assert.equal(dup.code, 'RoleAssignmentExists');
-    assert.equal(dup.message, 'The role assignment already exists.');
+    // ARM names the existing assignment: its name without dashes
+    assert.equal(dup.message, `The role assignment already exists. The ID of the existing role assignment is ${name.replace(/-/g, '')}.`);
 
     const changed = await rejection(client.roleAssignments.create(sdkScope(scope), name, { roleDefinitionId, principalId: ids.CLUSTER_SP_OID_A }));
     assert.equal(changed.statusCode, 409);

@@ -9,7 +9,7 @@ import { findRegistryByHost, findScopeMap, scopeMapAllows, subscriptionOf, TOKEN
 import { assignmentsAtOrAbove, roleGuidOf, ROLES } from './arm/authorization.ts';
 import { isArmAudience, lc } from './arm/common.ts';
 import type { Service } from './routes.ts';
-import type { EmuContext, EmuRequest, EmuResponse, EmulatorState } from './types.ts';
+import type { EmuContext, EmuRequest, EmuResponse, EmulatorState, TokenPassword } from './types.ts';
 
 export const NULL_GUID_USER = '00000000-0000-0000-0000-000000000000';
 export const ACR_ISSUER = 'Azure Container Registry';
@@ -71,12 +71,42 @@ function challenge(registry: Record<string, any>, scope?: string): Record<string
 
 // ---------------------------------------------------------------- authorization
 
+/**
+ * What each built-in role grants on the data plane, by the registry's role assignment mode:
+ * - legacy ("RBAC Registry Permissions"): the ACR roles table (MicrosoftDocs/azure-management-docs
+ *   articles/container-registry/container-registry-roles.md @ 226196fb, ms.date 10/31/2023): pull for
+ *   Owner, Contributor, Reader, AcrPush, AcrPull; push for Owner, Contributor, AcrPush; delete for
+ *   Owner, Contributor, AcrDelete. The docs name the Container Registry Repository roles only for
+ *   ABAC-enabled registries (container-registry-rbac-built-in-roles-overview.md lists AcrPull, AcrPush,
+ *   AcrDelete for "RBAC Registry Permissions"); that they grant nothing on a legacy registry is read
+ *   from that, not written anywhere;
+ * - ABAC ("RBAC Registry + ABAC Repository Permissions", roleAssignmentMode AbacRepositoryPermissions):
+ *   "the AcrPull, AcrPush, and AcrDelete roles aren't honored in an ABAC-enabled registry. Instead ... use
+ *   the Container Registry Repository Reader, Container Registry Repository Writer, and Container
+ *   Registry Repository Contributor roles"; Owner, Contributor and Reader "won't grant any data plane
+ *   permissions" (container-registry-rbac-abac-repository-permissions.md @ 064a6550). Reader reads,
+ *   Writer reads and writes, Contributor also deletes (their dataActions, built-in roles reference).
+ */
 const ROLE_PERMISSIONS: Record<string, { legacy: Permission[]; abac: Permission[] }> = {
   [ROLES.acrPull]: { legacy: ['pull'], abac: [] },
   [ROLES.acrPush]: { legacy: ['pull', 'push'], abac: [] },
+  [ROLES.acrDelete]: { legacy: ['delete'], abac: [] },
   [ROLES.owner]: { legacy: ['pull', 'push', 'delete'], abac: [] },
   [ROLES.contributor]: { legacy: ['pull', 'push', 'delete'], abac: [] },
-  [ROLES.repositoryReader]: { legacy: ['pull'], abac: ['pull'] },
+  [ROLES.reader]: { legacy: ['pull'], abac: [] },
+  [ROLES.repositoryReader]: { legacy: [], abac: ['pull'] },
+  [ROLES.repositoryWriter]: { legacy: [], abac: ['pull', 'push'] },
+  [ROLES.repositoryContributor]: { legacy: [], abac: ['pull', 'push', 'delete'] },
+};
+
+/** The roles that grant pull, by registry mode (the table above): what verify and attach must look for. */
+export const PULL_ROLES = {
+  legacy: Object.entries(ROLE_PERMISSIONS)
+    .filter(([, p]) => p.legacy.includes('pull'))
+    .map(([guid]) => guid),
+  abac: Object.entries(ROLE_PERMISSIONS)
+    .filter(([, p]) => p.abac.includes('pull'))
+    .map(([guid]) => guid),
 };
 
 const ATTRIBUTE = String.raw`@(?:Request|Resource)\[Microsoft\.ContainerRegistry/registries/repositories:name\]`;
@@ -117,6 +147,9 @@ export function conditionAllowsRepository(condition: string | null | undefined, 
 }
 
 const isAbac = (registry: Record<string, any>): boolean => registry.properties?.roleAssignmentMode === 'AbacRepositoryPermissions';
+
+const armAudienceDisabled = (registry: Record<string, any>): boolean =>
+  lc(String(registry.properties?.policies?.azureADAuthenticationAsArmPolicy?.status ?? 'enabled')) === 'disabled';
 
 function registryTenant(state: EmulatorState, registry: Record<string, any>): string | undefined {
   const sub = subscriptionOf(String(registry.id));
@@ -167,13 +200,20 @@ function hasRegistryPermissions(state: EmulatorState, registry: Record<string, a
   return p.kind !== 'aad' || rbacAllows(state, registry, p.oid, undefined, 'pull');
 }
 
-/** Catalog listing: admin and registry-wide RBAC roles on legacy registries; not tokens nor Repository Reader. */
+/**
+ * Catalog listing: the admin user; on legacy registries the registry-wide roles that pull (which of
+ * them list the catalog is not documented separately: the emulator lets AcrPull, AcrPush, Owner and
+ * Contributor); on ABAC registries only Container Registry Repository Catalog Lister ("To list all
+ * repositories in a registry ... you must additionally assign the Container Registry Repository
+ * Catalog Lister role", container-registry-rbac-abac-repository-permissions.md). Not ACR tokens.
+ */
 function allowsCatalog(state: EmulatorState, registry: Record<string, any>, p: Principal): boolean {
   if (p.kind === 'admin') return true;
-  if (p.kind === 'token' || isAbac(registry)) return false;
-  if (state.roleAssignmentWriters.some((w) => w === '*' || lc(w) === lc(p.oid))) return true;
+  if (p.kind === 'token') return false;
+  const roles: string[] = isAbac(registry) ? [ROLES.repositoryCatalogLister] : [ROLES.acrPull, ROLES.acrPush, ROLES.owner, ROLES.contributor];
+  if (!isAbac(registry) && state.roleAssignmentWriters.some((w) => w === '*' || lc(w) === lc(p.oid))) return true;
   return assignmentsAtOrAbove(state, p.oid, String(registry.id)).some((a) =>
-    ([ROLES.acrPull, ROLES.acrPush, ROLES.owner, ROLES.contributor] as string[]).includes(roleGuidOf(String(a.properties?.roleDefinitionId ?? ''))),
+    roles.includes(roleGuidOf(String(a.properties?.roleDefinitionId ?? ''))),
   );
 }
 
@@ -189,6 +229,17 @@ function basicCredentials(req: EmuRequest): { username: string; password: string
 }
 
 const notExpired = (expiry: string | undefined, now: Date): boolean => !expiry || Date.parse(expiry) > now.getTime();
+
+/**
+ * A newly generated token password is not usable at once on real ACR: it can take up to about a
+ * minute (issue #14; no Microsoft page held here gives the figure). knobs.acrPasswordDelayMs (default
+ * 0) refuses it until that long after generateCredentials made it. What ACR answers meanwhile is not
+ * documented: the emulator answers as for a wrong password (401 UNAUTHORIZED).
+ */
+function inEffect(state: EmulatorState, p: TokenPassword, now: Date): boolean {
+  const delay = state.knobs?.acrPasswordDelayMs ?? 0;
+  return delay <= 0 || !p.created || Date.parse(p.created) + delay <= now.getTime();
+}
 
 /** An ACR refresh token from /oauth2/exchange for this registry, still valid. */
 function refreshTokenPrincipal(ctx: EmuContext, registry: Record<string, any>, refreshToken: string): Principal | undefined {
@@ -221,7 +272,9 @@ function passwordPrincipal(ctx: EmuContext, registry: Record<string, any>, usern
   const token = state.resources[tokenId];
   if (token && lc(String(token.type)) === lc(TOKEN_TYPE)) {
     const secrets = state.registrySecrets.tokenPasswords[tokenId] ?? {};
-    const match = [secrets.password1, secrets.password2].some((p) => p && p.value === password && notExpired(p.expiry, now));
+    const match = [secrets.password1, secrets.password2].some(
+      (p) => p && p.value === password && notExpired(p.expiry, now) && inEffect(state, p, now),
+    );
     if (match && token.properties?.status !== 'disabled') return { kind: 'token', name: String(token.name), token };
     return undefined;
   }
@@ -332,8 +385,22 @@ function exchange(req: EmuRequest, ctx: EmuContext, registry: Record<string, any
   if (!claims || typeof claims.exp !== 'number' || claims.exp * 1000 <= ctx.now().getTime())
     return unauthorized('invalid or expired Azure AD access token');
   const aud = String(claims.aud ?? '');
-  if (!isArmAudience(aud, ctx) && lc(aud.replace(/\/+$/, '')) !== ACR_AUDIENCE) {
+  const acrAudience = lc(aud.replace(/\/+$/, '')) === ACR_AUDIENCE;
+  if (!isArmAudience(aud, ctx) && !acrAudience) {
     return unauthorized(`the Azure AD access token has audience '${aud}'; ACR accepts tokens for Azure Resource Manager or ${ACR_AUDIENCE}`);
+  }
+  // properties.policies.azureADAuthenticationAsArmPolicy.status (2025-11-01; default "enabled"):
+  // "When enabled (default): The registry accepts both ARM-scoped and ACR-scoped Microsoft Entra
+  // authentication. When disabled (recommended): The registry accepts only ACR-scoped Microsoft Entra
+  // authentication and rejects ARM-scoped authentication." (MicrosoftDocs/azure-management-docs
+  // container-registry-disable-authentication-as-arm.md @ d923d588; ../shared/azure-api/acr-dataplane/AUDIENCES.md).
+  // The refusal is a 401 (MicrosoftDocs/azure-docs PR #113429: "you will get an 401 (Unauthorized)");
+  // its body is not documented anywhere held here: the emulator answers in the registry's usual
+  // {"errors":[{"code":"UNAUTHORIZED",...}]} shape with a message of its own.
+  if (!acrAudience && armAudienceDisabled(registry)) {
+    return unauthorized(
+      `this registry accepts only tokens for ${ACR_AUDIENCE} (its Azure AD authentication-as-ARM policy is disabled); the token's audience is '${aud}'`,
+    );
   }
   const tid = String(claims.tid ?? '');
   const oid = String(claims.oid ?? '');
@@ -390,6 +457,15 @@ function token(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>):
     if (req.method === 'POST') scopes = [...scopes, ...formOf(req).getAll('scope')];
     if (!basic) return unauthorized(undefined, challenge(registry));
     principal = passwordPrincipal(ctx, registry, basic.username, basic.password);
+  }
+  // The data-plane spec (specs/containerregistry/data-plane-2021-07-01: Authentication_GetAcrAccessTokenFromLogin
+  // and Authentication_ExchangeAcrRefreshTokenForAcrAccessToken) makes `scope` required; ACR's own docs
+  // (acr-dataplane/AAD-OAuth.md) always send one. The action asks for a token without a scope when it
+  // only checks a credential, and today gets one without access: knobs.acrTokenScopeRequired (default
+  // off) answers such a request 400 instead. The real answer to a missing scope is not documented
+  // anywhere held here: the emulator's is the registry's error shape with its own message.
+  if (ctx.state.knobs?.acrTokenScopeRequired && scopes.filter((v) => v.trim() !== '').length === 0) {
+    return errors(400, 'BAD_REQUEST', "the 'scope' parameter is required");
   }
   if (!principal || !hasRegistryPermissions(ctx.state, registry, principal)) return unauthorized();
   const access = grantedAccess(ctx.state, registry, principal, parseScopes(scopes));

@@ -188,6 +188,87 @@ function isoFromEpoch(s: unknown): string {
   return typeof s === 'number' ? new Date(s * 1000).toISOString() : 'unknown';
 }
 
+const FIC_CHECK = 'Check your federated identity credential Subject, Audience and Issuer against the presented assertion.';
+const FIC_PLEASE_CHECK = 'Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.';
+
+/**
+ * Entra's answer when no federated identity credential of the app matches the presented assertion,
+ * per ../shared/azure-api/entra/AADSTS.md (real responses cited there), as OAuth2 JSON (entraError):
+ * - no credential with the assertion's issuer: AADSTS700211, 401 invalid_client (Azure/azure-workload-identity#1200);
+ * - the issuer matches, the subject does not: AADSTS700213, 401 invalid_client (Terraform quickstart CI
+ *   records; Azure/login#482, #453, #379, #617);
+ * - it matches but for letter case: AADSTS7002138 (Azure/login#515, #497; case-sensitive matching since
+ *   August 2024, #517). Its status and `error` are not shown in the sources: its siblings' (401
+ *   invalid_client) are used;
+ * - issuer and subject match, the audience does not: AADSTS700212. Not seen in a real trace here; its
+ *   documented expectation is 401 invalid_client (one third-party test uses 400 invalid_request), used here;
+ * - with knobs.federatedErrors 'aadsts70021', every mismatch is the older AADSTS70021, 400
+ *   invalid_request, naming issuer, subject and audience (Azure/azure-workload-identity#616, #340).
+ * In which order Entra compares issuer, subject and audience is not documented: issuer, then subject,
+ * then audience here. Matching stays exact and case-sensitive in both modes.
+ */
+function federatedMismatch(
+  req: EmuRequest,
+  ctx: EmuContext,
+  credentials: AppRegistration['federatedIdentityCredentials'],
+  claims: Record<string, unknown>,
+): EmuResponse | undefined {
+  const iss = String(claims.iss ?? '');
+  const sub = String(claims.sub ?? '');
+  const auds = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map(String);
+  const byIssuer = credentials.filter((fc) => fc.issuer === iss);
+  const bySubject = byIssuer.filter((fc) => fc.subject === sub);
+  if (bySubject.some((fc) => fc.audiences.some((a) => auds.includes(a)))) return undefined;
+  if (ctx.state.knobs?.federatedErrors === 'aadsts70021') {
+    return entraError(
+      req,
+      ctx,
+      400,
+      'invalid_request',
+      70021,
+      `No matching federated identity record found for presented assertion. Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${auds.join(',')}'.`,
+    );
+  }
+  if (byIssuer.length === 0) {
+    return entraError(
+      req,
+      ctx,
+      401,
+      'invalid_client',
+      700211,
+      `No matching federated identity record found for presented assertion issuer '${iss}'. ${FIC_PLEASE_CHECK}`,
+    );
+  }
+  if (bySubject.length === 0) {
+    if (byIssuer.some((fc) => fc.subject.toLowerCase() === sub.toLowerCase())) {
+      return entraError(
+        req,
+        ctx,
+        401,
+        'invalid_client',
+        7002138,
+        `No matching federated identity record found for presented assertion subject '${sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. ${FIC_CHECK} See documentation at: https://learn.microsoft.com/entra/workload-id/workload-identity-federation. See breaking change notification and remediation at: https://learn.microsoft.com/en-us/entra/identity-platform/reference-breaking-changes#august-2024.`,
+      );
+    }
+    return entraError(
+      req,
+      ctx,
+      401,
+      'invalid_client',
+      700213,
+      `No matching federated identity record found for presented assertion subject '${sub}'. ${FIC_CHECK}`,
+    );
+  }
+  return entraError(
+    req,
+    ctx,
+    401,
+    'invalid_client',
+    700212,
+    `No matching federated identity record found for presented assertion audience '${auds.join(',')}'. ${FIC_PLEASE_CHECK}`,
+  );
+}
+
 function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string): EmuResponse {
   const form = readForm(req);
   const basic = basicAuth(req);
@@ -263,22 +344,8 @@ function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string):
           : 'Client assertion failed signature validation, or is not within its valid time range.',
       );
     }
-    const iss = String(claims.iss ?? '');
-    const sub = String(claims.sub ?? '');
-    const auds = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map(String);
-    const match = app.federatedIdentityCredentials.some(
-      (fc) => fc.issuer === iss && fc.subject === sub && fc.audiences.some((a) => auds.includes(a)),
-    );
-    if (!match) {
-      return entraError(
-        req,
-        ctx,
-        400,
-        'invalid_client',
-        700213,
-        `No matching federated identity record found for presented assertion subject '${sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. Presented assertion issuer '${iss}', audience '${auds.join(' ')}'.`,
-      );
-    }
+    const mismatch = federatedMismatch(req, ctx, app.federatedIdentityCredentials, claims);
+    if (mismatch) return mismatch;
   } else if (secret !== undefined && secret !== null) {
     const cred = app.passwordCredentials.find((p) => p.secretText === secret);
     if (!cred) {
@@ -313,7 +380,12 @@ function tokenEndpoint(req: EmuRequest, ctx: EmuContext, tenantSegment: string):
   }
 
   const iat = Math.floor(now.getTime() / 1000);
+  // app-only tokens carry, in `roles`, the app roles granted to the caller's service principal on the
+  // resource (the `roles` claim of Microsoft's access token claims reference); only Microsoft Graph's
+  // are modelled (TenantState.graphAppRoles). Without any, the emulator leaves the claim out.
+  const roles = audienceMatches(resource, graphResource(ctx.baseUrl)) ? (ctx.state.tenants[tid]?.graphAppRoles?.[sp.id] ?? []) : [];
   const accessToken = ctx.signJwt({
+    ...(roles.length ? { roles: [...roles] } : {}),
     aud: resource,
     iss: issuerFor(ctx.baseUrl, tid),
     iat,

@@ -49,12 +49,73 @@ function ok(req: EmuRequest, status: number, body: unknown, extra: Record<string
   return { status, headers: { ...graphHeaders(req), ...extra }, body };
 }
 
-const DENIED = 'Insufficient privileges to complete the operation.';
+// ------------------------------------------------------------------------------------- permissions
+//
+// Graph authorizes an app-only call by the application permissions in its token's `roles` claim
+// (Entra puts there the Graph app roles granted to the caller's service principal in that tenant:
+// TenantState.graphAppRoles, entra.ts). The permission tables are Microsoft's
+// (../shared/azure-api/graph/PERMISSIONS.md, from microsoftgraph/microsoft-graph-docs-contrib
+// api-reference/v1.0/includes/permissions/*):
+// - GET /servicePrincipals(...): Application.Read.All, or the higher Application.ReadWrite.OwnedBy,
+//   Application.ReadWrite.All, Directory.Read.All (serviceprincipal-get-permissions.md); "A service
+//   principal can retrieve its own application and service principal details without being granted
+//   any application permissions" (serviceprincipal-get.md);
+// - POST /servicePrincipals: Application.ReadWrite.OwnedBy, or Application.ReadWrite.All,
+//   Directory.ReadWrite.All (serviceprincipal-post-serviceprincipals-permissions.md; its AgentIdentity*
+//   permissions create agent identities, not an application's service principal, and are not honoured);
+//   with OwnedBy alone, only for an app of the local tenant it owns: the docs do not say OwnedBy can
+//   provision another tenant's app, and Graph's observed answer is the 403 below;
+// - POST /applications(...)/addPassword: Application.ReadWrite.OwnedBy (on apps it owns only:
+//   "It cannot update any apps that it is not an owner of", permissions reference), or
+//   Application.ReadWrite.All (application-addpassword.md).
+// Not in the fact sheet, so assumed the same as their neighbours (not checked against Microsoft's
+// tables): listing servicePrincipals and GET /applications as GET servicePrincipals (the permissions
+// reference says OwnedBy may "call GET /applications and GET /servicePrincipals"), removePassword as addPassword.
+// Directory.ReadWrite.All is not in the GET table; as the write counterpart of Directory.Read.All it
+// is honoured for reads too (a choice: no table held here says either way).
 
-function allowed(list: string[] | undefined, appid: string): boolean {
-  if (!list) return false;
+/** 403 Authorization_RequestDenied for a missing permission (Azure-Samples/ms-identity-python-daemon#8, full body). */
+const DENIED = 'Insufficient privileges to complete the operation.';
+/**
+ * Graph's observed 403 for POST /servicePrincipals with Application.ReadWrite.OwnedBy for an app not in
+ * the local tenant (or not owned): third-party reports of the real body (PERMISSIONS.md, "OwnedBy and
+ * an app from another tenant"), verbatim, its grammar included.
+ */
+export const OWNED_BY_FOREIGN_APP =
+  'When using this permission, the backing application of the service principal being created must in the local tenant';
+
+const READ_APPLICATIONS = [
+  'Application.Read.All',
+  'Application.ReadWrite.OwnedBy',
+  'Application.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+];
+const WRITE_ANY_APPLICATION = ['Application.ReadWrite.All', 'Directory.ReadWrite.All'];
+const OWNED_BY = 'Application.ReadWrite.OwnedBy';
+
+/** The application permissions in the caller's token (its `roles` claim). */
+function rolesOf(req: EmuRequest): string[] {
+  const roles = req.token?.roles;
+  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
+}
+
+const holds = (req: EmuRequest, permissions: string[]): boolean => rolesOf(req).some((r) => permissions.includes(r));
+
+/** A test override list (TenantState.can*): absent allows everyone; present allows only the appIds in it. */
+function overrideAllows(list: string[] | undefined, appid: string): boolean {
+  if (!list) return true;
   const a = appid.toLowerCase();
   return list.some((x) => x === '*' || x.toLowerCase() === a);
+}
+
+const denied = (req: EmuRequest, ctx: EmuContext, message = DENIED): EmuResponse => graphError(req, ctx, 403, 'Authorization_RequestDenied', message);
+
+/** May the caller own-or-manage `app` for writing (addPassword, removePassword): ReadWrite.All, or OwnedBy on an app it owns. */
+function canWriteApplication(req: EmuRequest, app: AppRegistration): boolean {
+  if (holds(req, WRITE_ANY_APPLICATION)) return true;
+  const oid = req.token?.oid?.toLowerCase();
+  return holds(req, [OWNED_BY]) && !!oid && (app.owners ?? []).some((o) => o.toLowerCase() === oid);
 }
 
 function notFound(req: EmuRequest, ctx: EmuContext, key: string): EmuResponse {
@@ -230,7 +291,7 @@ function listed(req: EmuRequest, ctx: EmuContext, collection: string, objects: R
 
 function createServicePrincipal(req: EmuRequest, ctx: EmuContext): EmuResponse {
   const { tid, tenant, appid } = callerOf(req, ctx);
-  if (!allowed(tenant.canProvisionServicePrincipals, appid)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
+  if (!holds(req, [...WRITE_ANY_APPLICATION, OWNED_BY]) || !overrideAllows(tenant.canProvisionServicePrincipals, appid)) return denied(req, ctx);
   const body = req.json as { appId?: unknown } | undefined;
   const appId = typeof body?.appId === 'string' ? body.appId : undefined;
   if (!appId) return graphError(req, ctx, 400, 'Request_BadRequest', "A value is required for property 'appId' of resource 'ServicePrincipal'.");
@@ -244,6 +305,12 @@ function createServicePrincipal(req: EmuRequest, ctx: EmuContext): EmuResponse {
       `The appId '${appId}' of the service principal does not reference a valid application object.`,
     );
   }
+  if (!holds(req, WRITE_ANY_APPLICATION)) {
+    // OwnedBy alone: an app of this tenant that the caller owns, nothing else
+    const oid = req.token!.oid.toLowerCase();
+    const owned = found.homeTenant === tid && (found.app.owners ?? []).some((o) => o.toLowerCase() === oid);
+    if (!owned) return denied(req, ctx, OWNED_BY_FOREIGN_APP);
+  }
   if (found.homeTenant !== tid && found.app.signInAudience !== 'AzureADMultipleOrgs') {
     return graphError(
       req,
@@ -253,6 +320,9 @@ function createServicePrincipal(req: EmuRequest, ctx: EmuContext): EmuResponse {
       `The application '${appId}' is not multi-tenant (signInAudience 'AzureADMyOrg'); a service principal for it can only be created in its home tenant.`,
     );
   }
+  // PERMISSIONS.md: 409 Request_MultipleObjectsWithSameKeyValue, "The service principal cannot be created,
+  // updated, or restored because the service principal name {appId} is already in use." (Entra docs text
+  // quoting New-MgServicePrincipal's "Status: 409 (Conflict) ErrorCode: Request_MultipleObjectsWithSameKeyValue")
   if (tenant.servicePrincipals.some((sp) => sp.appId.toLowerCase() === appId.toLowerCase())) {
     return graphError(
       req,
@@ -279,23 +349,46 @@ function createServicePrincipal(req: EmuRequest, ctx: EmuContext): EmuResponse {
   );
 }
 
+/** Is the route's key the caller itself (its own service principal or application)? */
+function isSelf(req: EmuRequest, p: Params, kind: 'servicePrincipal' | 'application', app?: AppRegistration): boolean {
+  const token = req.token!;
+  if (p.appId !== undefined) return p.appId.toLowerCase() === token.appid.toLowerCase();
+  return kind === 'servicePrincipal'
+    ? p.id!.toLowerCase() === token.oid.toLowerCase()
+    : !!app && app.appId.toLowerCase() === token.appid.toLowerCase();
+}
+
 function getServicePrincipal(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
+  if (!holds(req, READ_APPLICATIONS) && !isSelf(req, p, 'servicePrincipal')) return denied(req, ctx);
   const sp = byKey(callerOf(req, ctx).tenant.servicePrincipals, p);
   if (!sp) return notFound(req, ctx, keyOf(p));
   return ok(req, 200, { '@odata.context': `${graphBase(ctx)}/$metadata#servicePrincipals/$entity`, ...select(renderServicePrincipal(ctx, sp), req) });
 }
 
-/** The home tenant's application the route names, when the caller may `right` (read or add passwords); else Graph's 403 or 404. */
-function application(req: EmuRequest, ctx: EmuContext, p: Params, right: 'canReadApplications' | 'canAddPassword'): AppRegistration | EmuResponse {
+/**
+ * The home tenant's application the route names, when the caller may read it or write it (add or
+ * remove passwords); else Graph's 403 or 404. Whether Graph answers 404 or 403 to OwnedBy for an app
+ * that does not exist is not documented: no permission at all is 403 first, then an unknown app 404,
+ * then an app OwnedBy does not cover 403.
+ */
+function application(req: EmuRequest, ctx: EmuContext, p: Params, right: 'read' | 'write'): AppRegistration | EmuResponse {
   const { tenant, appid } = callerOf(req, ctx);
-  if (!allowed(tenant[right], appid)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
-  return byKey(tenant.applications, p) ?? notFound(req, ctx, keyOf(p));
+  const override = right === 'read' ? tenant.canReadApplications : tenant.canAddPassword;
+  if (!overrideAllows(override, appid)) return denied(req, ctx);
+  const app = byKey(tenant.applications, p);
+  if (right === 'read') {
+    if (!holds(req, READ_APPLICATIONS) && !(app && isSelf(req, p, 'application', app))) return denied(req, ctx);
+    return app ?? notFound(req, ctx, keyOf(p));
+  }
+  if (!holds(req, [...WRITE_ANY_APPLICATION, OWNED_BY])) return denied(req, ctx);
+  if (!app) return notFound(req, ctx, keyOf(p));
+  return canWriteApplication(req, app) ? app : denied(req, ctx);
 }
 
 const isResponse = (v: AppRegistration | EmuResponse): v is EmuResponse => 'status' in v;
 
 function getApplication(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
-  const app = application(req, ctx, p, 'canReadApplications');
+  const app = application(req, ctx, p, 'read');
   if (isResponse(app)) return app;
   return ok(req, 200, {
     '@odata.context': `${graphBase(ctx)}/$metadata#applications/$entity`,
@@ -304,7 +397,7 @@ function getApplication(req: EmuRequest, ctx: EmuContext, p: Params): EmuRespons
 }
 
 function addPassword(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
-  const app = application(req, ctx, p, 'canAddPassword');
+  const app = application(req, ctx, p, 'write');
   if (isResponse(app)) return app;
   const body = (req.json ?? {}) as { passwordCredential?: { displayName?: unknown; endDateTime?: unknown; startDateTime?: unknown } };
   const pc = body.passwordCredential ?? {};
@@ -331,7 +424,7 @@ function addPassword(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
 }
 
 function removePassword(req: EmuRequest, ctx: EmuContext, p: Params): EmuResponse {
-  const app = application(req, ctx, p, 'canAddPassword');
+  const app = application(req, ctx, p, 'write');
   if (isResponse(app)) return app;
   const keyId = (req.json as { keyId?: unknown } | undefined)?.keyId;
   if (typeof keyId !== 'string') return graphError(req, ctx, 400, 'Request_BadRequest', "A value is required for property 'keyId'.");
@@ -370,13 +463,15 @@ export const graphService: Service = {
   routes: [
     {
       path: `${SP}{/}?`,
-      GET: (req, ctx) =>
-        listed(
+      GET: (req, ctx) => {
+        if (!holds(req, READ_APPLICATIONS)) return denied(req, ctx);
+        return listed(
           req,
           ctx,
           'servicePrincipals',
           callerOf(req, ctx).tenant.servicePrincipals.map((sp) => renderServicePrincipal(ctx, sp)),
-        ),
+        );
+      },
       POST: createServicePrincipal,
     },
     ...keyed(SP, '', { GET: getServicePrincipal }),
@@ -385,7 +480,7 @@ export const graphService: Service = {
       path: `${APP}{/}?`,
       GET: (req, ctx) => {
         const { tenant, appid } = callerOf(req, ctx);
-        if (!allowed(tenant.canReadApplications, appid)) return graphError(req, ctx, 403, 'Authorization_RequestDenied', DENIED);
+        if (!holds(req, READ_APPLICATIONS) || !overrideAllows(tenant.canReadApplications, appid)) return denied(req, ctx);
         return listed(
           req,
           ctx,

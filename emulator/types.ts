@@ -88,6 +88,8 @@ export interface AppRegistration {
   signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
   passwordCredentials: PasswordCredential[];
   federatedIdentityCredentials: FederatedCredential[];
+  /** object ids of its owners (service principals of its home tenant): what Application.ReadWrite.OwnedBy may manage */
+  owners?: string[];
 }
 
 export interface ServicePrincipalObject {
@@ -104,12 +106,20 @@ export interface TenantState {
   applications: AppRegistration[];
   /** service principals (enterprise apps) present in this tenant */
   servicePrincipals: ServicePrincipalObject[];
-  /** appIds of callers allowed to POST /servicePrincipals in this tenant ('*' = anyone) */
-  canProvisionServicePrincipals: string[];
-  /** appIds of callers allowed to read applications' passwordCredentials in this tenant ('*' = anyone) */
-  canReadApplications: string[];
-  /** appIds of callers allowed to addPassword on applications in this tenant ('*' = anyone) */
-  canAddPassword: string[];
+  /**
+   * Microsoft Graph application permissions (app roles, by value: 'Application.Read.All', ...) granted
+   * to service principals of this tenant, by service principal object id: Entra puts them in the
+   * `roles` claim of the app-only tokens it issues for Graph, and Graph authorizes by that claim.
+   */
+  graphAppRoles?: Record<string, string[]>;
+  /**
+   * Test overrides, not Azure rules (absent: no effect): when a list is present, only the appIds in it
+   * ('*' = anyone) may POST /servicePrincipals, read applications, or add/remove passwords in this
+   * tenant, whatever their Graph permissions. Kept for the end-to-end tests written before graphAppRoles.
+   */
+  canProvisionServicePrincipals?: string[];
+  canReadApplications?: string[];
+  canAddPassword?: string[];
 }
 
 export interface SubscriptionState {
@@ -146,12 +156,19 @@ export interface KubeState {
   serviceaccounts: Record<string, Record<string, KubeObject>>;
 }
 
+export interface TokenPassword {
+  value: string;
+  expiry?: string;
+  /** when generateCredentials made it (knobs.acrPasswordDelayMs counts from here; absent: valid at once) */
+  created?: string;
+}
+
 /** Secrets behind ARM resources that GET never returns. */
 export interface RegistrySecrets {
   /** registry resource id (lower-case) -> admin passwords */
   admin: Record<string, { username: string; password: string; password2: string }>;
-  /** token resource id (lower-case) -> password1/password2 values and expiries */
-  tokenPasswords: Record<string, { password1?: { value: string; expiry?: string }; password2?: { value: string; expiry?: string } }>;
+  /** token resource id (lower-case) -> password1/password2 values, expiries and creation times (ISO) */
+  tokenPasswords: Record<string, { password1?: TokenPassword; password2?: TokenPassword }>;
   /** refresh tokens issued by /oauth2/exchange: token -> claims */
   refreshTokens: Record<string, { registry: string; oid: string; tid: string; exp: number }>;
 }
@@ -192,6 +209,46 @@ export interface EmulatorState {
   lroPolls?: number;
   /** make matching LROs end in status Failed with this error (regular expression over the initial request path) */
   lroFailures?: Array<{ method?: string; pathPattern: string; code: string; message: string; times?: number }>;
+  /** how matching long-running operations answer (emulator/arm/lro.ts): each shape ARM's async guideline allows, per test */
+  lroShapes?: LroShapeRule[];
+  /** switches between answers real Azure may give, each defaulting to the emulator's earlier answer (see Knobs) */
+  knobs?: Knobs;
+}
+
+/**
+ * Answers real Azure may give that today's action does not survive yet: off by default, so the suite
+ * stays green, and turned on per test (or by the action-side helper once the action handles them).
+ */
+export interface Knobs {
+  /** Entra: federated-credential mismatches answer the older AADSTS70021 (400 invalid_request) instead of 700211/700212/700213/7002138 */
+  federatedErrors?: 'current' | 'aadsts70021';
+  /** ACR data plane: a newly generated token password is refused until this many ms after its creation (real ACR: up to about a minute); default 0 */
+  acrPasswordDelayMs?: number;
+  /** ACR data plane: /oauth2/token requires `scope`, as its spec (data-plane 2021-07-01) says; default false (a token without access) */
+  acrTokenScopeRequired?: boolean;
+}
+
+/** One long-running operation's answer (emulator/arm/lro.ts): the first rule whose method and path match applies. */
+export interface LroShapeRule {
+  method?: string;
+  /** regular expression over the initial request's path (case-insensitive) */
+  pathPattern: string;
+  /**
+   * sync: the final answer at once (200, or the PUT's 200/201, no polling);
+   * async-operation: 201/202 with Azure-AsyncOperation only; location: 202 (a PUT's 201) with Location only;
+   * both: both headers. Unset: the operation's own default shape.
+   */
+  shape?: 'sync' | 'async-operation' | 'location' | 'both';
+  /** what a Location URL answers at the end of an operation without a result body: 200 (default) or 204 */
+  final?: 200 | 204;
+  /** Retry-After seconds on the first answer and while running; null: no Retry-After header (default 0) */
+  retryAfter?: number | null;
+  /** terminal status (default Succeeded); Failed and Canceled carry `code` and `message` */
+  outcome?: 'Succeeded' | 'Failed' | 'Canceled';
+  code?: string;
+  message?: string;
+  /** apply to this many operations, then stop (undefined = always) */
+  times?: number;
 }
 
 /** An ARM long-running operation (AKS/ACR): polled through its Azure-AsyncOperation and Location URLs. */
@@ -199,7 +256,7 @@ export interface ArmOperation {
   id: string;
   /** ARM resource id the operation acts on */
   resourceId: string;
-  status: 'InProgress' | 'Succeeded' | 'Failed';
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
   /** polls answered so far on the Azure-AsyncOperation URL and on the Location URL */
   asyncPolls: number;
   locationPolls: number;
@@ -208,6 +265,12 @@ export interface ArmOperation {
   error?: { code: string; message: string };
   /** what the Location URL answers once the operation has completed */
   result?: { status: number; body?: unknown };
+  /** the terminal status it reaches (default Succeeded when it has no error, else Failed) */
+  outcome?: 'Succeeded' | 'Failed' | 'Canceled';
+  /** Retry-After seconds while it runs (null: none; default 0) */
+  retryAfter?: number | null;
+  /** the request that started it: what its final answer is validated against (emulator/arm/contract.ts) */
+  origin?: { method: string; path: string; apiVersion: string };
 }
 
 // ---------------------------------------------------------------- faults and the request log

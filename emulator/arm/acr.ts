@@ -14,7 +14,6 @@ import {
   json,
   lc,
   listOf,
-  lroHeaders,
   operationGate,
   page,
   pass,
@@ -22,8 +21,7 @@ import {
   pollLocation,
   resourceGroupGate,
   resourceNotFound,
-  selfUrl,
-  startOperation,
+  startLro,
   subscriptionGate,
   systemData,
 } from './common.ts';
@@ -196,30 +194,41 @@ function generateCredentials(req: EmuRequest, ctx: EmuContext, r: RegistryCtx): 
     return resourceNotFound(ctx, `${REGISTRY_TYPE}/${r.registry.name}/tokens`, tokenName, r.resourceGroup);
   }
   const names: Array<'password1' | 'password2'> = name ? [name] : ['password1', 'password2'];
-  const op = startOperation(req, ctx, String(r.registry.id), () => {
-    const creationTime = ctx.now().toISOString();
-    const secrets = (ctx.state.registrySecrets.tokenPasswords[lc(tokenId)] ??= {});
-    token.properties ??= {};
-    token.properties.credentials ??= { certificates: [], passwords: [] };
-    const listed: Record<string, any>[] = token.properties.credentials.passwords ?? [];
-    const passwords = names.map((n) => {
-      const value = newSecret();
-      secrets[n] = expiry ? { value, expiry: String(expiry) } : { value };
-      const entry: Record<string, unknown> = { creationTime, name: n };
-      if (expiry) entry.expiry = new Date(String(expiry)).toISOString();
-      const at = listed.findIndex((p) => p.name === n);
-      if (at >= 0) listed[at] = entry;
-      else listed.push(entry);
-      return { ...entry, value };
-    });
-    listed.sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    token.properties.credentials.passwords = listed;
-    return { status: 200, body: { username: token.name, passwords } };
-  });
   const v = encodeURIComponent(apiVersionOf(req));
-  const asyncUrl = `${ctx.baseUrl}${r.registry.id}/operationStatuses/registries-${op.id}?api-version=${v}`;
-  const location = `${ctx.baseUrl}/subscriptions/${r.subscriptionId}/providers/Microsoft.ContainerRegistry/locations/${locationCode(r.registry)}/operationResults/registries-${op.id}?api-version=${v}`;
-  return empty(202, lroHeaders(asyncUrl, location));
+  // Registries_GenerateCredentials: 200 (the result) or 202 (Location, Retry-After), final-state-via
+  // location (specs/containerregistry/2025-11-01/containerregistry.json; its RegistryGenerateCredentials.json
+  // example's 202 has a Location .../operationStatuses/registries-...). Default: 202 with both headers.
+  return startLro(req, ctx, {
+    resourceId: String(r.registry.id),
+    kind: 'action',
+    defaultShape: 'both',
+    urls: (id) => ({
+      asyncUrl: `${ctx.baseUrl}${r.registry.id}/operationStatuses/registries-${id}?api-version=${v}`,
+      locationUrl: `${ctx.baseUrl}/subscriptions/${r.subscriptionId}/providers/Microsoft.ContainerRegistry/locations/${locationCode(r.registry)}/operationResults/registries-${id}?api-version=${v}`,
+    }),
+    apply: () => {
+      const created = ctx.now();
+      const creationTime = created.toISOString();
+      const secrets = (ctx.state.registrySecrets.tokenPasswords[lc(tokenId)] ??= {});
+      token.properties ??= {};
+      token.properties.credentials ??= { certificates: [], passwords: [] };
+      const listed: Record<string, any>[] = token.properties.credentials.passwords ?? [];
+      const passwords = names.map((n) => {
+        const value = newSecret();
+        // created: when the data plane starts accepting it (knobs.acrPasswordDelayMs, acr.ts)
+        secrets[n] = { value, created: creationTime, ...(expiry ? { expiry: String(expiry) } : {}) };
+        const entry: Record<string, unknown> = { creationTime, name: n };
+        if (expiry) entry.expiry = new Date(String(expiry)).toISOString();
+        const at = listed.findIndex((p) => p.name === n);
+        if (at >= 0) listed[at] = entry;
+        else listed.push(entry);
+        return { ...entry, value };
+      });
+      listed.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+      token.properties.credentials.passwords = listed;
+      return { status: 200, body: { username: token.name, passwords } };
+    },
+  });
 }
 
 const locationCode = (resource: Record<string, any>): string =>
@@ -263,15 +272,28 @@ function asyncUrlFor(ctx: EmuContext, req: EmuRequest, resourceId: string, prefi
   return `${ctx.baseUrl}${resourceId}/operationStatuses/${prefix}-${opId}?api-version=${encodeURIComponent(apiVersionOf(req))}`;
 }
 
+/** A Location URL for a PUT of a scope map or token (no spec names one: ACR's PUTs answer with Azure-AsyncOperation only). */
+function resultUrlFor(ctx: EmuContext, req: EmuRequest, r: RegistryCtx, prefix: string, opId: string): string {
+  return `${ctx.baseUrl}${r.registry.id}/operationResults/${prefix}-${opId}?api-version=${encodeURIComponent(apiVersionOf(req))}`;
+}
+
+/** A scope map's or token's DELETE: 200/204 (none to delete) or 202 with Location (Tokens_Delete, ScopeMaps_Delete; final-state-via location). */
 function deleteChild(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, id: string, prefix: string, onDelete: () => void): EmuResponse {
   if (!ctx.state.resources[lc(id)]) return empty(204);
-  const op = startOperation(req, ctx, id, () => {
-    onDelete();
-    return { status: 200 };
+  const v = encodeURIComponent(apiVersionOf(req));
+  return startLro(req, ctx, {
+    resourceId: id,
+    kind: 'delete',
+    defaultShape: 'location',
+    urls: (opId) => ({
+      asyncUrl: asyncUrlFor(ctx, req, id, prefix, opId),
+      locationUrl: `${ctx.baseUrl}/subscriptions/${r.subscriptionId}/providers/Microsoft.ContainerRegistry/locations/${locationCode(r.registry)}/operationResults/${prefix}-${opId}?api-version=${v}`,
+    }),
+    apply: () => {
+      onDelete();
+      return { status: 200 };
+    },
   });
-  const location = `${ctx.baseUrl}/subscriptions/${r.subscriptionId}/providers/Microsoft.ContainerRegistry/locations/${locationCode(r.registry)}/operationResults/${prefix}-${op.id}?api-version=${encodeURIComponent(apiVersionOf(req))}`;
-  const res = json(202, null, { location, 'retry-after': '0' });
-  return res;
 }
 
 function scopeMaps(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: string | undefined): EmuResponse {
@@ -321,11 +343,20 @@ function scopeMaps(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: strin
       if (typeof props.description === 'string') scopeMap.properties.description = props.description;
       else if (req.method === 'PUT') delete scopeMap.properties.description;
       ctx.state.resources[lc(id)] = scopeMap;
-      if (existing && req.method === 'PUT') return json(200, scopeMap);
-      const op = startOperation(req, ctx, id, () => ({ status: 200, body: scopeMap }));
+      // ScopeMaps_Create/Update: 200 or 201 (Azure-AsyncOperation, Retry-After), final-state-via
+      // azure-async-operation. The emulator's default: a PUT of an existing map answers 200 at once,
+      // any other write 201 with Azure-AsyncOperation; state.lroShapes selects another shape
       const shown = structuredClone(scopeMap);
-      if (req.method === 'PATCH') shown.properties.provisioningState = 'Updating';
-      return json(201, shown, lroHeaders(asyncUrlFor(ctx, req, id, 'scopemaps', op.id)));
+      if (existing) shown.properties.provisioningState = 'Updating';
+      return startLro(req, ctx, {
+        resourceId: id,
+        kind: 'put',
+        defaultShape: existing && req.method === 'PUT' ? 'sync' : 'async-operation',
+        urls: (opId) => ({ asyncUrl: asyncUrlFor(ctx, req, id, 'scopemaps', opId), locationUrl: resultUrlFor(ctx, req, r, 'scopemaps', opId) }),
+        apply: () => ({ status: 200, body: scopeMap }),
+        accepted: { status: 201, body: shown },
+        created: !existing,
+      });
     }
     case 'DELETE': {
       if (system) return armErr(ctx, 400, 'BadRequest', `The system defined scope map '${name}' cannot be deleted.`);
@@ -407,10 +438,18 @@ function tokens(req: EmuRequest, ctx: EmuContext, r: RegistryCtx, name: string |
       token.properties.credentials ??= { certificates: [], passwords: [] };
       if (existing) applyPasswordList(ctx.state, token, props.credentials?.passwords);
       ctx.state.resources[lc(id)] = token;
-      const op = startOperation(req, ctx, id, () => ({ status: 200, body: token }));
+      // Tokens_Create/Update: 200 or 201 (Azure-AsyncOperation, Retry-After), final-state-via azure-async-operation
       const shown = structuredClone(token);
       shown.properties.provisioningState = existing ? 'Updating' : 'Creating';
-      return json(existing && req.method === 'PUT' ? 200 : 201, shown, lroHeaders(asyncUrlFor(ctx, req, id, 'token', op.id)));
+      return startLro(req, ctx, {
+        resourceId: id,
+        kind: 'put',
+        defaultShape: 'async-operation',
+        urls: (opId) => ({ asyncUrl: asyncUrlFor(ctx, req, id, 'token', opId), locationUrl: resultUrlFor(ctx, req, r, 'token', opId) }),
+        apply: () => ({ status: 200, body: token }),
+        accepted: { status: existing && req.method === 'PUT' ? 200 : 201, body: shown },
+        created: !existing,
+      });
     }
     case 'DELETE':
       return deleteChild(req, ctx, r, id, 'token', () => {
@@ -440,7 +479,7 @@ function operationUnder(ctx: EmuContext, segment: string, resourcePrefix: string
 function pollUnder(req: EmuRequest, ctx: EmuContext, segment: string, resourcePrefix: string): EmuResponse {
   if (req.method !== 'GET') return armErr(ctx, 405, 'MethodNotAllowed', `${req.method} is not supported on operation status.`);
   const op = operationUnder(ctx, segment, resourcePrefix);
-  return op.ok ? pollAsyncOperation(ctx, op.value, selfUrl(req, ctx)) : op.res;
+  return op.ok ? pollAsyncOperation(req, ctx, op.value) : op.res;
 }
 
 const PROVIDER = `${SUBSCRIPTION}/providers/Microsoft.ContainerRegistry`;
@@ -461,7 +500,7 @@ const registryGate: RouteGate<RegistryCtx> = (req, ctx, p) => {
 export const acrArmRoutes: Route[] = [
   gated(`${PROVIDER}/registries`, subscriptionGate, { GET: listOf(REGISTRY_TYPE) }),
   gated(`${PROVIDER}/locations/:location/operationResults/:operationId`, operationGate(opIdOf), {
-    GET: (req, ctx, _p, op) => pollLocation(ctx, op, selfUrl(req, ctx)),
+    GET: (req, ctx, _p, op) => pollLocation(req, ctx, op),
   }),
   // the collection, then (for any other method) ARM's answer for routes not served, behind the resource group gate
   gated(REGISTRIES, resourceGroupGate, { GET: listOf(REGISTRY_TYPE), ANY: pass }),
@@ -480,7 +519,7 @@ export const acrArmRoutes: Route[] = [
   gated(`${REGISTRY}/operationResults/:operationId`, registryGate, {
     ANY: (req, ctx, p, r) => {
       const op = operationUnder(ctx, p.operationId, String(r.registry.id));
-      return op.ok ? pollLocation(ctx, op.value, selfUrl(req, ctx)) : op.res;
+      return op.ok ? pollLocation(req, ctx, op.value) : op.res;
     },
   }),
   gated(`${REGISTRY}/:child(scopeMaps|tokens)/:name/operationStatuses/:operationId`, registryGate, {

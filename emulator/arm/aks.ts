@@ -7,21 +7,18 @@ import {
   apiVersionOf,
   armErr,
   bodyObject,
-  empty,
   gated,
   getResource,
   json,
   lc,
   listOf,
-  lroHeaders,
   operationGate,
   pass,
   pollAsyncOperation,
   pollLocation,
   resourceGroupGate,
   resourceNotFound,
-  selfUrl,
-  startOperation,
+  startLro,
   subscriptionGate,
 } from './common.ts';
 
@@ -85,11 +82,18 @@ function resetServicePrincipalProfile(
         code: 'ServicePrincipalValidationClientError',
         message: `ServicePrincipalValidationClientError: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
       };
-  const op = startOperation(
-    req,
-    ctx,
-    String(cluster.id),
-    () => {
+  const base = `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.ContainerService/locations/${locationSlug(cluster.location)}`;
+  const v = encodeURIComponent(apiVersionOf(req));
+  // ManagedClusters_ResetServicePrincipalProfile: 200 (no body) or 202 (Location, Retry-After),
+  // final-state-via location (specs/containerservice/2026-04-01/managedClusters.json); the emulator's
+  // default is 202 with both headers (its ManagedClustersResetServicePrincipalProfile.json example
+  // answers 202 with a location); state.lroShapes selects any other shape, 204 at the end included
+  return startLro(req, ctx, {
+    resourceId: String(cluster.id),
+    kind: 'action',
+    defaultShape: 'both',
+    urls: (id) => ({ asyncUrl: `${base}/operations/${id}?api-version=${v}`, locationUrl: `${base}/operationresults/${id}?api-version=${v}` }),
+    apply: () => {
       cluster.properties ??= {};
       cluster.properties.servicePrincipalProfile = { clientId };
       ctx.state.clusterSecrets ??= {};
@@ -97,10 +101,7 @@ function resetServicePrincipalProfile(
       return { status: 200 };
     },
     failure,
-  );
-  const base = `${ctx.baseUrl}/subscriptions/${subscriptionId}/providers/Microsoft.ContainerService/locations/${locationSlug(cluster.location)}`;
-  const v = encodeURIComponent(apiVersionOf(req));
-  return empty(202, lroHeaders(`${base}/operations/${op.id}?api-version=${v}`, `${base}/operationresults/${op.id}?api-version=${v}`));
+  });
 }
 
 // ---------------------------------------------------------------- routes
@@ -118,7 +119,7 @@ function clusterOf(ctx: EmuContext, p: Params, subscriptionId: string): Record<s
 export const aksRoutes: Route[] = [
   gated(`${PROVIDER}/managedClusters`, subscriptionGate, { GET: listOf(MANAGED_CLUSTER_TYPE) }),
   gated(`${PROVIDER}/locations/:location/:kind(operations|operationResults)/:operationId`, operationGate(), {
-    GET: (req, ctx, p, op) => (lc(p.kind) === 'operations' ? pollAsyncOperation : pollLocation)(ctx, op, selfUrl(req, ctx)),
+    GET: (req, ctx, p, op) => (lc(p.kind) === 'operations' ? pollAsyncOperation : pollLocation)(req, ctx, op),
   }),
   gated(CLUSTERS, resourceGroupGate, { GET: listOf(MANAGED_CLUSTER_TYPE) }),
   gated(`${CLUSTERS}/:cluster`, resourceGroupGate, {

@@ -14,6 +14,7 @@ import {
   lc,
   page,
   requireApiVersion,
+  requireKnownApiVersion,
   requireArmToken,
   resourceGroupNotFound,
   resourceNotFound,
@@ -23,13 +24,24 @@ import type { Gate, RouteGate } from './common.ts';
 export const ROLE_ASSIGNMENT_TYPE = 'Microsoft.Authorization/roleAssignments';
 export const ROLE_DEFINITION_TYPE = 'Microsoft.Authorization/roleDefinitions';
 
-/** Well-known built-in role definition GUIDs. */
+/**
+ * Well-known built-in role definition GUIDs, as Microsoft's built-in roles reference lists them
+ * (MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/containers.md @
+ * 0088bfa77543e07f8a41771de8db977ddfc62e1d for the Acr* and Container Registry Repository roles;
+ * general.md, https://learn.microsoft.com/azure/role-based-access-control/built-in-roles#reader,
+ * for Owner, Contributor, Reader and User Access Administrator).
+ */
 export const ROLES = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
   acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+  acrDelete: 'c2f4ef07-c644-48eb-af81-4b1b4947fb11',
   repositoryReader: 'b93aa761-3e63-49ed-ac28-beffa264f7ac',
+  repositoryWriter: '2a1e307c-b015-4ebd-883e-5b7698a07328',
+  repositoryContributor: '2efddaa5-3f1f-4df3-97df-af3f13818f4c',
+  repositoryCatalogLister: 'bfdb9389-c9a5-478a-bb2f-ba9ca092c3c7',
   owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
   userAccessAdministrator: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9',
 } as const;
 
@@ -65,7 +77,7 @@ function gateScope(req: EmuRequest, ctx: EmuContext, scopeSegs: string[]): Gate<
   if (scopeSegs.length === 0 || lc(scopeSegs[0]) !== 'subscriptions') {
     const auth = requireArmToken(req, ctx);
     if (!auth.ok) return auth;
-    const noVersion = requireApiVersion(req, ctx);
+    const noVersion = requireApiVersion(req, ctx) ?? requireKnownApiVersion(req, ctx);
     if (noVersion) return { ok: false, res: noVersion };
     return { ok: true, value: { scope, subscriptionPrefix: '', claims: auth.value, tenantId: auth.value.tid } };
   }
@@ -284,6 +296,11 @@ function putAssignment(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name: 
       `A valid principal ID must be provided for role assignment. The principal ID '${principalId}' is not valid.`,
     );
   }
+  // A principal ARM cannot find in the scope's tenant: a principal of another tenant (a kubelet managed
+  // identity lives only in its cluster's tenant and has no service principal anywhere else, so it can
+  // never be granted on a registry of another tenant), an unknown id, or one not replicated yet. The
+  // body, verbatim (the id without dashes): Azure/HubAndSpokeResearchEnclave#50, Azure/avdaccelerator#76
+  // (Code: BadRequest, so 400), MicrosoftDocs/azure-docs#103085 (with principalType set, it still fails).
   if (principalPending(state, principalId, ctx.now()) || !principalExists(state, info.tenantId, principalId)) {
     return armErr(
       ctx,
@@ -334,13 +351,28 @@ function putAssignment(req: EmuRequest, ctx: EmuContext, info: ScopeInfo, name: 
     p.updatedBy = info.claims.oid;
     return json(200, existing);
   }
+  // Role assignments are unique by scope + role + principal; neither the name nor the condition is part
+  // of the key, so the same grant under another name (the portal, az, Bicep) is a 409 whatever its
+  // condition. ARM's body names the existing assignment by its name without dashes: "The role
+  // assignment already exists. The ID of the existing role assignment is 2f826ae117284c63bbb7a8a150a5a52d."
+  // (public deployment logs found in the stored index: a Bicep what-if write-up and Terraform import
+  // guides quoting `RoleAssignmentExists: ... The ID of the existing role assignment is <32 hex>`); older
+  // answers stopped after the first sentence (Azure-Samples/azure-search-openai-demo#1091). 409 Conflict:
+  // Azure/azure-cli#8599 ("If an existing role is there, instead of returning a 200 it returns a 409").
   const duplicate = Object.values(state.roleAssignments).find(
     (a) =>
       lc(String(a.properties?.scope ?? '')) === lc(info.scope) &&
       roleGuidOf(String(a.properties?.roleDefinitionId ?? '')) === roleGuid &&
       lc(String(a.properties?.principalId ?? '')) === lc(principalId),
   );
-  if (duplicate) return armErr(ctx, 409, 'RoleAssignmentExists', 'The role assignment already exists.');
+  if (duplicate) {
+    return armErr(
+      ctx,
+      409,
+      'RoleAssignmentExists',
+      `The role assignment already exists. The ID of the existing role assignment is ${String(duplicate.name).replace(/-/g, '')}.`,
+    );
+  }
 
   const assignment = {
     properties: {

@@ -3,6 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Method, Params, Route } from '../routes.ts';
 import type { AccessTokenClaims, ArmOperation, EmuContext, EmuRequest, EmuResponse, EmulatorState, SubscriptionState } from '../types.ts';
+import { apiVersionProblem, checkedResponse, operationOf, requestProblem } from './contract.ts';
+import * as lro from './lro.ts';
+import type { LroStart } from './lro.ts';
 
 /** Audiences ARM accepts besides the emulator's own URL (compared without trailing slashes). */
 export const ARM_AUDIENCES = ['https://management.core.windows.net', 'https://management.azure.com'];
@@ -122,10 +125,19 @@ export function requireArmToken(req: EmuRequest, ctx: EmuContext): Gate<AccessTo
   return { ok: true, value: req.token };
 }
 
-/** ARM requires `api-version` on every call (any value is accepted here: the SDKs pin their own). */
+/**
+ * ARM requires `api-version` on every call. Which values it accepts is each resource provider's
+ * (apiVersionProblem, checked once the subscription is known); this is only its presence.
+ */
 export function requireApiVersion(req: EmuRequest, ctx: EmuContext): EmuResponse | undefined {
   if (req.query.get('api-version')) return undefined;
   return armErr(ctx, 400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+}
+
+/** An api-version the held specs do not define for the path's resource provider (contract.ts), with ARM's headers. */
+export function requireKnownApiVersion(req: EmuRequest, ctx: EmuContext): EmuResponse | undefined {
+  const bad = apiVersionProblem(req, ctx);
+  return bad && withArmHeaders(bad);
 }
 
 export interface SubscriptionAccess {
@@ -151,6 +163,10 @@ export function gateSubscription(req: EmuRequest, ctx: EmuContext, subscriptionI
   }
   const [id, subscription] = entry;
   const claims = auth.value;
+  // ARM's answer for a token of another tenant, verbatim but for the emulator's hosts (the real
+  // issuer and authority are https://sts.windows.net/{tenant}/ and https://login.windows.net/{tenant}):
+  // Azure/LogicAppsUX#9068 (full body), Azure/azure-sdk-for-python#38382, Azure/pcs-cli#357; 401
+  // (Azure/azure-sdk-for-net#49391: "Unauthorized"). It names the tenant the subscription expects.
   if (lc(claims.tid) !== lc(subscription.tenantId)) {
     const message =
       `The access token is from the wrong issuer '${claims.iss}'. It must match the tenant '${issuerFor(claims, subscription.tenantId)}' associated with this subscription. ` +
@@ -158,6 +174,8 @@ export function gateSubscription(req: EmuRequest, ctx: EmuContext, subscriptionI
       'but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.';
     return { ok: false, res: armErr(ctx, 401, 'InvalidAuthenticationTokenTenant', message, challenge('The access token is from the wrong issuer.')) };
   }
+  const badVersion = apiVersionProblem(req, ctx);
+  if (badVersion) return { ok: false, res: withArmHeaders(badVersion) };
   return { ok: true, value: { claims, subscriptionId: id, subscription } };
 }
 
@@ -182,11 +200,25 @@ export function gated<T>(path: string, gate: RouteGate<T>, operations: GatedOper
   const route: Route = { path };
   for (const [method, handler] of Object.entries(operations) as Array<[Method | 'ANY', GatedHandler<T>]>) {
     route[method] = (req, ctx, params) => {
+      // the operation of the held spec at the api-version called (contract.ts): its body is checked
+      // before the handler runs, and every answer (the gate's errors too) against it
+      const op = operationOf(req);
       const g = gate(req, ctx, params);
-      return g.ok ? handler(req, ctx, params, g.value) : g.res;
+      let res: EmuResponse | undefined;
+      if (!g.ok) res = g.res;
+      else {
+        const bad = op && requestProblem(req, ctx, op);
+        res = bad ? withArmHeaders(bad) : handler(req, ctx, params, g.value);
+      }
+      return res && op ? checkedResponse(req, ctx, op, res) : res;
     };
   }
   return route;
+}
+
+/** ARM's headers on an answer built by ctx.armError. */
+function withArmHeaders(res: EmuResponse): EmuResponse {
+  return { ...res, headers: { ...armHeaders(), ...(res.headers ?? {}) } };
 }
 
 /** The gate of `/subscriptions/{subscriptionId}/…`. */
@@ -329,99 +361,24 @@ export function page(req: EmuRequest, ctx: EmuContext, items: unknown[], pageSiz
 
 // ---------------------------------------------------------------- long-running operations
 
-function operations(state: EmulatorState): Record<string, ArmOperation> {
-  state.armOperations ??= {};
-  return state.armOperations;
+const BUILDERS = { json, empty, armErr };
+
+/** Start a long-running operation and answer its first request in the shape the test selected (lro.ts). */
+export function startLro(req: EmuRequest, ctx: EmuContext, start: LroStart): EmuResponse {
+  return lro.startLro(req, ctx, start, BUILDERS);
 }
 
-/** The configured failure for an LRO-starting request, consumed when it has a count. */
-function takeLroFailure(req: EmuRequest, state: EmulatorState): { code: string; message: string } | undefined {
-  const rules = state.lroFailures ?? [];
-  for (const rule of rules) {
-    if (rule.method && rule.method.toUpperCase() !== req.method.toUpperCase()) continue;
-    if (!new RegExp(rule.pathPattern, 'i').test(req.path)) continue;
-    if (rule.times !== undefined) {
-      if (rule.times <= 0) continue;
-      rule.times -= 1;
-    }
-    return { code: rule.code, message: rule.message };
-  }
-  return undefined;
+/** What an Azure-AsyncOperation URL answers. */
+export function pollAsyncOperation(req: EmuRequest, ctx: EmuContext, op: ArmOperation): EmuResponse {
+  return lro.pollAsyncOperation(req, ctx, op, selfUrl(req, ctx), BUILDERS);
 }
 
-/**
- * Start an operation. Unless a configured or given failure applies, `apply` runs now (the state
- * changes at once) and the operation reports InProgress for `state.lroPolls` polls before Succeeded.
- */
-export function startOperation(
-  req: EmuRequest,
-  ctx: EmuContext,
-  resourceId: string,
-  apply: () => { status: number; body?: unknown },
-  failure?: { code: string; message: string },
-): ArmOperation {
-  const id = lc(ctx.newGuid());
-  const fail = takeLroFailure(req, ctx.state) ?? failure;
-  const op: ArmOperation = {
-    id,
-    resourceId,
-    status: 'InProgress',
-    asyncPolls: 0,
-    locationPolls: 0,
-    startTime: ctx.now().toISOString(),
-  };
-  if (fail) op.error = fail;
-  else op.result = apply();
-  operations(ctx.state)[id] = op;
-  return op;
+/** What a Location URL answers. */
+export function pollLocation(req: EmuRequest, ctx: EmuContext, op: ArmOperation): EmuResponse {
+  return lro.pollLocation(req, ctx, op, selfUrl(req, ctx), BUILDERS);
 }
 
-export function findOperation(state: EmulatorState, id: string): ArmOperation | undefined {
-  return state.armOperations?.[lc(id)];
-}
-
-function complete(op: ArmOperation, ctx: EmuContext): void {
-  if (op.status !== 'InProgress') return;
-  op.status = op.error ? 'Failed' : 'Succeeded';
-  op.endTime = ctx.now().toISOString();
-}
-
-const pollsBeforeDone = (state: EmulatorState): number => Math.max(0, state.lroPolls ?? 1);
-
-/** What the Azure-AsyncOperation URL answers: 200 with `{ status }` (InProgress, then Succeeded or Failed). */
-export function pollAsyncOperation(ctx: EmuContext, op: ArmOperation, selfUrl: string): EmuResponse {
-  if (op.status === 'InProgress') {
-    if (op.asyncPolls < pollsBeforeDone(ctx.state)) op.asyncPolls += 1;
-    else complete(op, ctx);
-  }
-  const body: Record<string, unknown> = { id: new URL(selfUrl).pathname, name: op.id, status: op.status, startTime: op.startTime };
-  if (op.endTime) body.endTime = op.endTime;
-  if (op.status === 'Failed' && op.error) body.error = { code: op.error.code, message: op.error.message };
-  return json(200, body, op.status === 'InProgress' ? { 'retry-after': '0' } : {});
-}
-
-/** What the Location URL answers: 202 while running, then the final result (or the error). */
-export function pollLocation(ctx: EmuContext, op: ArmOperation, selfUrl: string): EmuResponse {
-  if (op.status === 'InProgress') {
-    if (op.locationPolls < pollsBeforeDone(ctx.state)) {
-      op.locationPolls += 1;
-      return empty(202, { location: selfUrl, 'retry-after': '0' });
-    }
-    complete(op, ctx);
-  }
-  if (op.status === 'Failed') {
-    return armErr(ctx, 400, op.error?.code ?? 'OperationFailed', op.error?.message ?? 'The operation failed.');
-  }
-  const result = op.result ?? { status: 200 };
-  return result.body === undefined ? empty(result.status) : json(result.status, result.body);
-}
-
-/** Headers of a 202/201 that starts an LRO. */
-export function lroHeaders(asyncUrl: string, locationUrl?: string): Record<string, string> {
-  const h: Record<string, string> = { 'azure-asyncoperation': asyncUrl, 'retry-after': '0' };
-  if (locationUrl) h.location = locationUrl;
-  return h;
-}
+export const findOperation = lro.findOperation;
 
 /** The URL the request was sent to, on the emulator's own origin (what an operation's status points back at). */
 export function selfUrl(req: EmuRequest, ctx: EmuContext): string {
