@@ -2,6 +2,7 @@
 // meta, nulls, unknown fields, Secret stringData), the fields the server owns on create and update,
 // and the key order objects are printed in.
 import { SCHEMAS, dropFields, isObj, unknownFields } from './schema.ts';
+import { RBAC_GROUP } from './resources.ts';
 import type { ResourceInfo } from './resources.ts';
 import { badRequest, invalid, q, undecodable } from './status.ts';
 import type { Obj } from './status.ts';
@@ -27,8 +28,8 @@ export function decode(info: ResourceInfo, body: unknown, strict: boolean, warni
   if (body.kind !== undefined && body.kind !== info.kind) {
     throw undecodable(info.kind, `the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`);
   }
-  if (body.apiVersion !== undefined && body.apiVersion !== 'v1') {
-    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (v1)`);
+  if (body.apiVersion !== undefined && body.apiVersion !== info.apiVersion) {
+    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${info.apiVersion})`);
   }
   const obj = dropNulls(structuredClone(body)) as Obj;
   if (obj.metadata !== undefined && !isObj(obj.metadata)) throw undecodable(info.kind, 'metadata must be an object');
@@ -38,8 +39,13 @@ export function decode(info: ResourceInfo, body: unknown, strict: boolean, warni
     dropFields(obj, unknown);
     for (const f of unknown) warnings.push(`unknown field ${q(f.slice(1))}`);
   }
-  const out: KubeObject = { apiVersion: 'v1', kind: info.kind, ...obj, metadata: { ...((obj.metadata as Obj) ?? {}) } as KubeObject['metadata'] };
-  out.apiVersion = 'v1';
+  const out: KubeObject = {
+    apiVersion: info.apiVersion,
+    kind: info.kind,
+    ...obj,
+    metadata: { ...((obj.metadata as Obj) ?? {}) } as KubeObject['metadata'],
+  };
+  out.apiVersion = info.apiVersion;
   out.kind = info.kind;
   for (const k of ['labels', 'annotations'] as const) {
     const m = out.metadata[k];
@@ -74,7 +80,33 @@ export function decode(info: ResourceInfo, body: unknown, strict: boolean, warni
   if (info.resource === 'namespaces' && out.metadata.name) {
     out.metadata.labels = { ...(out.metadata.labels ?? {}), 'kubernetes.io/metadata.name': out.metadata.name };
   }
+  if (info.group === RBAC_GROUP) defaultRbac(out);
   return out;
+}
+
+/** The fields of a struct in the order Go declares them (and marshals them), unknown ones after. */
+function inOrder(v: unknown, keys: string[]): unknown {
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const k of keys) if (v[k] !== undefined) out[k] = v[k];
+  for (const [k, x] of Object.entries(v)) if (!(k in out)) out[k] = x;
+  return out;
+}
+
+/**
+ * The rbac/v1 defaults (kubernetes pkg/apis/rbac/v1/defaults.go): a roleRef without apiGroup is
+ * rbac.authorization.k8s.io's, so is a User or Group subject's (a ServiceAccount subject's stays
+ * ""); and rules, subjects and roleRef with their fields in k8s.io/api's order.
+ */
+function defaultRbac(obj: KubeObject): void {
+  if (Array.isArray(obj.rules)) obj.rules = obj.rules.map((r) => inOrder(r, ['verbs', 'apiGroups', 'resources', 'resourceNames', 'nonResourceURLs']));
+  if (isObj(obj.roleRef)) obj.roleRef = inOrder({ ...obj.roleRef, apiGroup: obj.roleRef.apiGroup || RBAC_GROUP }, ['apiGroup', 'kind', 'name']);
+  if (Array.isArray(obj.subjects)) {
+    obj.subjects = obj.subjects.map((s) => {
+      if (isObj(s) && !s.apiGroup && (s.kind === 'User' || s.kind === 'Group')) s = { ...s, apiGroup: RBAC_GROUP };
+      return inOrder(s, ['kind', 'apiGroup', 'name', 'namespace']);
+    });
+  }
 }
 
 export function dropNulls(v: unknown): unknown {
@@ -156,7 +188,20 @@ export function ordered(obj: KubeObject): KubeObject {
   for (const k of mdOrder) if (metadata[k] !== undefined) md[k] = metadata[k];
   for (const [k, v] of Object.entries(metadata)) if (!(k in md) && v !== undefined) md[k] = v;
   const out: KubeObject = { kind, apiVersion, metadata: md as KubeObject['metadata'] };
-  const restOrder = ['spec', 'status', 'secrets', 'imagePullSecrets', 'automountServiceAccountToken', 'immutable', 'data', 'type'];
+  const restOrder = [
+    'spec',
+    'status',
+    'secrets',
+    'imagePullSecrets',
+    'automountServiceAccountToken',
+    'immutable',
+    'data',
+    'type',
+    'rules',
+    'aggregationRule',
+    'subjects',
+    'roleRef',
+  ];
   for (const k of restOrder) if (rest[k] !== undefined) out[k] = rest[k];
   for (const [k, v] of Object.entries(rest)) if (!(k in out) && v !== undefined) out[k] = v;
   return out;
