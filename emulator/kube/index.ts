@@ -24,8 +24,17 @@ import { serviceHandler, trimmedPath } from '../routes.ts';
 import type { Route, RouteHandler, Service } from '../routes.ts';
 import type { EmuResponse, Handler } from '../types.ts';
 
+/** The health endpoints: `ok` (text/plain), the aggregate and each named check, as kube-apiserver answers them. */
+const HEALTH = ['/healthz', '/livez', '/readyz'];
+const healthy: RouteHandler = () => ({
+  status: 200,
+  headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
+  body: 'ok',
+});
+
 function isKubePath(p: string): boolean {
   return (
+    HEALTH.some((h) => p === h || p.startsWith(`${h}/`)) ||
     p === '/version' ||
     p === '/version/' ||
     p === '/api' ||
@@ -78,6 +87,10 @@ const rbacRoutes = (base: string): Route[] => [
 ];
 
 const routes: Route[] = [
+  ...HEALTH.flatMap((h): Route[] => [
+    { path: h, GET: healthy, ANY: notAllowed },
+    { path: `${h}/:check`, GET: healthy, ANY: notAllowed },
+  ]),
   { path: '/version', GET: version, ANY: notAllowed },
   { path: '/api', GET: apiVersions, ANY: notAllowed },
   { path: '/apis', GET: apiGroups, ANY: notAllowed },
