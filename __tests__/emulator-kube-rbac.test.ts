@@ -860,6 +860,83 @@ describe('authentication', () => {
   });
 });
 
+describe('impersonation (kubectl --as, --as-group)', () => {
+  /** A GET as the admin (or `token`) with Impersonate-* headers. */
+  const asAdmin = ({ token, ...headers }: Record<string, string>, path = '/api/v1/namespaces/team-a/secrets/s1') =>
+    kubeRequest(emu, 'GET', path, undefined, { token, headers });
+
+  test('the admin acts as a service account (its groups implied) or as a user with groups; authorization is then theirs', async () => {
+    seedUsers();
+    grantAlice([{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }]);
+    const sa = await asAdmin({ 'Impersonate-User': SA_USER });
+    assert.equal(sa.status, 403);
+    assert.equal(
+      sa.body.message,
+      `secrets "s1" is forbidden: User "${SA_USER}" cannot get resource "secrets" in API group "" in the namespace "team-a"`,
+    );
+    assert.equal((await asAdmin({ 'Impersonate-User': 'alice' })).status, 200);
+    const who = await kubeRequest(emu, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    });
+    assert.equal(who.body.status.userInfo.username, 'kubernetes-admin', 'without the headers, the admin');
+    emu.state.kube.clusterroles!['read-dev'] = {
+      apiVersion: `${GROUP}/v1`,
+      kind: 'ClusterRole',
+      metadata: { name: 'read-dev' },
+      rules: [{ verbs: ['list'], apiGroups: [''], resources: ['secrets'] }],
+    };
+    emu.state.kube.clusterrolebindings!['read-dev'] = {
+      apiVersion: `${GROUP}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'read-dev' },
+      roleRef: { apiGroup: GROUP, kind: 'ClusterRole', name: 'read-dev' },
+      subjects: [{ kind: 'Group', apiGroup: GROUP, name: 'qa' }],
+    };
+    assert.equal((await asAdmin({ 'Impersonate-User': 'carol', 'Impersonate-Group': 'qa' }, '/api/v1/secrets')).status, 200);
+    assert.equal((await asAdmin({ 'Impersonate-User': 'carol' }, '/api/v1/secrets')).status, 403);
+  });
+
+  test('impersonating needs the impersonate verb on users, groups or serviceaccounts: the Forbidden names what was asked', async () => {
+    const sa = await serviceAccountKubeconfig(emu, {
+      namespace: 'ci',
+      name: 'deployer',
+      roles: { 'team-a': [{ verbs: ['impersonate'], apiGroups: [''], resources: ['serviceaccounts'], resourceNames: ['builder'] }] },
+    });
+    const user = await asAdmin({ token: sa.token, 'Impersonate-User': 'alice' });
+    assert.equal(user.status, 403);
+    assert.deepEqual(
+      user.body,
+      statusOf(`users "alice" is forbidden: User "${SA_USER}" cannot impersonate resource "users" in API group "" at the cluster scope`, {
+        name: 'alice',
+        kind: 'users',
+      }),
+    );
+    const other = await asAdmin({ token: sa.token, 'Impersonate-User': 'system:serviceaccount:team-a:other' });
+    assert.equal(
+      other.body.message,
+      `serviceaccounts "other" is forbidden: User "${SA_USER}" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team-a"`,
+    );
+    const group = await asAdmin({
+      token: sa.token,
+      'Impersonate-User': 'system:serviceaccount:team-a:builder',
+      'Impersonate-Group': 'system:masters',
+    });
+    assert.equal(
+      group.body.message,
+      `groups "system:masters" is forbidden: User "${SA_USER}" cannot impersonate resource "groups" in API group "" at the cluster scope`,
+    );
+    await kubeRequest(emu, 'POST', '/api/v1/namespaces/team-a/serviceaccounts', { metadata: { name: 'builder' } });
+    const allowed = await asAdmin({ token: sa.token, 'Impersonate-User': 'system:serviceaccount:team-a:builder' });
+    assert.equal(
+      allowed.body.message,
+      'secrets "s1" is forbidden: User "system:serviceaccount:team-a:builder" cannot get resource "secrets" in API group "" in the namespace "team-a"',
+    );
+    const noUser = await asAdmin({ 'Impersonate-Group': 'qa' });
+    assert.equal(noUser.status, 500);
+  });
+});
+
 describe('the RBAC resources', () => {
   const create = (path: string, body: unknown, token?: string) => kubeRequest(emu, 'POST', path, body, { token });
 

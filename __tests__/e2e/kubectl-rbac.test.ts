@@ -2,8 +2,8 @@
 // service account, a Role and a RoleBinding (its typed clients send protobuf) and mints the
 // account's token (`kubectl create token`, the TokenRequest API); as that account it asks `auth
 // can-i` (SelfSubjectAccessReview), `auth can-i --list` (SelfSubjectRulesReview) and `auth
-// whoami`, and meets kube-apiserver's Forbidden word for word. Under CI=true a missing kubectl
-// fails these tests instead of skipping them.
+// whoami`, and meets kube-apiserver's Forbidden word for word; the admin asks the same with --as
+// (impersonation). Under CI=true a missing kubectl fails these tests instead of skipping them.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -95,6 +95,19 @@ describe('kubectl and RBAC', () => {
       assert.equal(r.stdout.trim(), want, `can-i ${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.equal(r.code, want === 'yes' ? 0 : 1);
     }
+    // the admin asks the same as the account (impersonation): the same answers
+    for (const [verb, want] of [
+      ['create', 'yes'],
+      ['list', 'no'],
+    ]) {
+      const r = await admin(['auth', 'can-i', verb, 'secrets', '-n', 'team-a', `--as=${SA}`]);
+      assert.equal(r.stdout.trim(), want, `--as can-i ${verb}: ${r.stderr}`);
+    }
+    const asGet = await admin(['get', 'secrets', '-n', 'team-a', `--as=${SA}`]);
+    assert.equal(
+      asGet.stderr.trim(),
+      `Error from server (Forbidden): secrets is forbidden: User "${SA}" cannot list resource "secrets" in API group "" in the namespace "team-a"`,
+    );
     const list = await kubectl(sa.path, ['auth', 'can-i', '--list', '-n', 'team-a']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^secrets\s+\[\]\s+\[\]\s+\[get create patch\]$/m);

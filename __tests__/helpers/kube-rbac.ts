@@ -6,15 +6,10 @@
 import { request } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PolicyRule } from '../../emulator/kube/rbac.ts';
 import type { Emulator } from '../../emulator/server.ts';
 
-export interface PolicyRule {
-  verbs: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
+export type { PolicyRule };
 
 export interface ServiceAccountGrant {
   /** the service account's namespace (created when missing) and name */
@@ -47,7 +42,7 @@ export function kubeRequest(
   method: string,
   path: string,
   body?: unknown,
-  opts: { token?: string; contentType?: string } = {},
+  opts: { token?: string; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<KubeAnswer> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -61,6 +56,7 @@ export function kubeRequest(
           ...(opts.token === '' ? {} : { authorization: `Bearer ${opts.token ?? emu.state.kube.token}` }),
           accept: 'application/json',
           ...(payload !== undefined ? { 'content-type': opts.contentType ?? 'application/json' } : {}),
+          ...opts.headers,
         },
       },
       (res) => {

@@ -41,19 +41,14 @@ function exactName(selector: string): string | undefined {
 
 const METHOD_VERBS: Record<string, string> = { POST: 'create', GET: 'get', HEAD: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
+/** The attributes of a non-resource request: a verb on a path. */
+export function nonResourceAttributes(verb: string, path: string): Omit<Attributes, 'user'> {
+  return { verb, resourceRequest: false, path, apiGroup: '', apiVersion: '', namespace: '', resource: '', subresource: '', name: '' };
+}
+
 /** NewRequestInfo: the request's verb, API group and version, namespace, resource, subresource and name. */
 export function requestInfo(req: Pick<EmuRequest, 'method' | 'path' | 'query'>): Omit<Attributes, 'user'> {
-  const info: Omit<Attributes, 'user'> = {
-    verb: req.method.toLowerCase(),
-    resourceRequest: false,
-    path: req.path,
-    apiGroup: '',
-    apiVersion: '',
-    namespace: '',
-    resource: '',
-    subresource: '',
-    name: '',
-  };
+  const info = nonResourceAttributes(req.method.toLowerCase(), req.path);
   const trimmed = req.path.replace(/^\/+|\/+$/g, '');
   let parts = trimmed === '' ? [] : trimmed.split('/');
   if (parts.length < 3 || (parts[0] !== 'api' && parts[0] !== 'apis')) return info;

@@ -10,11 +10,15 @@
 //   - every authenticated user also gets system:authenticated (kube-apiserver's authenticator
 //     chain ends in group.NewAuthenticatedGroupAdder, pkg/kubeapiserver/authenticator/config.go);
 //   - no credentials at all: system:anonymous in system:unauthenticated when state.kube.anonymous
-//     (--anonymous-auth), else, like a bearer token nobody issued, 401 Unauthorized.
-import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, SYSTEM_MASTERS } from './rbac.ts';
+//     (--anonymous-auth), else, like a bearer token nobody issued, 401 Unauthorized;
+//   - then impersonation (kubectl --as, --as-group, --as-uid): apiserver pkg/endpoints/filters/
+//     impersonation.go, the `impersonate` verb on users, groups, serviceaccounts, uids and
+//     userextras authorized for the caller, each refusal the Forbidden of that check.
+import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, SYSTEM_MASTERS, authorize, forbidden } from './rbac.ts';
 import type { Attributes, UserInfo } from './rbac.ts';
+import type { ApiError } from './status.ts';
 import { serviceAccountFromToken } from './tokens.ts';
-import type { EmuContext, EmuRequest } from '../types.ts';
+import type { EmuContext, EmuRequest, KubeState } from '../types.ts';
 
 export const ADMIN_USER: UserInfo = { name: 'kubernetes-admin', groups: [SYSTEM_MASTERS, ALL_AUTHENTICATED] };
 export const ANONYMOUS_USER: UserInfo = { name: 'system:anonymous', groups: [ALL_UNAUTHENTICATED] };
@@ -33,6 +37,57 @@ export function authenticate(req: EmuRequest, ctx: EmuContext): UserInfo | undef
   if (fixed) return withAuthenticated({ name: fixed.user, uid: fixed.uid, groups: [...(fixed.groups ?? [])] });
   const sa = serviceAccountFromToken(bearer, ctx);
   return sa ? withAuthenticated(sa) : undefined;
+}
+
+const headerValues = (req: EmuRequest, name: string): string[] => {
+  const v = req.headers[name];
+  // Node joins a repeated header with ", " (a group name holding ", " cannot be told apart)
+  return (Array.isArray(v) ? v : v === undefined ? [] : String(v).split(/,\s*/)).filter((x) => x !== '');
+};
+
+/** The user the request acts as: the authenticated one, or the one its Impersonate-* headers name when it may impersonate them. */
+export function impersonate(req: EmuRequest, kube: KubeState, requestor: UserInfo): UserInfo | ApiError | string {
+  const userName = headerValues(req, 'impersonate-user')[0];
+  const groups = headerValues(req, 'impersonate-group');
+  const uid = headerValues(req, 'impersonate-uid')[0];
+  const extras = Object.keys(req.headers)
+    .filter((h) => h.startsWith('impersonate-extra-'))
+    .flatMap((h) => headerValues(req, h).map((value) => [decodeURIComponent(h.slice('impersonate-extra-'.length)), value] as const));
+  if (!userName)
+    return groups.length || uid || extras.length ? 'requested impersonation of groups, extras or a uid without impersonating a user' : requestor;
+  const checks: Omit<Attributes, 'user' | 'verb' | 'resourceRequest' | 'path'>[] = [];
+  const base = { apiGroup: '', apiVersion: '', namespace: '', subresource: '' };
+  const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(userName);
+  let user: UserInfo;
+  if (sa) {
+    checks.push({ ...base, namespace: sa[1], resource: 'serviceaccounts', name: sa[2] });
+    user = { name: userName, groups: groups.length ? [] : ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] };
+  } else {
+    checks.push({ ...base, resource: 'users', name: userName });
+    user = { name: userName, groups: [] };
+  }
+  for (const g of groups) {
+    checks.push({ ...base, resource: 'groups', name: g });
+    user.groups.push(g);
+  }
+  for (const [key, value] of extras) {
+    checks.push({ ...base, apiGroup: 'authentication.k8s.io', apiVersion: 'v1', resource: 'userextras', subresource: key, name: value });
+    (user.extra ??= {})[key] = [...(user.extra?.[key] ?? []), value];
+  }
+  if (uid) {
+    checks.push({ ...base, apiGroup: 'authentication.k8s.io', apiVersion: 'v1', resource: 'uids', name: uid });
+    user.uid = uid;
+  }
+  for (const check of checks) {
+    const a: Attributes = { ...check, user: requestor, verb: 'impersonate', resourceRequest: true, path: req.path };
+    const decision = authorize(kube, a);
+    if (!decision.allowed) return forbidden(a, decision.reason);
+  }
+  // system:authenticated is added unless a group says authenticated or not (system:unauthenticated for system:anonymous)
+  if (userName === ANONYMOUS_USER.name) {
+    if (!user.groups.includes(ALL_UNAUTHENTICATED)) user.groups.push(ALL_UNAUTHENTICATED);
+  } else if (!user.groups.includes(ALL_AUTHENTICATED) && !user.groups.includes(ALL_UNAUTHENTICATED)) user.groups.push(ALL_AUTHENTICATED);
+  return user;
 }
 
 /** What the service's `before` hook decided about a request: who it is from and what it asks. */

@@ -6,7 +6,7 @@
 // and server-side apply. Every request is authenticated (authn.ts), resolved to the authorizer's
 // attributes (attributes.ts) and authorized (rbac.ts) before any route is looked up, as
 // kube-apiserver's filter chain does: a 401 or 403 comes before a 404.
-import { authenticate, rememberAuth } from './authn.ts';
+import { authenticate, impersonate, rememberAuth } from './authn.ts';
 import { requestInfo } from './attributes.ts';
 import { ensureBootstrapPolicy } from './bootstrap.ts';
 import { apiGroup, apiGroups, apiVersions, coreResources, groupResources, version } from './discovery.ts';
@@ -136,8 +136,17 @@ export const kubeService: Service = {
   routes,
   // the filter chain, on every path: authentication (a 401), then authorization (a 403), before any route
   before(req, ctx) {
-    const user = authenticate(req, ctx);
-    if (!user) return unauthorized();
+    const authenticated = authenticate(req, ctx);
+    if (!authenticated) return unauthorized();
+    const user = impersonate(req, ctx.state.kube, authenticated);
+    if (typeof user === 'string') {
+      return {
+        status: 500,
+        headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+        body: `Internal Server Error: ${JSON.stringify(req.url.pathname + req.url.search)}: ${user}`,
+      };
+    }
+    if (user instanceof ApiError) return statusResponse(user);
     const attributes = { ...requestInfo(req), user };
     const decision = authorize(ctx.state.kube, attributes);
     if (!decision.allowed) return statusResponse(forbidden(attributes, decision.reason));

@@ -5,6 +5,7 @@
 // spec.namespace, "no namespace on request" without one) and pkg/registry/authentication/
 // selfsubjectreview/rest.go (status.userInfo), with the validation of
 // pkg/apis/authorization/validation (exactly one of resourceAttributes and nonResourceAttributes).
+import { nonResourceAttributes } from './attributes.ts';
 import { authOf } from './authn.ts';
 import { aggregate, authorize, isPrivileged, rulesFor } from './rbac.ts';
 import type { Attributes, PolicyRule, UserInfo } from './rbac.ts';
@@ -78,18 +79,7 @@ export function selfSubjectAccessReview(req: EmuRequest, ctx: EmuContext): EmuRe
         subresource: str(ra.subresource),
         name: str(ra.name),
       }
-    : {
-        user,
-        verb: str(nra!.verb),
-        resourceRequest: false,
-        path: str(nra!.path),
-        apiGroup: '',
-        apiVersion: '',
-        namespace: '',
-        resource: '',
-        subresource: '',
-        name: '',
-      };
+    : { ...nonResourceAttributes(str(nra!.verb), str(nra!.path)), user };
   const decision = authorize(ctx.state.kube, attributes);
   const status: Obj = { allowed: decision.allowed };
   if (decision.reason) status.reason = decision.reason;
