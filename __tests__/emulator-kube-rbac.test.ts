@@ -738,7 +738,7 @@ describe('authentication', () => {
     assert.equal(short.status, 422);
     assert.equal(
       short.body.message,
-      'TokenRequest.authentication.k8s.io "default" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes',
+      'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes',
     );
     const missing = await tr('nobody', {});
     assert.equal(missing.status, 404);

@@ -12,7 +12,11 @@
 //   - /namespaces/<ns>/<resource>/... scopes to <ns>; /namespaces/<ns> alone (and its status and
 //     finalize subresources) is the namespace resource with namespace and name both <ns>;
 //   - a list or watch with `fieldSelector=metadata.name=<x>` carries the name <x> (so a
-//     resourceNames rule can allow it).
+//     resourceNames rule can allow it). As the RBAC docs put it (kubernetes/website
+//     content/en/docs/reference/access-authn-authz/rbac.md, "Referring to resources"): create and
+//     deletecollection carry no name, so resourceNames cannot restrict them; list and watch need
+//     that field selector. (A PUT or apply that creates is authorized as create with the URL's name:
+//     handlers.ts.)
 import { fieldSelectorTerms } from './selectors.ts';
 import type { Attributes } from './rbac.ts';
 import type { EmuRequest } from '../types.ts';

@@ -72,6 +72,8 @@ export function createToken(req: EmuRequest, ctx: EmuContext, namespace: string,
     throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${AUTHENTICATION_V1})`);
   }
   const spec: Obj = isObj(body.spec) ? body.spec : {};
+  // the TokenRequest's own name (kubectl sends none): validation errors name it, the answer echoes it
+  const requestName = isObj(body.metadata) && typeof body.metadata.name === 'string' ? body.metadata.name : '';
   const seconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
   const why =
     seconds < MIN_EXPIRATION
@@ -82,7 +84,7 @@ export function createToken(req: EmuRequest, ctx: EmuContext, namespace: string,
   if (why) {
     throw invalid(
       'TokenRequest',
-      name,
+      requestName,
       [{ field: 'spec.expirationSeconds', type: 'FieldValueInvalid', detail: `Invalid value: ${seconds}: ${why}` }],
       'authentication.k8s.io',
     );
@@ -113,7 +115,8 @@ export function createToken(req: EmuRequest, ctx: EmuContext, namespace: string,
   return json(201, {
     kind: 'TokenRequest',
     apiVersion: AUTHENTICATION_V1,
-    metadata: { name, namespace, creationTimestamp: null },
+    // the request's metadata, its namespace the request's (EnsureObjectNamespaceMatchesRequestNamespace)
+    metadata: { ...(requestName ? { name: requestName } : {}), namespace, creationTimestamp: null },
     spec: { audiences, expirationSeconds: seconds, boundObjectRef: null },
     status: { token, expirationTimestamp: expires },
   });
