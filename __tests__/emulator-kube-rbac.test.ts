@@ -1041,6 +1041,16 @@ describe('the RBAC resources', () => {
       'ClusterRoleBinding.rbac.authorization.k8s.io "b" is invalid: [subjects[0].namespace: Required value, subjects[1].apiGroup: Unsupported value: "v1": supported values: "rbac.authorization.k8s.io", subjects[2].kind: Unsupported value: "Robot": supported values: "ServiceAccount", "User", "Group"]',
     ],
   ];
+  test('unknown fields in rules, subjects and roleRef: refused under fieldValidation=Strict, else dropped with a warning', async () => {
+    const role = { metadata: { name: 'typo' }, rules: [{ verb: ['get'], verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] };
+    const strict = await kubeRequest(emu, 'POST', `${RBAC}/namespaces/team-a/roles?fieldValidation=Strict`, role);
+    assert.equal(strict.status, 400);
+    assert.equal(strict.body.message, 'strict decoding error: unknown field "rules[0].verb"');
+    const warned = await kubeRequest(emu, 'POST', `${RBAC}/namespaces/team-a/roles`, role);
+    assert.equal(warned.status, 201);
+    assert.deepEqual(warned.body.rules, [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }]);
+  });
+
   for (const [name, path, body, message] of invalid) {
     test(`422: ${name}`, async () => {
       const r = await create(path, body);

@@ -34,10 +34,13 @@ export function decode(info: ResourceInfo, body: unknown, strict: boolean, warni
   const obj = dropNulls(structuredClone(body)) as Obj;
   if (obj.metadata !== undefined && !isObj(obj.metadata)) throw undecodable(info.kind, 'metadata must be an object');
   const unknown = unknownFields(obj, SCHEMAS[info.kind]);
-  if (unknown.length) {
-    if (strict) throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field ${q(f.slice(1))}`).join(', ')}`);
+  const nested = info.group === RBAC_GROUP ? unknownRbacFields(obj) : [];
+  const names = [...unknown.map((f) => f.slice(1)), ...nested.map((n) => n.path)];
+  if (names.length) {
+    if (strict) throw badRequest(`strict decoding error: ${names.map((f) => `unknown field ${q(f)}`).join(', ')}`);
     dropFields(obj, unknown);
-    for (const f of unknown) warnings.push(`unknown field ${q(f.slice(1))}`);
+    for (const n of nested) delete n.parent[n.key];
+    for (const f of names) warnings.push(`unknown field ${q(f)}`);
   }
   const out: KubeObject = {
     apiVersion: info.apiVersion,
@@ -81,6 +84,25 @@ export function decode(info: ResourceInfo, body: unknown, strict: boolean, warni
     out.metadata.labels = { ...(out.metadata.labels ?? {}), 'kubernetes.io/metadata.name': out.metadata.name };
   }
   if (info.group === RBAC_GROUP) defaultRbac(out);
+  return out;
+}
+
+const RBAC_STRUCTS: Record<string, string[]> = {
+  rules: ['verbs', 'apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'],
+  subjects: ['kind', 'apiGroup', 'name', 'namespace'],
+};
+
+/** Unknown fields inside the RBAC kinds' rules, subjects and roleRef (`rules[0].verb`), which the strict decoder names too. */
+function unknownRbacFields(obj: Obj): { path: string; parent: Obj; key: string }[] {
+  const out: { path: string; parent: Obj; key: string }[] = [];
+  const check = (v: unknown, path: string, known: string[]): void => {
+    if (!isObj(v)) return;
+    for (const k of Object.keys(v)) if (!known.includes(k)) out.push({ path: `${path}.${k}`, parent: v, key: k });
+  };
+  for (const [field, known] of Object.entries(RBAC_STRUCTS)) {
+    if (Array.isArray(obj[field])) (obj[field] as unknown[]).forEach((item, i) => check(item, `${field}[${i}]`, known));
+  }
+  check(obj.roleRef, 'roleRef', ['apiGroup', 'kind', 'name']);
   return out;
 }
 
