@@ -344,7 +344,7 @@ describe('kube handler (direct calls)', () => {
     assert.equal(s.metadata.generateName, undefined, 'empty proto strings are unset');
   });
 
-  test('discovery lists the three resources, aggregated when asked', () => {
+  test('discovery lists the three core resources and the token subresource, and the groups beyond core', () => {
     const legacy = call('GET', '/api/v1');
     assert.deepEqual(
       legacy?.body.resources.map((r: { name: string; namespaced: boolean }) => [r.name, r.namespaced]),
@@ -352,9 +352,15 @@ describe('kube handler (direct calls)', () => {
         ['namespaces', false],
         ['secrets', true],
         ['serviceaccounts', true],
+        ['serviceaccounts/token', true],
       ],
     );
-    assert.equal(call('GET', '/apis')?.body.kind, 'APIGroupList');
+    const groups = call('GET', '/apis')?.body;
+    assert.equal(groups.kind, 'APIGroupList');
+    assert.deepEqual(
+      groups.groups.map((g: { name: string }) => g.name),
+      ['authentication.k8s.io', 'authorization.k8s.io', 'rbac.authorization.k8s.io'],
+    );
     assert.equal(call('GET', '/version')?.body.gitVersion, 'v1.32.0');
   });
 });

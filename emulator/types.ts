@@ -154,6 +154,18 @@ export interface KubeState {
   /** namespace -> name -> object */
   secrets: Record<string, Record<string, KubeObject>>;
   serviceaccounts: Record<string, Record<string, KubeObject>>;
+  // ---- RBAC, authentication and controllers (emulator/kube/); all optional
+  /** rbac.authorization.k8s.io/v1 objects: namespace -> name -> object (roles, rolebindings), name -> object (cluster-scoped) */
+  roles?: Record<string, Record<string, KubeObject>>;
+  rolebindings?: Record<string, Record<string, KubeObject>>;
+  clusterroles?: Record<string, KubeObject>;
+  clusterrolebindings?: Record<string, KubeObject>;
+  /** static bearer tokens, as kube-apiserver's --token-auth-file: token -> user name, uid and groups */
+  tokens?: Record<string, { user: string; uid?: string; groups?: string[] }>;
+  /** requests without credentials act as system:anonymous (kube-apiserver's --anonymous-auth); off: they get 401 */
+  anonymous?: boolean;
+  /** kube-controller-manager's controllers: how long after its trigger each one acts (ms; 0 or unset: at once) */
+  controllers?: { serviceAccountDelayMs?: number; namespaceDeletionDelayMs?: number };
 }
 
 export interface TokenPassword {

@@ -1,7 +1,12 @@
 // The verbs of the emulated API server on one resource: list, get, create, update (PUT), the
 // three patch types, server-side apply, delete and deletecollection, with resourceVersion
-// preconditions, managed fields and dry runs.
+// preconditions, managed fields and dry runs. Authorization already happened (index.ts, before any
+// route); what remains here is what kube-apiserver authorizes inside a handler: the `create` of
+// an object a PUT or an apply brings into being, and RBAC's escalation check on roles and bindings.
 import { load as loadYaml } from 'js-yaml';
+import { authOf } from './authn.ts';
+import type { RequestAuth } from './authn.ts';
+import { deleteNamespace, namespaceAdded, serviceAccountDeleted } from './controllers.ts';
 import { conflictStatus, serverSideApply, updateManagedFields } from './managed-fields.ts';
 import { PatchError, jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
 import { SCHEMAS, deepEqual, isObj, unknownFields } from './schema.ts';
@@ -9,12 +14,13 @@ import { SchemaError } from './fieldsets.ts';
 import { GENERATE_ALPHABET, decode, dropNulls, ordered, prepareForCreate, prepareForUpdate, present, timestamp } from './objects.ts';
 import { dryRun, deleteOptions, fieldValidation, managerName, mediaType, parseBody, warningHeaders } from './request.ts';
 import type { DeleteOptions } from './request.ts';
-import { PROTECTED_NAMESPACES } from './resources.ts';
+import { authorize, forbidden, guardRbacWrite } from './rbac.ts';
+import { ALL_RESOURCES, PROTECTED_NAMESPACES } from './resources.ts';
 import type { ResourceInfo } from './resources.ts';
 import { matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { ApiError, MODIFIED, alreadyExists, badRequest, conflict, json, notFound, patchOptionsInvalid, undecodable } from './status.ts';
 import type { Obj } from './status.ts';
-import { bucket, currentResourceVersion, getObject, nextResourceVersion, requireNamespace, store, withTypeMeta } from './storage.ts';
+import { allObjects, bucket, currentResourceVersion, getObject, namespacePhase, nextResourceVersion, requireNamespace, store } from './storage.ts';
 import { table, wantsTable } from './tables.ts';
 import { validate } from './validation.ts';
 import type { EmuContext, EmuRequest, EmuResponse, KubeObject, KubeState } from '../types.ts';
@@ -27,6 +33,8 @@ interface Call {
   info: ResourceInfo;
   namespace?: string;
   name?: string;
+  /** who asks, and what the authorizer was asked (undefined only for calls that skipped the service's hook) */
+  auth?: RequestAuth;
 }
 
 function list(c: Call): EmuResponse {
@@ -34,13 +42,7 @@ function list(c: Call): EmuResponse {
   if (['true', '1'].includes(req.query.get('watch') ?? '')) {
     throw new ApiError(405, 'MethodNotAllowed', 'the emulator does not serve watch requests', {});
   }
-  let objs: KubeObject[];
-  if (info.resource === 'namespaces') objs = Object.entries(kube.namespaces).map(([n, o]) => withTypeMeta(info, o, undefined, n));
-  else {
-    const nss = c.namespace !== undefined ? [c.namespace] : Object.keys(kube[info.resource]);
-    const all: Record<string, Record<string, KubeObject>> = kube[info.resource];
-    objs = nss.flatMap((ns) => Object.entries(all[ns] ?? {}).map(([n, o]) => withTypeMeta(info, o, ns, n)));
-  }
+  let objs = allObjects(kube, info, c.namespace);
   const ls = req.query.get('labelSelector');
   if (ls) {
     const reqs = parseLabelSelector(ls);
@@ -82,12 +84,12 @@ function list(c: Call): EmuResponse {
     const { kind: _k, apiVersion: _a, ...rest } = present(o);
     return rest;
   });
-  return json(200, { kind: info.listKind, apiVersion: 'v1', metadata: { resourceVersion: rv, ...listMeta }, items });
+  return json(200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: rv, ...listMeta }, items });
 }
 
 function get(c: Call): EmuResponse {
   const obj = getObject(c.kube, c.info, c.namespace, c.name!);
-  if (!obj) throw notFound(c.info.resource, c.name!);
+  if (!obj) throw notFound(c.info, c.name!);
   if (wantsTable(c.req)) return table(c.req, c.info, [present(obj)], obj.metadata.resourceVersion ?? '', c.ctx);
   return json(200, present(obj));
 }
@@ -106,11 +108,11 @@ function commit(c: Call, obj: KubeObject, old: KubeObject | undefined, isDryRun:
 }
 
 function create(c: Call): EmuResponse {
-  const { req, ctx, info } = c;
+  const { req, info } = c;
   const warnings: string[] = [];
   const isDryRun = dryRun(req);
   const validation = fieldValidation(req);
-  const obj = decode(info, parseBody(req, info), validation === 'Strict', warnings);
+  const obj = decode(info, parseBody(req, info.kind), validation === 'Strict', warnings);
   const md = obj.metadata;
   bindNamespace(c, md);
   if (!md.name && typeof md.generateName === 'string' && md.generateName) {
@@ -125,8 +127,46 @@ function create(c: Call): EmuResponse {
   delete md.uid;
   delete md.creationTimestamp;
   delete md.managedFields;
-  setManagedFields(obj, updateManagedFields({ kind: info.kind, live: undefined, next: obj, manager: managerName(req), now: timestamp(ctx) }));
+  setCreateManagedFields(c, obj);
   return storeNew(c, obj, isDryRun, warnings);
+}
+
+/** The managed fields of an object created by a create, or by a PUT of a missing object: an Update by the request's manager. */
+function setCreateManagedFields(c: Call, obj: KubeObject): void {
+  const { req, ctx, info } = c;
+  setManagedFields(
+    obj,
+    updateManagedFields({ kind: info.kind, apiVersion: info.apiVersion, live: undefined, next: obj, manager: managerName(req), now: timestamp(ctx) }),
+  );
+}
+
+/**
+ * The `create` a write that is not a create has to be allowed too when it brings the object into
+ * being: a PUT (AllowCreateOnUpdate) or a server-side apply of a missing object. kube-apiserver
+ * wraps the create validation in withAuthorization (apiserver pkg/endpoints/handlers/update.go, and
+ * patch.go's createAuthorizerAttributes for apply): verb create on the resource, with the name the
+ * URL carries, after the object's own validation and before admission (so before the namespace check).
+ */
+function authorizeCreate(c: Call): void {
+  if (!c.auth) return;
+  const a = {
+    ...c.auth.attributes,
+    verb: 'create',
+    resourceRequest: true,
+    apiGroup: c.info.group,
+    apiVersion: 'v1',
+    resource: c.info.resource,
+    subresource: '',
+    namespace: c.namespace ?? '',
+    name: c.name ?? '',
+  };
+  const decision = authorize(c.kube, a);
+  if (!decision.allowed) throw forbidden(a, decision.reason);
+}
+
+/** RBAC's escalation check on a role or binding about to be stored (the policybased storages run it before validation). */
+function guardEscalation(c: Call, obj: KubeObject, old: KubeObject | undefined): void {
+  if (c.auth) guardRbacWrite(c.kube, c.auth.attributes, c.info, obj, old);
 }
 
 /** managedFields as the apiserver stores them: omitted when no manager owns anything. */
@@ -135,44 +175,31 @@ function setManagedFields(obj: KubeObject, entries: unknown[]): void {
   else delete obj.metadata.managedFields;
 }
 
-/** Shared tail of create and of an apply that creates: server-owned fields, validation, the namespace and name checks, store. */
-function storeNew(c: Call, obj: KubeObject, isDryRun: boolean, warnings: string[]): EmuResponse {
+/**
+ * Shared tail of create, and of a PUT or an apply that creates (`viaWrite`: their `create` is
+ * authorized here): escalation, server-owned fields, validation, the namespace and name checks, store.
+ */
+function storeNew(c: Call, obj: KubeObject, isDryRun: boolean, warnings: string[], viaWrite = false): EmuResponse {
   const { ctx, kube, info } = c;
+  guardEscalation(c, obj, undefined);
   prepareForCreate(info, obj, ctx);
   validate(info, obj, undefined);
+  if (viaWrite) authorizeCreate(c);
   if (info.namespaced) requireNamespace(kube, c.namespace!);
-  if (getObject(kube, info, c.namespace, obj.metadata.name)) throw alreadyExists(info.resource, obj.metadata.name);
+  if (getObject(kube, info, c.namespace, obj.metadata.name)) throw alreadyExists(info, obj.metadata.name);
   const stored = commit(c, obj, undefined, isDryRun);
-  if (info.resource === 'namespaces' && !isDryRun) ensureDefaultServiceAccount(c, obj.metadata.name);
+  if (info.resource === 'namespaces' && !isDryRun) namespaceAdded(ctx, kube, obj.metadata.name);
   return json(201, present(stored), warningHeaders(warnings));
 }
 
 /** Shared tail of update, the patches and an apply that updates: server-owned fields, validation, store. */
 function storeUpdate(c: Call, obj: KubeObject, old: KubeObject, isDryRun: boolean, warnings: string[]): EmuResponse {
   const { info } = c;
+  guardEscalation(c, obj, old);
   prepareForUpdate(info, obj, old);
   if (info.resource === 'namespaces') obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
   validate(info, obj, old);
   return json(200, present(commit(c, obj, old, isDryRun)), warningHeaders(warnings));
-}
-
-/** The service account controller gives every new namespace a `default` service account. */
-function ensureDefaultServiceAccount(c: Call, ns: string): void {
-  const bucket = (c.kube.serviceaccounts[ns] ??= {});
-  c.kube.secrets[ns] ??= {};
-  if (bucket.default) return;
-  const sa: KubeObject = {
-    kind: 'ServiceAccount',
-    apiVersion: 'v1',
-    metadata: {
-      name: 'default',
-      namespace: ns,
-      uid: c.ctx.newGuid(),
-      resourceVersion: nextResourceVersion(c.kube),
-      creationTimestamp: timestamp(c.ctx),
-    },
-  };
-  bucket.default = ordered(sa);
 }
 
 /** The body names the object the URL names. */
@@ -198,8 +225,11 @@ function finishUpdate(c: Call, obj: KubeObject, old: KubeObject, isDryRun: boole
   checkName(c, obj.metadata.name);
   bindNamespace(c, obj.metadata);
   const rv = obj.metadata.resourceVersion;
-  if (rv && rv !== old.metadata.resourceVersion) throw conflict(info.resource, c.name!, MODIFIED);
-  setManagedFields(obj, updateManagedFields({ kind: info.kind, live: old, next: obj, manager: managerName(c.req), now: timestamp(c.ctx) }));
+  if (rv && rv !== old.metadata.resourceVersion) throw conflict(info, c.name!, MODIFIED);
+  setManagedFields(
+    obj,
+    updateManagedFields({ kind: info.kind, apiVersion: info.apiVersion, live: old, next: obj, manager: managerName(c.req), now: timestamp(c.ctx) }),
+  );
   return storeUpdate(c, obj, old, isDryRun, warnings);
 }
 
@@ -207,9 +237,17 @@ function update(c: Call): EmuResponse {
   const { req, info } = c;
   const warnings: string[] = [];
   const isDryRun = dryRun(req);
-  const obj = decode(info, parseBody(req, info), fieldValidation(req) === 'Strict', warnings);
+  const obj = decode(info, parseBody(req, info.kind), fieldValidation(req) === 'Strict', warnings);
   const old = getObject(c.kube, info, c.namespace, c.name!);
-  if (!old) throw notFound(info.resource, c.name!);
+  if (!old && info.createOnUpdate) {
+    // the registry's Update creates it (AllowCreateOnUpdate)
+    checkName(c, obj.metadata.name);
+    bindNamespace(c, obj.metadata);
+    for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'managedFields']) delete obj.metadata[k];
+    setCreateManagedFields(c, obj);
+    return storeNew(c, obj, isDryRun, warnings, true);
+  }
+  if (!old) throw notFound(info, c.name!);
   return finishUpdate(c, obj, old, isDryRun, warnings);
 }
 
@@ -236,7 +274,7 @@ function patch(c: Call): EmuResponse {
   if (type === 'application/apply-patch+yaml') return apply(c, isDryRun, ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(force ?? ''));
   if (force !== null) throw patchOptionsInvalid('force', 'FieldValueForbidden', 'Forbidden: may not be specified for non-apply patch');
   const old = getObject(c.kube, info, c.namespace, c.name!);
-  if (!old) throw notFound(info.resource, c.name!);
+  if (!old) throw notFound(info, c.name!);
   const text = req.body.toString('utf8');
   let patchDoc: unknown;
   try {
@@ -286,9 +324,9 @@ function apply(c: Call, isDryRun: boolean, force: boolean): EmuResponse {
   if (!isObj(config)) throw badRequest(`error decoding patch: the applied configuration is not an object`);
   if (typeof config.kind !== 'string' || !config.kind) throw badRequest(`Object 'Kind' is missing in '${text.trim()}'`);
   if (typeof config.apiVersion !== 'string' || !config.apiVersion) throw badRequest(`Object 'apiVersion' is missing in '${text.trim()}'`);
-  if (config.kind !== info.kind || config.apiVersion !== 'v1') {
+  if (config.kind !== info.kind || config.apiVersion !== info.apiVersion) {
     throw badRequest(
-      `the API version in the data (${config.apiVersion}) does not match the expected API version (v1) or the kind (${config.kind}) does not match the expected kind (${info.kind})`,
+      `the API version in the data (${config.apiVersion}) does not match the expected API version (${info.apiVersion}) or the kind (${config.kind}) does not match the expected kind (${info.kind})`,
     );
   }
   const cfg = dropNulls(structuredClone(config)) as Obj;
@@ -307,22 +345,25 @@ function apply(c: Call, isDryRun: boolean, force: boolean): EmuResponse {
   const old = getObject(kube, info, c.namespace, c.name!);
   // preconditions carried by the configuration
   if (md.resourceVersion !== undefined && md.resourceVersion !== '' && md.resourceVersion !== old?.metadata.resourceVersion) {
-    throw conflict(info.resource, c.name!, MODIFIED);
+    throw conflict(info, c.name!, MODIFIED);
   }
   if (md.uid !== undefined && md.uid !== '' && md.uid !== old?.metadata.uid) {
-    throw conflict(
-      info.resource,
-      c.name!,
-      `Precondition failed: UID in precondition: ${String(md.uid)}, UID in object meta: ${old?.metadata.uid ?? ''}`,
-    );
+    throw conflict(info, c.name!, `Precondition failed: UID in precondition: ${String(md.uid)}, UID in object meta: ${old?.metadata.uid ?? ''}`);
   }
   for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'])
     delete md[k];
-  if (!old && info.namespaced) requireNamespace(kube, c.namespace!);
 
   let result;
   try {
-    result = serverSideApply({ kind: info.kind, live: old ? present(old) : undefined, config: cfg, manager, force, now: timestamp(ctx) });
+    result = serverSideApply({
+      kind: info.kind,
+      apiVersion: info.apiVersion,
+      live: old ? present(old) : undefined,
+      config: cfg,
+      manager,
+      force,
+      now: timestamp(ctx),
+    });
   } catch (err) {
     if (err instanceof SchemaError) throw badRequest(err.message);
     throw err;
@@ -336,21 +377,17 @@ function apply(c: Call, isDryRun: boolean, force: boolean): EmuResponse {
   setManagedFields(obj, result.managedFields);
   if (old) return storeUpdate(c, obj, old, isDryRun, warnings);
   delete obj.metadata.uid;
-  return storeNew(c, obj, isDryRun, warnings);
+  return storeNew(c, obj, isDryRun, warnings, true);
 }
 
 function checkDeletePreconditions(c: Call, obj: KubeObject, opts: DeleteOptions): void {
   const pre = opts.preconditions ?? {};
   if (pre.uid && pre.uid !== obj.metadata.uid) {
-    throw conflict(
-      c.info.resource,
-      obj.metadata.name,
-      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`,
-    );
+    throw conflict(c.info, obj.metadata.name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
   }
   if (pre.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
     throw conflict(
-      c.info.resource,
+      c.info,
       obj.metadata.name,
       `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
     );
@@ -362,7 +399,7 @@ function remove(c: Call): EmuResponse {
   const opts = deleteOptions(c.req);
   const isDryRun = dryRun(c.req) || (Array.isArray(opts.dryRun) && opts.dryRun.includes('All'));
   const obj = getObject(kube, info, c.namespace, c.name!);
-  if (!obj) throw notFound(info.resource, c.name!);
+  if (!obj) throw notFound(info, c.name!);
   checkDeletePreconditions(c, obj, opts);
   if (info.resource === 'namespaces') {
     if (PROTECTED_NAMESPACES.has(c.name!)) {
@@ -371,28 +408,26 @@ function remove(c: Call): EmuResponse {
         kind: 'namespaces',
       });
     }
-    // the namespace controller empties and removes it; here that happens at once
-    const terminating = structuredClone(obj);
-    terminating.metadata.deletionTimestamp = timestamp(c.ctx);
-    terminating.status = { ...((terminating.status as Obj) ?? {}), phase: 'Terminating' };
-    if (!isDryRun) {
-      terminating.metadata.resourceVersion = nextResourceVersion(kube);
-      delete kube.namespaces[c.name!];
-      delete kube.secrets[c.name!];
-      delete kube.serviceaccounts[c.name!];
+    if (namespacePhase(kube, c.name!) === 'Terminating') {
+      throw conflict(
+        info,
+        c.name!,
+        'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.',
+      );
     }
-    return json(200, present(terminating));
+    return json(200, present(deleteNamespace(c.ctx, kube, obj, isDryRun)));
   }
   if (!isDryRun) {
     delete bucket(kube, info, c.namespace)![c.name!];
     nextResourceVersion(kube);
+    if (info.resource === 'serviceaccounts') serviceAccountDeleted(c.ctx, kube, c.namespace!, c.name!);
   }
   return json(200, {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
     status: 'Success',
-    details: { name: c.name, kind: info.resource, uid: obj.metadata.uid },
+    details: { name: c.name, ...(info.group ? { group: info.group } : {}), kind: info.resource, uid: obj.metadata.uid },
   });
 }
 
@@ -400,14 +435,15 @@ function deleteCollection(c: Call): EmuResponse {
   const { kube, info } = c;
   const isDryRun = dryRun(c.req);
   const listed = list({ ...c, req: { ...c.req, headers: { ...c.req.headers, accept: 'application/json' } } });
-  const items = ((listed.body as Obj).items as KubeObject[]).map((i) => ({ ...i, kind: info.kind, apiVersion: 'v1' }) as KubeObject);
+  const items = ((listed.body as Obj).items as KubeObject[]).map((i) => ({ ...i, kind: info.kind, apiVersion: info.apiVersion }) as KubeObject);
   if (!isDryRun) {
-    for (const i of items) delete kube[info.resource][i.metadata.namespace!]?.[i.metadata.name];
+    for (const i of items) delete bucket(kube, info, i.metadata.namespace)?.[i.metadata.name];
     if (items.length) nextResourceVersion(kube);
+    if (info.resource === 'serviceaccounts') for (const i of items) serviceAccountDeleted(c.ctx, kube, i.metadata.namespace!, i.metadata.name);
   }
   return json(200, {
     kind: info.listKind,
-    apiVersion: 'v1',
+    apiVersion: info.apiVersion,
     metadata: { resourceVersion: currentResourceVersion(kube) },
     items: items.map(({ kind: _k, apiVersion: _a, ...rest }) => rest),
   });
@@ -436,13 +472,11 @@ const VERBS: Record<Verb, (c: Call) => EmuResponse> = {
   deletecollection: deleteCollection,
 };
 
-/**
- * Perform a request the route table resolved to its attributes. This is the one place every
- * resource request passes after authentication: where an authorizer (RBAC) would decide on them.
- */
+/** Perform a request the route table resolved to a verb on a resource (authorized already, in the service's hook). */
 export function serve(req: EmuRequest, ctx: EmuContext, attributes: RequestAttributes): EmuResponse {
   const kube = ctx.state.kube;
-  for (const key of ['namespaces', 'secrets', 'serviceaccounts'] as const) kube[key] ??= {};
+  kube.namespaces ??= {};
+  for (const info of ALL_RESOURCES) if (info.resource !== 'namespaces') (kube as unknown as Record<string, object | undefined>)[info.resource] ??= {};
   const { resource, namespace, name } = attributes;
-  return VERBS[attributes.verb]({ req, ctx, kube, info: resource, namespace, name });
+  return VERBS[attributes.verb]({ req, ctx, kube, info: resource, namespace, name, auth: authOf(req) });
 }

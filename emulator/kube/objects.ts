@@ -2,6 +2,7 @@
 // meta, nulls, unknown fields, Secret stringData), the fields the server owns on create and update,
 // and the key order objects are printed in.
 import { SCHEMAS, dropFields, isObj, unknownFields } from './schema.ts';
+import { RBAC_GROUP } from './resources.ts';
 import type { ResourceInfo } from './resources.ts';
 import { badRequest, invalid, q, undecodable } from './status.ts';
 import type { Obj } from './status.ts';
@@ -27,19 +28,27 @@ export function decode(info: ResourceInfo, body: unknown, strict: boolean, warni
   if (body.kind !== undefined && body.kind !== info.kind) {
     throw undecodable(info.kind, `the kind in the data (${String(body.kind)}) does not match the expected kind (${info.kind})`);
   }
-  if (body.apiVersion !== undefined && body.apiVersion !== 'v1') {
-    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (v1)`);
+  if (body.apiVersion !== undefined && body.apiVersion !== info.apiVersion) {
+    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${info.apiVersion})`);
   }
   const obj = dropNulls(structuredClone(body)) as Obj;
   if (obj.metadata !== undefined && !isObj(obj.metadata)) throw undecodable(info.kind, 'metadata must be an object');
   const unknown = unknownFields(obj, SCHEMAS[info.kind]);
-  if (unknown.length) {
-    if (strict) throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field ${q(f.slice(1))}`).join(', ')}`);
+  const nested = info.group === RBAC_GROUP ? unknownRbacFields(obj) : [];
+  const names = [...unknown.map((f) => f.slice(1)), ...nested.map((n) => n.path)];
+  if (names.length) {
+    if (strict) throw badRequest(`strict decoding error: ${names.map((f) => `unknown field ${q(f)}`).join(', ')}`);
     dropFields(obj, unknown);
-    for (const f of unknown) warnings.push(`unknown field ${q(f.slice(1))}`);
+    for (const n of nested) delete n.parent[n.key];
+    for (const f of names) warnings.push(`unknown field ${q(f)}`);
   }
-  const out: KubeObject = { apiVersion: 'v1', kind: info.kind, ...obj, metadata: { ...((obj.metadata as Obj) ?? {}) } as KubeObject['metadata'] };
-  out.apiVersion = 'v1';
+  const out: KubeObject = {
+    apiVersion: info.apiVersion,
+    kind: info.kind,
+    ...obj,
+    metadata: { ...((obj.metadata as Obj) ?? {}) } as KubeObject['metadata'],
+  };
+  out.apiVersion = info.apiVersion;
   out.kind = info.kind;
   for (const k of ['labels', 'annotations'] as const) {
     const m = out.metadata[k];
@@ -74,7 +83,52 @@ export function decode(info: ResourceInfo, body: unknown, strict: boolean, warni
   if (info.resource === 'namespaces' && out.metadata.name) {
     out.metadata.labels = { ...(out.metadata.labels ?? {}), 'kubernetes.io/metadata.name': out.metadata.name };
   }
+  if (info.group === RBAC_GROUP) defaultRbac(out);
   return out;
+}
+
+const RBAC_STRUCTS: Record<string, string[]> = {
+  rules: ['verbs', 'apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'],
+  subjects: ['kind', 'apiGroup', 'name', 'namespace'],
+};
+
+/** Unknown fields inside the RBAC kinds' rules, subjects and roleRef (`rules[0].verb`), which the strict decoder names too. */
+function unknownRbacFields(obj: Obj): { path: string; parent: Obj; key: string }[] {
+  const out: { path: string; parent: Obj; key: string }[] = [];
+  const check = (v: unknown, path: string, known: string[]): void => {
+    if (!isObj(v)) return;
+    for (const k of Object.keys(v)) if (!known.includes(k)) out.push({ path: `${path}.${k}`, parent: v, key: k });
+  };
+  for (const [field, known] of Object.entries(RBAC_STRUCTS)) {
+    if (Array.isArray(obj[field])) (obj[field] as unknown[]).forEach((item, i) => check(item, `${field}[${i}]`, known));
+  }
+  check(obj.roleRef, 'roleRef', ['apiGroup', 'kind', 'name']);
+  return out;
+}
+
+/** The fields of a struct in the order Go declares them (and marshals them), unknown ones after. */
+function inOrder(v: unknown, keys: string[]): unknown {
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const k of keys) if (v[k] !== undefined) out[k] = v[k];
+  for (const [k, x] of Object.entries(v)) if (!(k in out)) out[k] = x;
+  return out;
+}
+
+/**
+ * The rbac/v1 defaults (kubernetes pkg/apis/rbac/v1/defaults.go): a roleRef without apiGroup is
+ * rbac.authorization.k8s.io's, so is a User or Group subject's (a ServiceAccount subject's stays
+ * ""); and rules, subjects and roleRef with their fields in k8s.io/api's order.
+ */
+function defaultRbac(obj: KubeObject): void {
+  if (Array.isArray(obj.rules)) obj.rules = obj.rules.map((r) => inOrder(r, ['verbs', 'apiGroups', 'resources', 'resourceNames', 'nonResourceURLs']));
+  if (isObj(obj.roleRef)) obj.roleRef = inOrder({ ...obj.roleRef, apiGroup: obj.roleRef.apiGroup || RBAC_GROUP }, ['apiGroup', 'kind', 'name']);
+  if (Array.isArray(obj.subjects)) {
+    obj.subjects = obj.subjects.map((s) => {
+      if (isObj(s) && !s.apiGroup && (s.kind === 'User' || s.kind === 'Group')) s = { ...s, apiGroup: RBAC_GROUP };
+      return inOrder(s, ['kind', 'apiGroup', 'name', 'namespace']);
+    });
+  }
 }
 
 export function dropNulls(v: unknown): unknown {
@@ -156,7 +210,20 @@ export function ordered(obj: KubeObject): KubeObject {
   for (const k of mdOrder) if (metadata[k] !== undefined) md[k] = metadata[k];
   for (const [k, v] of Object.entries(metadata)) if (!(k in md) && v !== undefined) md[k] = v;
   const out: KubeObject = { kind, apiVersion, metadata: md as KubeObject['metadata'] };
-  const restOrder = ['spec', 'status', 'secrets', 'imagePullSecrets', 'automountServiceAccountToken', 'immutable', 'data', 'type'];
+  const restOrder = [
+    'spec',
+    'status',
+    'secrets',
+    'imagePullSecrets',
+    'automountServiceAccountToken',
+    'immutable',
+    'data',
+    'type',
+    'rules',
+    'aggregationRule',
+    'subjects',
+    'roleRef',
+  ];
   for (const k of restOrder) if (rest[k] !== undefined) out[k] = rest[k];
   for (const [k, v] of Object.entries(rest)) if (!(k in out) && v !== undefined) out[k] = v;
   return out;

@@ -1,5 +1,6 @@
-// Protobuf request bodies. kubectl's typed clients (`kubectl create secret|namespace|serviceaccount`)
-// send application/vnd.kubernetes.protobuf: the 4-byte magic `k8s\0`, then a runtime.Unknown whose
+// Protobuf request bodies. kubectl's typed clients (`kubectl create secret|namespace|serviceaccount|
+// role|rolebinding|clusterrole|clusterrolebinding|token`, `kubectl auth can-i`) send
+// application/vnd.kubernetes.protobuf: the 4-byte magic `k8s\0`, then a runtime.Unknown whose
 // `raw` is the object in the generated.proto encoding of k8s.io/api. Decoded here into JSON.
 import type { Obj } from './status.ts';
 
@@ -57,7 +58,78 @@ const PROTO_OBJECT_REFERENCE: ProtoMessage = {
   6: P('resourceVersion', 'string'),
   7: P('fieldPath', 'string'),
 };
+// rbac.authorization.k8s.io/v1, authentication.k8s.io/v1 and authorization.k8s.io/v1 (k8s.io/api 1.32 generated.proto)
+const PROTO_POLICY_RULE: ProtoMessage = {
+  1: P('verbs', 'string', { repeated: true }),
+  2: P('apiGroups', 'string', { repeated: true }),
+  3: P('resources', 'string', { repeated: true }),
+  4: P('resourceNames', 'string', { repeated: true }),
+  5: P('nonResourceURLs', 'string', { repeated: true }),
+};
+const PROTO_LABEL_SELECTOR: ProtoMessage = {
+  1: P('matchLabels', 'map'),
+  2: P('matchExpressions', 'msg', {
+    repeated: true,
+    msg: { 1: P('key', 'string'), 2: P('operator', 'string'), 3: P('values', 'string', { repeated: true }) },
+  }),
+};
+const PROTO_ROLE: ProtoMessage = {
+  1: P('metadata', 'msg', { msg: PROTO_OBJECT_META }),
+  2: P('rules', 'msg', { repeated: true, msg: PROTO_POLICY_RULE }),
+};
+const PROTO_BINDING: ProtoMessage = {
+  1: P('metadata', 'msg', { msg: PROTO_OBJECT_META }),
+  2: P('subjects', 'msg', {
+    repeated: true,
+    msg: { 1: P('kind', 'string'), 2: P('apiGroup', 'string'), 3: P('name', 'string'), 4: P('namespace', 'string') },
+  }),
+  3: P('roleRef', 'msg', { msg: { 1: P('apiGroup', 'string'), 2: P('kind', 'string'), 3: P('name', 'string') } }),
+};
+const PROTO_RBAC_AND_REVIEWS: Record<string, ProtoMessage> = {
+  Role: PROTO_ROLE,
+  ClusterRole: {
+    ...PROTO_ROLE,
+    3: P('aggregationRule', 'msg', { msg: { 1: P('clusterRoleSelectors', 'msg', { repeated: true, msg: PROTO_LABEL_SELECTOR }) } }),
+  },
+  RoleBinding: PROTO_BINDING,
+  ClusterRoleBinding: PROTO_BINDING,
+  TokenRequest: {
+    1: P('metadata', 'msg', { msg: PROTO_OBJECT_META }),
+    2: P('spec', 'msg', {
+      msg: {
+        1: P('audiences', 'string', { repeated: true }),
+        3: P('boundObjectRef', 'msg', {
+          msg: { 1: P('kind', 'string'), 2: P('apiVersion', 'string'), 3: P('name', 'string'), 4: P('uid', 'string') },
+        }),
+        4: P('expirationSeconds', 'int'),
+      },
+    }),
+  },
+  SelfSubjectAccessReview: {
+    1: P('metadata', 'msg', { msg: PROTO_OBJECT_META }),
+    2: P('spec', 'msg', {
+      msg: {
+        1: P('resourceAttributes', 'msg', {
+          msg: {
+            1: P('namespace', 'string'),
+            2: P('verb', 'string'),
+            3: P('group', 'string'),
+            4: P('version', 'string'),
+            5: P('resource', 'string'),
+            6: P('subresource', 'string'),
+            7: P('name', 'string'),
+          },
+        }),
+        2: P('nonResourceAttributes', 'msg', { msg: { 1: P('path', 'string'), 2: P('verb', 'string') } }),
+      },
+    }),
+  },
+  SelfSubjectRulesReview: { 1: P('metadata', 'msg', { msg: PROTO_OBJECT_META }), 2: P('spec', 'msg', { msg: { 1: P('namespace', 'string') } }) },
+  SelfSubjectReview: { 1: P('metadata', 'msg', { msg: PROTO_OBJECT_META }) },
+};
+
 const PROTO_KINDS: Record<string, ProtoMessage> = {
+  ...PROTO_RBAC_AND_REVIEWS,
   Secret: {
     1: P('metadata', 'msg', { msg: PROTO_OBJECT_META }),
     2: P('data', 'mapBytes'),

@@ -3,7 +3,6 @@
 import { load as loadYaml } from 'js-yaml';
 import { isObj } from './schema.ts';
 import { ProtoError, decodeKubeProtobuf } from './protobuf.ts';
-import type { ResourceInfo } from './resources.ts';
 import { ApiError, badRequest, q, undecodable } from './status.ts';
 import type { EmuRequest } from '../types.ts';
 
@@ -44,10 +43,11 @@ function protobufBody(req: EmuRequest, kind: string): Record<string, unknown> {
   }
 }
 
-export function parseBody(req: EmuRequest, info: ResourceInfo): unknown {
+/** The body as an object of the kind: protobuf, JSON or YAML (the decoder's 400 and 415 otherwise). */
+export function parseBody(req: EmuRequest, kind: string): unknown {
   const type = mediaType(req);
   const text = req.body.toString('utf8');
-  if (type === 'application/vnd.kubernetes.protobuf') return protobufBody(req, info.kind);
+  if (type === 'application/vnd.kubernetes.protobuf') return protobufBody(req, kind);
   if (type === 'application/cbor') {
     throw new ApiError(
       415,
@@ -55,12 +55,12 @@ export function parseBody(req: EmuRequest, info: ResourceInfo): unknown {
       `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
     );
   }
-  if (text.trim() === '') throw undecodable(info.kind, 'unexpected end of JSON input');
+  if (text.trim() === '') throw undecodable(kind, 'unexpected end of JSON input');
   if (req.json !== undefined) return req.json;
   try {
     return loadYaml(text);
   } catch (err) {
-    throw undecodable(info.kind, (err as Error).message.split('\n')[0]);
+    throw undecodable(kind, (err as Error).message.split('\n')[0]);
   }
 }
 

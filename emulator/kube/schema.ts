@@ -46,8 +46,17 @@ export const OBJECT_META: Schema = {
 
 const TYPE_META = { apiVersion: SCALAR, kind: SCALAR };
 
-/** Schemas of the kinds the emulator serves (core/v1 as of Kubernetes 1.32). */
+// rbac.authorization.k8s.io/v1 (k8s.io/api rbac/v1/types.go, 1.32): rules and subjects are
+// +listType=atomic, RoleRef is +structType=atomic.
+const ROLE_FIELDS = { ...TYPE_META, metadata: OBJECT_META, rules: ATOMIC };
+const BINDING: Schema = { type: 'struct', fields: { ...TYPE_META, metadata: OBJECT_META, subjects: ATOMIC, roleRef: ATOMIC } };
+
+/** Schemas of the kinds the emulator serves (core/v1 and rbac.authorization.k8s.io/v1 as of Kubernetes 1.32). */
 export const SCHEMAS: Record<string, Schema> = {
+  Role: { type: 'struct', fields: ROLE_FIELDS },
+  ClusterRole: { type: 'struct', fields: { ...ROLE_FIELDS, aggregationRule: { type: 'struct', fields: { clusterRoleSelectors: ATOMIC } } } },
+  RoleBinding: BINDING,
+  ClusterRoleBinding: BINDING,
   Secret: {
     type: 'struct',
     fields: { ...TYPE_META, metadata: OBJECT_META, data: STRING_MAP, stringData: STRING_MAP, type: SCALAR, immutable: SCALAR },

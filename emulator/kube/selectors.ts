@@ -73,6 +73,15 @@ function fieldValue(obj: KubeObject, field: string): string | undefined {
   return undefined;
 }
 
+/** The terms of a field selector (`a=b,c!=d`): field, `=` (also `==`) or `!=`, value. */
+export function fieldSelectorTerms(sel: string): { field: string; op: '=' | '!='; value: string }[] {
+  return splitTopLevel(sel).map((part) => {
+    const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
+    if (!m) throw badRequest(`invalid selector: '${sel}'; can't understand '${part}'`);
+    return { field: m[1], op: m[2] === '!=' ? '!=' : '=', value: m[3] };
+  });
+}
+
 export function parseFieldSelector(sel: string, info: ResourceInfo): ((o: KubeObject) => boolean)[] {
   const allowed = [
     'metadata.name',
@@ -80,10 +89,7 @@ export function parseFieldSelector(sel: string, info: ResourceInfo): ((o: KubeOb
     ...(info.resource === 'secrets' ? ['type'] : []),
     ...(info.resource === 'namespaces' ? ['status.phase'] : []),
   ];
-  return splitTopLevel(sel).map((part) => {
-    const m = /^([^=!]+?)\s*(==|=|!=)\s*(.*)$/.exec(part);
-    if (!m) throw badRequest(`invalid selector: '${sel}'; can't understand '${part}'`);
-    const [, field, op, value] = m;
+  return fieldSelectorTerms(sel).map(({ field, op, value }) => {
     if (!allowed.includes(field)) {
       throw badRequest(`field label not supported: ${field}`);
     }

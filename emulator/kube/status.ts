@@ -38,12 +38,37 @@ export function statusBody(code: number, reason: string, message: string, detail
   return body;
 }
 
-export const notFound = (resource: string, name: string): ApiError =>
-  new ApiError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
-export const alreadyExists = (resource: string, name: string): ApiError =>
-  new ApiError(409, 'AlreadyExists', `${resource} "${name}" already exists`, { name, kind: resource });
-export const conflict = (resource: string, name: string, why: string): ApiError =>
-  new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, { name, kind: resource });
+/** A resource as errors name it: `secrets`, or with its group (`roles` in rbac.authorization.k8s.io). */
+export type GroupResource = string | { resource: string; group: string };
+
+/** The message's `secrets` / `roles.rbac.authorization.k8s.io` and the details' group and kind, as apierrors builds them from a GroupResource. */
+function named(gr: GroupResource, name?: string): { qualified: string; details: Obj } {
+  const { resource, group } = typeof gr === 'string' ? { resource: gr, group: '' } : gr;
+  const details: Obj = {};
+  if (name) details.name = name;
+  if (group) details.group = group;
+  details.kind = resource;
+  return { qualified: group ? `${resource}.${group}` : resource, details };
+}
+
+export const notFound = (gr: GroupResource, name: string): ApiError => {
+  const { qualified, details } = named(gr, name);
+  return new ApiError(404, 'NotFound', `${qualified} "${name}" not found`, details);
+};
+export const alreadyExists = (gr: GroupResource, name: string): ApiError => {
+  const { qualified, details } = named(gr, name);
+  return new ApiError(409, 'AlreadyExists', `${qualified} "${name}" already exists`, details);
+};
+export const conflict = (gr: GroupResource, name: string, why: string): ApiError => {
+  const { qualified, details } = named(gr, name);
+  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified} "${name}": ${why}`, details);
+};
+/** apierrors.NewForbidden: `secrets "x" is forbidden: why`, `secrets is forbidden: why` without a name, `forbidden: why` without a resource. */
+export const forbiddenError = (gr: GroupResource, name: string, why: string): ApiError => {
+  const { qualified, details } = named(gr, name);
+  if (!qualified) return new ApiError(403, 'Forbidden', `forbidden: ${why}`, {});
+  return new ApiError(403, 'Forbidden', name ? `${qualified} "${name}" is forbidden: ${why}` : `${qualified} is forbidden: ${why}`, details);
+};
 export const MODIFIED = 'the object has been modified; please apply your changes to the latest version and try again';
 export const badRequest = (message: string): ApiError => new ApiError(400, 'BadRequest', message);
 /** The decoder's 400: the body cannot become an object of the kind. */
@@ -52,14 +77,15 @@ export const noRoute = (): ApiError => new ApiError(404, 'NotFound', 'the server
 export const methodNotAllowed = (): ApiError =>
   new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
 
-export function invalid(kind: string, name: string, errs: FieldError[]): ApiError {
+/** apierrors.NewInvalid: `Secret "x" is invalid: ...`, `Role.rbac.authorization.k8s.io "x" is invalid: ...` (the kind qualified by its group). */
+export function invalid(kind: string, name: string, errs: FieldError[], group = ''): ApiError {
   const parts = errs.map((e) => `${e.field}: ${e.detail}`);
   const summary = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-  return new ApiError(422, 'Invalid', `${kind} "${name}" is invalid: ${summary}`, {
-    name,
-    kind,
-    causes: errs.map((e) => ({ reason: e.type, message: e.detail, field: e.field })),
-  });
+  const details: Obj = { name };
+  if (group) details.group = group;
+  details.kind = kind;
+  details.causes = errs.map((e) => ({ reason: e.type, message: e.detail, field: e.field }));
+  return new ApiError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${summary}`, details);
 }
 
 /** A PatchOptions field error (422), as the apiserver words a bad `force` or a missing `fieldManager`. */

@@ -1,5 +1,6 @@
 // `kubectl get` asks for meta.k8s.io/v1 Tables: the columns kube-apiserver prints for each
-// resource, and ages in the apimachinery duration.HumanDuration format.
+// resource (kubernetes pkg/printers/internalversion/printers.go; the server prints the wide columns
+// too), and ages in the apimachinery duration.HumanDuration format.
 import type { ResourceInfo } from './resources.ts';
 import { json } from './status.ts';
 import type { Obj } from './status.ts';
@@ -42,8 +43,24 @@ const AGE_COLUMN = {
   priority: 0,
 };
 
+const CREATED_AT_COLUMN = { ...AGE_COLUMN, name: 'Created At', type: 'date' };
+const wideColumn = (name: string): Obj => ({ name, type: 'string', format: '', description: '', priority: 1 });
+
 function tableColumns(info: ResourceInfo): Obj[] {
   switch (info.resource) {
+    case 'roles':
+    case 'clusterroles':
+      return [NAME_COLUMN, CREATED_AT_COLUMN];
+    case 'rolebindings':
+    case 'clusterrolebindings':
+      return [
+        NAME_COLUMN,
+        { name: 'Role', type: 'string', format: '', description: '', priority: 0 },
+        AGE_COLUMN,
+        wideColumn('Users'),
+        wideColumn('Groups'),
+        wideColumn('ServiceAccounts'),
+      ];
     case 'namespaces':
       return [NAME_COLUMN, { name: 'Status', type: 'string', format: '', description: 'The status of the namespace', priority: 0 }, AGE_COLUMN];
     case 'secrets':
@@ -92,6 +109,21 @@ function tableCells(info: ResourceInfo, obj: KubeObject, now: number): unknown[]
       return [obj.metadata.name, String(obj.type ?? ''), Object.keys((obj.data as Obj | undefined) ?? {}).length, age];
     case 'serviceaccounts':
       return [obj.metadata.name, Array.isArray(obj.secrets) ? obj.secrets.length : 0, age];
+    case 'roles':
+    case 'clusterroles':
+      return [obj.metadata.name, obj.metadata.creationTimestamp ?? ''];
+    case 'rolebindings':
+    case 'clusterrolebindings': {
+      const ref = (obj.roleRef as Obj | undefined) ?? {};
+      // rbac.SubjectsStrings: users, groups, and service accounts as namespace/name
+      const subjects = (Array.isArray(obj.subjects) ? obj.subjects : []) as Obj[];
+      const of = (kind: string): string =>
+        subjects
+          .filter((s) => s.kind === kind)
+          .map((s) => (kind === 'ServiceAccount' ? `${String(s.namespace ?? '')}/${String(s.name ?? '')}` : String(s.name ?? '')))
+          .join(', ');
+      return [obj.metadata.name, `${String(ref.kind ?? '')}/${String(ref.name ?? '')}`, age, of('User'), of('Group'), of('ServiceAccount')];
+    }
   }
 }
 

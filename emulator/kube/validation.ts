@@ -1,7 +1,10 @@
 // What kube-apiserver 1.32 validates on the objects the emulator stores: object names (RFC 1123
-// labels and subdomains), label and annotation keys and values, Secret data keys, size and the
-// per-type required keys, immutable fields, and the list fields of a ServiceAccount.
+// labels and subdomains; path segment names for the RBAC kinds), label and annotation keys and
+// values, Secret data keys, size and the per-type required keys, immutable fields, the list fields
+// of a ServiceAccount, and the rules, subjects and roleRef of the RBAC kinds.
+import { pathSegmentNameErrors } from './attributes.ts';
 import { deepEqual, isObj } from './schema.ts';
+import { RBAC_GROUP } from './resources.ts';
 import type { ResourceInfo } from './resources.ts';
 import { invalid, q } from './status.ts';
 import type { FieldError, Obj } from './status.ts';
@@ -13,8 +16,8 @@ const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
-function nameErrors(name: string, label: boolean): FieldError[] {
-  const invalid = (why: string): FieldError[] => [{ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: ${why}` }];
+function nameErrors(name: string, label: boolean, field = 'metadata.name'): FieldError[] {
+  const invalid = (why: string): FieldError[] => [{ field, type: 'FieldValueInvalid', detail: `Invalid value: ${q(name)}: ${why}` }];
   if (label) {
     if (name.length > 63) return invalid('must be no more than 63 characters');
     if (!DNS1123_LABEL.test(name)) {
@@ -98,8 +101,13 @@ export function validate(info: ResourceInfo, obj: KubeObject, old: KubeObject | 
   const md = obj.metadata;
   const errs: FieldError[] = [];
   if (!md.name) errs.push({ field: 'metadata.name', type: 'FieldValueRequired', detail: 'Required value: name or generateName is required' });
-  else if (!old) errs.push(...nameErrors(md.name, info.resource === 'namespaces'));
+  else if (!old && info.group === RBAC_GROUP) {
+    // rbac's ValidateRBACName: path.IsValidPathSegmentName
+    for (const why of pathSegmentNameErrors(md.name))
+      errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(md.name)}: ${why}` });
+  } else if (!old) errs.push(...nameErrors(md.name, info.resource === 'namespaces'));
   errs.push(...metadataErrors(md));
+  if (info.group === RBAC_GROUP) errs.push(...rbacErrors(info, obj, old));
   if (info.resource === 'secrets') {
     const data = (obj.data ?? {}) as Record<string, string>;
     let total = 0;
@@ -151,5 +159,97 @@ export function validate(info: ResourceInfo, obj: KubeObject, old: KubeObject | 
         errs.push({ field, type: 'FieldValueInvalid', detail: `Invalid value: ${q(list)}: must be a list` });
     }
   }
-  if (errs.length) throw invalid(info.kind, md.name ?? '', errs);
+  if (errs.length) throw invalid(info.kind, md.name ?? '', errs, info.group);
+}
+
+// ---------------------------------------------------------------- rbac.authorization.k8s.io (kubernetes pkg/apis/rbac/validation/validation.go)
+
+/** Go's %#v of a []string: `[]string{"a", "b"}`. */
+const goStrings = (v: unknown): string => `[]string{${(Array.isArray(v) ? v : []).map((x) => q(String(x))).join(', ')}}`;
+const required = (field: string, detail = ''): FieldError => ({
+  field,
+  type: 'FieldValueRequired',
+  detail: detail ? `Required value: ${detail}` : 'Required value',
+});
+const notSupported = (field: string, value: unknown, supported: string[]): FieldError => ({
+  field,
+  type: 'FieldValueNotSupported',
+  detail: `Unsupported value: ${q(String(value ?? ''))}: supported values: ${supported.map((x) => q(x)).join(', ')}`,
+});
+const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/** ValidatePolicyRule */
+function ruleErrors(rule: Obj, namespaced: boolean, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!count(rule.verbs)) errs.push(required(`${path}.verbs`, 'verbs must contain at least one value'));
+  if (count(rule.nonResourceURLs)) {
+    const bad = (detail: string): FieldError => ({
+      field: `${path}.nonResourceURLs`,
+      type: 'FieldValueInvalid',
+      detail: `Invalid value: ${goStrings(rule.nonResourceURLs)}: ${detail}`,
+    });
+    if (namespaced) errs.push(bad('namespaced rules cannot apply to non-resource URLs'));
+    if (count(rule.apiGroups) || count(rule.resources) || count(rule.resourceNames))
+      errs.push(bad('rules cannot apply to both regular resources and non-resource URLs'));
+    return errs;
+  }
+  if (!count(rule.apiGroups)) errs.push(required(`${path}.apiGroups`, 'resource rules must supply at least one api group'));
+  if (!count(rule.resources)) errs.push(required(`${path}.resources`, 'resource rules must supply at least one resource'));
+  return errs;
+}
+
+/** ValidateRoleBindingSubject */
+function subjectErrors(s: Obj, namespaced: boolean, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const name = typeof s.name === 'string' ? s.name : '';
+  if (!name) errs.push(required(`${path}.name`));
+  switch (s.kind) {
+    case 'ServiceAccount':
+      // ValidateServiceAccountName: a DNS-1123 subdomain
+      if (name) errs.push(...nameErrors(name, false, `${path}.name`));
+      if (s.apiGroup) errs.push(notSupported(`${path}.apiGroup`, s.apiGroup, ['']));
+      if (!namespaced && !s.namespace) errs.push(required(`${path}.namespace`));
+      break;
+    case 'User':
+    case 'Group':
+      if (s.apiGroup !== RBAC_GROUP) errs.push(notSupported(`${path}.apiGroup`, s.apiGroup, [RBAC_GROUP]));
+      break;
+    default:
+      errs.push(notSupported(`${path}.kind`, s.kind, ['ServiceAccount', 'User', 'Group']));
+  }
+  return errs;
+}
+
+function rbacErrors(info: ResourceInfo, obj: KubeObject, old: KubeObject | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  if (info.resource === 'roles' || info.resource === 'clusterroles') {
+    const rules = Array.isArray(obj.rules) ? obj.rules : [];
+    rules.forEach((r, i) => errs.push(...ruleErrors(isObj(r) ? r : {}, info.namespaced, `rules[${i}]`)));
+    const agg = obj.aggregationRule;
+    if (isObj(agg) && !count(agg.clusterRoleSelectors)) {
+      errs.push(required('aggregationRule.clusterRoleSelectors', 'at least one clusterRoleSelector required if aggregationRule is non-nil'));
+    }
+    return errs;
+  }
+  const ref: Obj = isObj(obj.roleRef) ? obj.roleRef : {};
+  if (ref.apiGroup !== RBAC_GROUP) errs.push(notSupported('roleRef.apiGroup', ref.apiGroup, [RBAC_GROUP]));
+  const kinds = info.namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+  if (!kinds.includes(String(ref.kind))) errs.push(notSupported('roleRef.kind', ref.kind, kinds));
+  const refName = typeof ref.name === 'string' ? ref.name : '';
+  if (!refName) errs.push(required('roleRef.name'));
+  else
+    for (const why of pathSegmentNameErrors(refName))
+      errs.push({ field: 'roleRef.name', type: 'FieldValueInvalid', detail: `Invalid value: ${q(refName)}: ${why}` });
+  const subjects = Array.isArray(obj.subjects) ? obj.subjects : [];
+  subjects.forEach((s, i) => errs.push(...subjectErrors(isObj(s) ? s : {}, info.namespaced, `subjects[${i}]`)));
+  if (old && !deepEqual(old.roleRef, obj.roleRef)) {
+    const o: Obj = isObj(obj.roleRef) ? obj.roleRef : {};
+    errs.push({
+      field: 'roleRef',
+      type: 'FieldValueInvalid',
+      // %#v of the internal rbac.RoleRef
+      detail: `Invalid value: rbac.RoleRef{APIGroup:${q(String(o.apiGroup ?? ''))}, Kind:${q(String(o.kind ?? ''))}, Name:${q(String(o.name ?? ''))}}: cannot change roleRef`,
+    });
+  }
+  return errs;
 }
