@@ -206,6 +206,8 @@ function recorder() {
     debug: (l) => calls.push(['debug', l]),
     warning: (l) => calls.push(['warning', l]),
     notice: (l) => calls.push(['notice', l]),
+    startGroup: (l) => calls.push(['startGroup', l]),
+    endGroup: () => calls.push(['endGroup']),
     setFailed: (l) => calls.push(['setFailed', l]),
     setSecret: (v) => calls.push(['setSecret', v]),
     setOutput: (n, v) => calls.push(['setOutput', n, v]),

@@ -27,7 +27,9 @@ export class ApiError extends Error {
   readonly hint: string | undefined;
   constructor(opts: { service: string; operation: string; status?: number; code?: string; message: string; hint?: string }) {
     const status = opts.status !== undefined ? ` (HTTP ${opts.status}${opts.code ? ` ${opts.code}` : ''})` : opts.code ? ` (${opts.code})` : '';
-    super(`${opts.service} ${opts.operation} failed${status}: ${opts.message}${opts.hint ? ` ${opts.hint}` : ''}`);
+    // the hint is a sentence of its own: after the service's message, whatever punctuation it ends with
+    const sep = /[.!?]$/.test(opts.message.trim()) ? ' ' : '. ';
+    super(`${opts.service} ${opts.operation} failed${status}: ${opts.message.trim()}${opts.hint ? `${sep}${opts.hint}` : ''}`);
     this.service = opts.service;
     this.operation = opts.operation;
     this.status = opts.status;

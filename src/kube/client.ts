@@ -28,6 +28,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   kc.setCurrentContext(source.context);
   const cluster = kc.getCurrentCluster();
   const server = cluster?.server ?? '(unknown server)';
+  const who: Who = { server, context: source.context, user: kc.getCurrentUser()?.name, origin: source.origin };
   // The bearer token, the client key and every Secret body travel on this connection: never in
   // cleartext. (client-node itself refuses http:// only without insecure-skip-tls-verify.)
   if (!/^https:\/\//i.test(server)) {
@@ -55,7 +56,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     try {
       value = await fn();
     } catch (err) {
-      throw toApiError(operation, err, server);
+      throw toApiError(operation, err, who);
     }
     const wrong = expect?.(value);
     if (wrong) {
@@ -211,8 +212,48 @@ function originOrText(server: string): string {
   }
 }
 
-function toApiError(operation: string, err: unknown, server: string): ApiError {
+/** Where a request went and as whom, for messages: the server, the context and user of the kubeconfig, and where the kubeconfig came from. */
+interface Who {
+  server: string;
+  context: string;
+  user?: string;
+  origin: string;
+}
+
+/** `kubectl auth can-i` for one of our operations ("get secret team-a/x", "create namespace y"), or undefined. */
+export function canICommand(operation: string, context: string): string | undefined {
+  const m = /^(get|create|apply|delete|patch|list) (namespaces?|secret|serviceaccount)(?: ([^/\s]+)\/(\S+)| (\S+))?$/.exec(operation);
+  if (!m) return undefined;
+  const verb = m[1] === 'apply' ? 'patch' : m[1];
+  const resource = m[2] === 'namespace' || m[2] === 'namespaces' ? 'namespaces' : `${m[2]}s`;
+  const name = m[4] ?? (verb === 'create' || verb === 'list' ? undefined : m[5]);
+  return `kubectl --context ${context} auth can-i ${verb} ${resource}${name ? `/${name}` : ''}${m[3] ? ` -n ${m[3]}` : ''}`;
+}
+
+/** What to do about a 401 or 403 from the API server: the kubeconfig's user and context, and a command to check them. */
+function authHint(status: number, operation: string, who: Who): string | undefined {
+  const user = who.user ? `user '${who.user}' of context '${who.context}'` : `context '${who.context}'`;
+  if (status === 401) {
+    return (
+      `The API server ${originOrText(who.server)} did not accept the credentials of ${user} in ${who.origin}. ` +
+      'Check that its token or client certificate is current and is for this cluster (an expired token is the usual cause: ' +
+      'fetch fresh credentials, e.g. az aks get-credentials, with kubelogin convert-kubeconfig on Entra-integrated clusters), ' +
+      `and that kube-context names the right context; test with: kubectl --context ${who.context} auth whoami`
+    );
+  }
+  if (status === 403) {
+    const check = canICommand(operation, who.context);
+    return (
+      `The kubeconfig's ${user} may not do this: grant it the Role in README, Least-privilege permissions (Kubernetes)` +
+      `${check ? `, and check with: ${check}` : ''}`
+    );
+  }
+  return undefined;
+}
+
+function toApiError(operation: string, err: unknown, who: Who): ApiError {
   if (err instanceof ApiError) return err;
+  const server = who.server;
   const at = ` (${server})`;
   if (err instanceof NetError) {
     const invalid = err.failure === 'too-large';
@@ -250,12 +291,14 @@ function toApiError(operation: string, err: unknown, server: string): ApiError {
       // body not JSON
     }
     const note = err instanceof KubeRetriesExhausted ? ` (${err.message})` : '';
+    if (failed.status === 401 && message === 'HTTP 401') message = 'Unauthorized'; // client-node drops the body of a 401
     return new ApiError({
       service: KUBE_SERVICE,
       operation,
       status: failed.status,
       code: reason,
       message: `${String(message).slice(0, 500)}${note}`,
+      hint: authHint(failed.status, operation, who),
     });
   }
   // anything else (client-node reading an answer it did not expect, a kubeconfig it cannot use): never its raw text

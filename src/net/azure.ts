@@ -371,7 +371,7 @@ export async function azureCall<T>(
   service: string,
   operation: string,
   fn: () => Promise<T>,
-  hint?: (info: { status?: number; code?: string }) => string | undefined,
+  hint?: (info: { status?: number; code?: string; message?: string }) => string | undefined,
 ): Promise<T> {
   try {
     return await fn();

@@ -1,3 +1,0 @@
-import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
-import{a,b,c,d,e}from"./chunk-5OF5TAMO.js";import"./chunk-XDYO5CXQ.js";import"./chunk-ROVRO2Z6.js";export{c as kubeconfigCredentials,a as locateKubeconfig,d as maskKubeconfig,b as readKubeconfig,e as resolveKubeconfig};
-//# sourceMappingURL=kubeconfig-G4VLQMZV.js.map
