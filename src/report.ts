@@ -50,8 +50,8 @@ function targetKind(settings: Pick<Settings, 'authMethod'>): 'cluster' | 'namesp
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** What repairs a failed verify: attach writes exactly what verify checks. */
-export const VERIFY_REMEDY = 'Run this step with operation: attach to repair it (add dry-run: true first to see what it would write).';
+/** What repairs what verify found missing or stale: attach writes exactly what verify checks. */
+export const VERIFY_REMEDY = 'Run this step with operation: attach to write what is missing (add dry-run: true first to see what it would write).';
 
 /** A one-line failure message when any target failed, else undefined. */
 export function failureMessage(result: Result, settings: Settings): string | undefined {
@@ -61,7 +61,9 @@ export function failureMessage(result: Result, settings: Settings): string | und
   const verb = settings.operation === 'verify' ? 'failed verification' : 'failed';
   const head = result.results.length > 1 ? `${failed.length} of ${result.results.length} ${what}s ${verb}` : `${what} ${failed[0].target} ${verb}`;
   const each = failed.map((r) => (result.results.length > 1 ? `${r.target}: ${r.error}` : r.error)).join(' | ');
-  return `${head}: ${each}${settings.operation === 'verify' ? `. ${VERIFY_REMEDY}` : ''}`;
+  // a finding (not a call that failed: that one says its own remedy) is repaired by attach
+  const found = settings.operation === 'verify' && failed.some((r) => r.action !== 'failed');
+  return `${head}: ${each}${found ? `${/[.!?]$/.test(each) ? '' : '.'} ${VERIFY_REMEDY}` : ''}`;
 }
 
 // ------------------------------------------------------------------------------ as targets settle
@@ -205,6 +207,8 @@ export function summary(result: Result, settings: Settings): SummaryDoc {
       lead.push({ label: 'methods', text: methods.map((m) => `${m}: ${results.filter((r) => r.authMethod === m).length}`).join(', ') });
     }
   }
+
+  if (settings.operation === 'verify' && failed.some((r) => r.action !== 'failed')) lead.push({ label: 'to repair', text: VERIFY_REMEDY });
 
   const outcome = (r: TargetResult) => `${r.ok ? '✅' : '❌'} ${r.error ? `${r.action}: ${clip(r.error, CELL_ERROR_MAX)}` : r.action}`;
   const changed = (r: TargetResult) => (r.changed ? 'yes' : 'no');

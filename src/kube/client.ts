@@ -263,6 +263,7 @@ function toApiError(operation: string, err: unknown, who: Who): ApiError {
       status: err.status,
       code: invalid ? INVALID_RESPONSE : undefined,
       message: `${err.message}${at}`,
+      transport: err.failure,
     });
   }
   if (err instanceof SyntaxError)
@@ -309,5 +310,14 @@ function toApiError(operation: string, err: unknown, who: Who): ApiError {
       : e?.message
         ? e.message.split('\n')[0].slice(0, 300)
         : String(err);
-  return new ApiError({ service: KUBE_SERVICE, operation, code: e instanceof TypeError ? INVALID_RESPONSE : undefined, message: `${message}${at}` });
+  return new ApiError({
+    service: KUBE_SERVICE,
+    operation,
+    code: e instanceof TypeError ? INVALID_RESPONSE : undefined,
+    message: `${message}${at}`,
+    hint:
+      e instanceof TypeError
+        ? undefined
+        : `Check that kubectl can use context '${who.context}' of ${who.origin}: kubectl --context ${who.context} get namespace default`,
+  });
 }
