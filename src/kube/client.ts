@@ -226,7 +226,8 @@ export function canICommand(operation: string, context: string): string | undefi
   if (!m) return undefined;
   const verb = m[1] === 'apply' ? 'patch' : m[1];
   const resource = m[2] === 'namespace' || m[2] === 'namespaces' ? 'namespaces' : `${m[2]}s`;
-  const name = m[4] ?? (verb === 'create' || verb === 'list' ? undefined : m[5]);
+  // RBAC cannot limit create (or list) by name: the check asks for the verb on the resource
+  const name = verb === 'create' || verb === 'list' ? undefined : (m[4] ?? m[5]);
   return `kubectl --context ${context} auth can-i ${verb} ${resource}${name ? `/${name}` : ''}${m[3] ? ` -n ${m[3]}` : ''}`;
 }
 
