@@ -199,8 +199,15 @@ describe('remedies in messages', () => {
     const s = (o: Parameters<typeof nextStep>[0]) => nextStep(o) ?? '';
     assert.match(s({ service: 'ARM', transport: 'timeout' }), /^Check that the runner can reach ARM \(network, DNS, firewall, proxy\)/);
     assert.match(s({ service: 'ARM', transport: 'unreachable' }), /can reach ARM/);
-    assert.match(s({ service: 'Kubernetes', transport: 'redirect', status: 302 }), /not at an address that redirects/);
-    assert.match(s({ service: 'ARM', status: 307 }), /not at an address that redirects/);
+    assert.equal(
+      s({ service: 'Kubernetes', transport: 'redirect', status: 302 }),
+      "Point the step at Kubernetes itself (check the kubeconfig's server), not at an address or a proxy that redirects.",
+    );
+    assert.match(
+      s({ service: 'ARM', status: 307 }),
+      /check the environment input, where a custom cloud names its endpoints\), not at an address or a proxy that redirects/,
+    );
+    assert.match(s({ service: 'registry', transport: 'too-large' }), /check the registry input\), then run the step again/);
     assert.match(s({ service: 'ACR', transport: 'too-large' }), /Something other than ACR may be answering/);
     assert.match(s({ service: 'ACR', code: 'InvalidResponse', status: 200 }), /Something other than ACR may be answering/);
     assert.match(s({ service: 'ARM', transport: 'foreign-origin' }), /environment input/);
@@ -212,7 +219,11 @@ describe('remedies in messages', () => {
     assert.match(s({ service: 'ARM', status: 404 }), /exists/);
     assert.match(s({ service: 'ARM', status: 409 }), /run the step again/);
     assert.match(s({ service: 'ARM', status: 400 }), /what ARM refused/);
-    assert.equal(nextStep({ service: 'ARM', status: 200 }), undefined);
+    assert.match(
+      s({ service: 'GitHub OIDC', status: 200 }),
+      /Something other than GitHub OIDC may be answering/,
+      'a 2xx that failed: the wrong shape',
+    );
     assert.equal(nextStep({ service: 'ARM' }), undefined);
     const e = new ApiError({ service: 'AKS', operation: 'get cluster a/b', status: 404, message: 'not found', hint: 'Check cluster-name.' });
     assert.equal(e.message, 'AKS get cluster a/b failed (HTTP 404): not found. Check cluster-name.');

@@ -26,13 +26,14 @@ export type Transport = 'redirect' | 'timeout' | 'unreachable' | 'too-large' | '
  * missing cluster) are given where the failure is met; this makes sure no failure ends without one.
  */
 export function nextStep(o: { service: string; status?: number; code?: string; transport?: Transport }): string | undefined {
-  const elsewhere = `Something other than ${o.service} may be answering (a proxy, or a wrong endpoint in the environment input or the kubeconfig): check it, then run the step again.`;
+  const where = endpointOf(o.service);
+  const elsewhere = `Something other than ${o.service} may be answering (a proxy, or a wrong endpoint: check ${where}), then run the step again.`;
   switch (o.transport) {
     case 'timeout':
     case 'unreachable':
       return `Check that the runner can reach ${o.service} (network, DNS, firewall, proxy), then run the step again.`;
     case 'redirect':
-      return `Point the step at ${o.service} itself (for Azure, the environment input; for Kubernetes, the kubeconfig's server), not at an address that redirects.`;
+      return `Point the step at ${o.service} itself (check ${where}), not at an address or a proxy that redirects.`;
     case 'foreign-origin':
       return "Check the environment input (a custom cloud's endpoints) and any proxy between the runner and Azure.";
     case 'plain-http':
@@ -40,8 +41,9 @@ export function nextStep(o: { service: string; status?: number; code?: string; t
     case 'too-large':
       return elsewhere;
   }
-  if (o.code === 'InvalidResponse') return elsewhere;
+  // a call that "failed" with a 2xx got an answer of the wrong shape
   const s = o.status;
+  if (o.code === 'InvalidResponse' || (s !== undefined && s >= 200 && s < 300)) return elsewhere;
   if (s === undefined || s < 300) return undefined;
   if (s < 400) return nextStep({ ...o, transport: 'redirect' });
   if (s === 429 || s >= 500) return `${o.service} is throttling or failing: run the step again in a few minutes.`;
@@ -52,6 +54,14 @@ export function nextStep(o: { service: string; status?: number; code?: string; t
   if (s === 404) return 'Check that it exists and that the inputs name it.';
   if (s === 409) return 'Something else changed it at the same time: run the step again.';
   return `Check the inputs this request was made from: the message says what ${o.service} refused.`;
+}
+
+/** Where the address of a service comes from, for a remedy: what the user can check. */
+function endpointOf(service: string): string {
+  if (service === 'Kubernetes') return "the kubeconfig's server";
+  if (service === 'registry') return 'the registry input';
+  if (service === 'GitHub OIDC') return "the runner's network: the job's OIDC endpoint is GitHub's";
+  return 'the environment input, where a custom cloud names its endpoints';
 }
 
 /** A call to a service failed after retries. */

@@ -110,6 +110,28 @@ describe('Kubernetes', () => {
   });
 });
 
+test("a 403 from an admission webhook is the cluster's policy, not the user's permission", async () => {
+  emu.addFault({
+    method: 'POST',
+    pathPattern: '/namespaces/team-a/secrets$',
+    kind: 'body',
+    status: 403,
+    body: JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'admission webhook "validate.kyverno.svc-fail" denied the request: secrets must carry the label team',
+      reason: 'Forbidden',
+      code: 403,
+    }),
+  });
+  const r = await runAction(emu, basicInputs(emu));
+  assert.equal(r.code, 1);
+  assert.match(r.errors[0], /denied the request: secrets must carry the label team\. An admission policy of the cluster refused this write/);
+  assert.doesNotMatch(r.errors[0], /auth can-i/);
+});
+
 describe('verify', () => {
   test('a failed pull-secret verify says to run operation: attach, in the error and first in the summary', async () => {
     const r = await runAction(emu, basicInputs(emu, { operation: 'verify' }));

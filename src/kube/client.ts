@@ -231,8 +231,12 @@ export function canICommand(operation: string, context: string): string | undefi
   return `kubectl --context ${context} auth can-i ${verb} ${resource}${name ? `/${name}` : ''}${m[3] ? ` -n ${m[3]}` : ''}`;
 }
 
-/** What to do about a 401 or 403 from the API server: the kubeconfig's user and context, and a command to check them. */
-function authHint(status: number, operation: string, who: Who): string | undefined {
+/**
+ * What to do about a 401 or 403 from the API server: the kubeconfig's user and context, and a
+ * command to check them. A 403 is RBAC's, or an admission webhook's (a policy) when the API server
+ * says so ("admission webhook ... denied the request"): only RBAC is the user's permission.
+ */
+function authHint(status: number, operation: string, who: Who, message: string): string | undefined {
   const user = who.user ? `user '${who.user}' of context '${who.context}'` : `context '${who.context}'`;
   if (status === 401) {
     return (
@@ -241,6 +245,9 @@ function authHint(status: number, operation: string, who: Who): string | undefin
       'fetch fresh credentials, e.g. az aks get-credentials, with kubelogin convert-kubeconfig on Entra-integrated clusters), ' +
       `and that kube-context names the right context; test with: kubectl --context ${who.context} auth whoami`
     );
+  }
+  if (status === 403 && /admission webhook|denied the request/i.test(message)) {
+    return "An admission policy of the cluster refused this write (its message says which and why): meet it, or ask the cluster's owners to allow the write.";
   }
   if (status === 403) {
     const check = canICommand(operation, who.context);
@@ -300,7 +307,7 @@ function toApiError(operation: string, err: unknown, who: Who): ApiError {
       status: failed.status,
       code: reason,
       message: `${String(message).slice(0, 500)}${note}`,
-      hint: authHint(failed.status, operation, who),
+      hint: authHint(failed.status, operation, who, String(message)),
     });
   }
   // anything else (client-node reading an answer it did not expect, a kubeconfig it cannot use): never its raw text

@@ -1,3 +1,0 @@
-import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
-import{a,b,c,d,e}from"./chunk-DHB6J6CF.js";import"./chunk-HHT22EM7.js";import"./chunk-ROVRO2Z6.js";export{c as kubeconfigCredentials,a as locateKubeconfig,d as maskKubeconfig,b as readKubeconfig,e as resolveKubeconfig};
-//# sourceMappingURL=kubeconfig-AJE4OUGY.js.map
