@@ -28,6 +28,17 @@ function kubeconfig(opts: { context: string; user: string; token?: string }): st
     .replace(/^ {4}token: .*$/m, (t) => (opts.token ? `    token: "${opts.token}"` : t));
 }
 
+/** The API server's 403 for requests matching `path`: a Status object, reason Forbidden, with `message`. */
+function forbidden(method: string, path: string, message: string) {
+  emu.addFault({
+    method,
+    pathPattern: path,
+    kind: 'body',
+    status: 403,
+    body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', code: 403 }),
+  });
+}
+
 describe('Azure RBAC', () => {
   test('a 403 on the role assignment gives the constrained Role Based Access Control Administrator command, filled in, before any mention of Owner', async () => {
     emu.state.roleAssignmentWriters = [];
@@ -85,23 +96,12 @@ describe('Kubernetes', () => {
   });
 
   test('a 403 names the user and context, and the kubectl auth can-i that checks the permission', async () => {
-    emu.addFault({
-      method: 'GET',
-      pathPattern: '/namespaces/team-a/secrets/acr-contosoacr$',
-      kind: 'body',
-      status: 403,
-      // the API server's RBAC denial (a Status object, reason Forbidden)
-      body: JSON.stringify({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: 'secrets "acr-contosoacr" is forbidden: User "deployer-bot" cannot get resource "secrets" in API group "" in the namespace "team-a"',
-        reason: 'Forbidden',
-        details: { name: 'acr-contosoacr', kind: 'secrets' },
-        code: 403,
-      }),
-    });
+    // the API server's RBAC denial
+    forbidden(
+      'GET',
+      '/namespaces/team-a/secrets/acr-contosoacr$',
+      'secrets "acr-contosoacr" is forbidden: User "deployer-bot" cannot get resource "secrets" in API group "" in the namespace "team-a"',
+    );
     const r = await runAction(emu, basicInputs(emu, { kubeconfig: kubeconfig({ context: 'ci-ctx', user: 'deployer-bot' }) }));
     assert.equal(r.code, 1);
     assert.match(r.errors[0], /failed \(HTTP 403 Forbidden\): secrets "acr-contosoacr" is forbidden: User "deployer-bot" cannot get/);
@@ -111,21 +111,11 @@ describe('Kubernetes', () => {
 });
 
 test("a 403 from an admission webhook is the cluster's policy, not the user's permission", async () => {
-  emu.addFault({
-    method: 'POST',
-    pathPattern: '/namespaces/team-a/secrets$',
-    kind: 'body',
-    status: 403,
-    body: JSON.stringify({
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: 'admission webhook "validate.kyverno.svc-fail" denied the request: secrets must carry the label team',
-      reason: 'Forbidden',
-      code: 403,
-    }),
-  });
+  forbidden(
+    'POST',
+    '/namespaces/team-a/secrets$',
+    'admission webhook "validate.kyverno.svc-fail" denied the request: secrets must carry the label team',
+  );
   const r = await runAction(emu, basicInputs(emu));
   assert.equal(r.code, 1);
   assert.match(r.errors[0], /denied the request: secrets must carry the label team\. An admission policy of the cluster refused this write/);
