@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSettings } from '../src/inputs/index.ts';
 import { scenario } from '../src/main.ts';
-import type { Result, Write } from '../src/result.ts';
+import type { Result, TargetResult, Write } from '../src/result.ts';
 import { ACR_PULL, ACR_PUSH, REPOSITORY_READER, repositoryCondition, sameCondition } from '../src/roles.ts';
 import {
   LOGIN_TENANT,
@@ -271,7 +271,8 @@ describe('AKS fleet (in-process, fakes)', () => {
       'max-parallel': '5',
       ...LOGIN,
     };
-    const deps = fakeDeps({ inputs, azure: world });
+    const told: TargetResult[] = [];
+    const deps = { ...fakeDeps({ inputs, azure: world }), settled: (t: TargetResult) => void told.push(t) };
     // answer the clusters in reverse order: later ones finish first
     const azure = await deps.azure(readSettings((n) => inputs[n] ?? ''));
     const get = azure.aks.get.bind(azure.aks);
@@ -299,10 +300,25 @@ describe('AKS fleet (in-process, fakes)', () => {
       // after the first find it granted (a PUT that changes nothing prints no line)
       assert.deepEqual(new Set(order).size, dryRun ? names.length : names.length - 3);
       assert.equal(r.results.at(-1)!.ok, false);
-      assert.match(
-        r.summaryNotes.at(-1)!,
-        /^auth-method auto: rg-aks\/c00, rg-aks\/c01, rg-aks\/c03.* use managed-identity; rg-aks\/c02, rg-aks\/c05.* use service-principal\.$/,
+      // each cluster names the method it got; the missing one got none (auto decides per cluster)
+      assert.deepEqual(
+        r.results.map((x) => x.authMethod),
+        [...names.map((_, i) => (i % 3 === 2 ? 'service-principal' : 'managed-identity')), undefined],
       );
+      assert.ok(!r.summaryNotes.some((n) => /auth-method auto/.test(n)), 'no note listing every cluster');
+      // told as each settles, in the order they finish (later ones first here), each once, as merged
+      assert.deepEqual(told.map((t) => t.target).sort(), [...inputs.clusters.split('\n')].sort());
+      assert.notDeepEqual(
+        told.map((t) => t.target),
+        inputs.clusters.split('\n'),
+        'completion order, not input order',
+      );
+      for (const t of told)
+        assert.deepEqual(
+          t,
+          r.results.find((x) => x.target === t.target),
+        );
+      told.length = 0;
     }
   });
 });

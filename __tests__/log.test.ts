@@ -206,6 +206,8 @@ function recorder() {
     debug: (l) => calls.push(['debug', l]),
     warning: (l) => calls.push(['warning', l]),
     notice: (l) => calls.push(['notice', l]),
+    startGroup: (l) => calls.push(['startGroup', l]),
+    endGroup: () => calls.push(['endGroup']),
     setFailed: (l) => calls.push(['setFailed', l]),
     setSecret: (v) => calls.push(['setSecret', v]),
     setOutput: (n, v) => calls.push(['setOutput', n, v]),
@@ -367,4 +369,65 @@ test('through @actions/core: each message is one line, the runner takes only our
     /^username<<ghadelimiter_[^\n]+\ndenied\\n::set-output name=pwned::1\\r::add-mask::PWN %0A::error::PWN ## \[stop-commands\]tok\n/,
   );
   assert.equal(summary.split('\n').filter((l) => l.startsWith('|')).length, 3);
+});
+
+test('group: one line with its details folded under it, each neutralised; no details, just the line; through core, ::group:: and ::endgroup:: only', () => {
+  const { log, calls } = recorder();
+  log.setSecret('tok-123456');
+  calls.length = 0;
+  log.group('✗ team-a: failed: x\n::endgroup::', ['::endgroup::', 'denied tok-123456\r::error::y', '##[group]z']);
+  log.group('✓ team-b: created', []);
+  assert.deepEqual(calls, [
+    ['startGroup', '✗ team-a: failed: x\\n::endgroup::'],
+    ['info', ': :endgroup::'],
+    ['info', 'denied ***\\r::error::y'],
+    ['info', '## [group]z'],
+    ['endGroup'],
+    ['info', '✓ team-b: created'],
+  ]);
+  const { stdout } = withStdout(() => {
+    const real = createLog(actionsSink);
+    real.group('✗ team-a: failed\n::endgroup::', ['::endgroup::', 'detail']);
+  });
+  const commands = runnerLines(stdout)
+    .filter(Boolean)
+    .map((l) => runnerCommand(l)?.name ?? 'text');
+  assert.deepEqual(commands, ['group', 'text', 'text', 'endgroup'], stdout);
+});
+
+test('summaryMarkdown: a doc of one lead line only is that one line', () => {
+  const md = summaryMarkdown({ lead: [{ label: '❌ acr-kube-auth failed', text: "Input 'namespaces': x\n| forged |" }] });
+  assert.equal(md, "**❌ acr-kube-auth failed**: Input 'namespaces': x<br>\\| forged \\|\n");
+});
+
+test('summaryMarkdown: long cells are cut, long notes are cut and shown whole in a fold, a long plan is folded, fold titles are inert HTML text', () => {
+  const long = `${'word '.repeat(500)}end`;
+  const md = summaryMarkdown({
+    title: 't',
+    table: { head: ['cluster', 'result'], rows: [['rg/a', `❌ failed: ${long}`]] },
+    notes: [long, 'short note'],
+    plan: Array.from({ length: 12 }, (_, i) => `step ${i}`),
+    folds: [{ summary: '<img src=x> @octocat #1 https://evil.example "q"', items: [{ label: 'rg/a', text: long }] }],
+  });
+  const cell = md
+    .split('\n')
+    .find((l) => l.startsWith('| rg/a'))!
+    .split(' | ')[1]
+    .replace(/ \|$/, '');
+  assert.ok(cell.length <= 120 && cell.endsWith('…'), cell);
+  const bullets = md.split('\n').filter((l) => l.startsWith('- '));
+  assert.ok(bullets.every((b) => b.length < 2600));
+  assert.ok(
+    bullets.some((b) => b.endsWith('… (in full below)') && b.length < 330),
+    'the long note cut',
+  );
+  assert.ok(md.includes('- short note'));
+  assert.ok(!md.includes('**Plan**'), 'a 12-step plan is folded');
+  assert.match(md, /^<details><summary>Plan: 12 steps<\/summary>$/m);
+  assert.match(md, /^<details><summary>The long note in full<\/summary>\n\n- word word/m);
+  const summaryLine = md.split('\n').find((l) => l.includes('octocat'))!;
+  assert.equal(summaryLine, '<details><summary>&lt;img src=x&gt; @&#8203;octocat #&#8203;1 https:&#8203;//evil.example &quot;q&quot;</summary>');
+  // each fold: a blank line after the opening line and before </details>, so GitHub reads its items as Markdown
+  assert.equal((md.match(/<\/summary>\n\n- /g) ?? []).length, 3);
+  assert.equal((md.match(/\n\n<\/details>/g) ?? []).length, 3);
 });

@@ -5,6 +5,7 @@ import type { Settings } from './settings.ts';
 import type { AzureClients } from './azure/types.ts';
 import type { KubeClient } from './kube/types.ts';
 import type { KubeconfigSource } from './kube/kubeconfig.ts';
+import type { TargetResult } from './result.ts';
 
 export interface Deps {
   runner: Runner;
@@ -15,4 +16,10 @@ export interface Deps {
   azure: (settings: Settings) => Promise<AzureClients>;
   /** the Kubernetes client for a checked kubeconfig (loads @kubernetes/client-node) */
   kube: (source: KubeconfigSource) => Promise<KubeClient>;
+  /**
+   * Told as each target (a cluster, a namespace) settles, in the order they finish, with the plan
+   * lines it logged: run() points it at report.ts's progress, which prints them at once. The
+   * scenarios print nothing themselves.
+   */
+  settled?: (result: TargetResult, lines: readonly string[]) => void;
 }

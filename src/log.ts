@@ -91,15 +91,45 @@ export function markdownText(text: string): string {
 
 // ------------------------------------------------------------------------------ the job summary
 
-/** What the job summary holds. Every string is text: the renderer escapes all of it. */
+/**
+ * What the job summary holds. Every string is text: the renderer escapes all of it. A doc with no
+ * title is one line (the lead): what an input error or an early failure writes.
+ */
 export interface SummaryDoc {
-  title: string;
-  table: { head: string[]; rows: string[][] };
-  facts: { label: string; value: string }[];
+  title?: string;
+  /** the run at a glance, before anything else (counts, failures), one line each: a bold label and its text */
+  lead?: { label: string; text?: string }[];
+  table?: { head: string[]; rows: string[][] };
+  facts?: { label: string; value: string }[];
   /** an https link of our own making (the admin-consent page): rendered clickable */
   links?: { label: string; url: string }[];
-  notes: string[];
+  notes?: string[];
+  /** long details, folded under a line of our own words (`<details>`): each item a bullet, with an optional bold label */
+  folds?: SummaryFold[];
   plan?: string[];
+}
+
+export interface SummaryFold {
+  summary: string;
+  items: { label?: string; text: string }[];
+}
+
+/** The longest table cell, in characters: a longer one is cut with `…` (the whole text goes in a fold). */
+export const CELL_MAX = 120;
+/** The longest note shown as a bullet; a longer one is cut there, and shown whole in a fold. */
+export const NOTE_MAX = 300;
+/** More plan lines than this are folded. */
+const PLAN_SHOWN = 10;
+
+/** The first `max` characters (code points) of a line, with `…` when cut. */
+export function clip(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max
+    ? text
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 /** An https URL as a Markdown autolink; anything else as text. */
@@ -113,16 +143,67 @@ function autolink(url: string): string {
   return markdownText(url);
 }
 
+/**
+ * Text inside raw HTML (a fold's `<summary>`), where Markdown is not read: one line, entities for
+ * `& < > " '`, and the zero-width space after `@` and `#` and inside `://` that markdownText uses.
+ */
+function htmlText(text: string): string {
+  return stripEscapes(String(text))
+    .replace(BREAK, ' ')
+    .replace(/\t/g, ' ')
+    .trim()
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+    .replace(/#(?=[\p{L}\p{N}])/gu, '#&#8203;')
+    .replace(/@(?=[\p{L}\p{N}_-])/gu, '@&#8203;')
+    .replace(/:\/\//g, ':&#8203;//');
+}
+
 export function summaryMarkdown(doc: SummaryDoc, redact: (s: string) => string = (s) => s): string {
   const md = (s: string) => markdownText(redact(s)) || '–';
-  const row = (cells: string[]) => `| ${cells.map(md).join(' | ')} |`;
-  const lines = [`### ${md(doc.title)}`, '', row(doc.table.head), `|${doc.table.head.map(() => '---|').join('')}`];
-  for (const r of doc.table.rows) lines.push(row(doc.table.head.map((_, i) => r[i] ?? '')));
-  lines.push('');
-  for (const f of doc.facts) lines.push(`- **${md(f.label)}**: ${md(f.value)}`);
+  const cell = (s: string) => markdownText(clip(redact(s), CELL_MAX)) || '–';
+  const lines: string[] = [];
+  const para = () => {
+    if (lines.length && lines.at(-1) !== '') lines.push('');
+  };
+  if (doc.title) lines.push(`### ${md(doc.title)}`, '');
+  for (const l of doc.lead ?? []) lines.push(`**${md(l.label)}**${l.text ? `: ${md(l.text)}` : ''}`, '');
+  if (!doc.title && !doc.table && !doc.facts?.length && !doc.notes?.length && !doc.folds?.length && !doc.plan?.length) {
+    return `${lines.filter(Boolean).join('\n')}\n`; // one line
+  }
+  if (doc.table) {
+    const row = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
+    lines.push(row(doc.table.head), `|${doc.table.head.map(() => '---|').join('')}`);
+    for (const r of doc.table.rows) lines.push(row(doc.table.head.map((_, i) => r[i] ?? '')));
+    lines.push('');
+  }
+  const folds = [...(doc.folds ?? [])];
+  const long: SummaryFold['items'] = [];
+  for (const f of doc.facts ?? []) lines.push(`- **${md(f.label)}**: ${md(f.value)}`);
   for (const l of doc.links ?? []) lines.push(`- **${md(l.label)}**: ${autolink(redact(l.url))}`);
-  for (const n of doc.notes) lines.push(`- ${md(n)}`);
-  if (doc.plan?.length) lines.push('', '**Plan**', '', ...doc.plan.map((p) => `- ${md(p)}`));
+  for (const n of doc.notes ?? []) {
+    const shown = redact(n);
+    if ([...shown].length <= NOTE_MAX) lines.push(`- ${md(n)}`);
+    else {
+      lines.push(`- ${markdownText(clip(shown, NOTE_MAX))} (in full below)`);
+      long.push({ text: n });
+    }
+  }
+  if (long.length) folds.push({ summary: long.length === 1 ? 'The long note in full' : `The ${long.length} long notes in full`, items: long });
+  if (doc.plan?.length) {
+    if (doc.plan.length <= PLAN_SHOWN) {
+      para();
+      lines.push('**Plan**', '', ...doc.plan.map((p) => `- ${md(p)}`));
+    } else folds.unshift({ summary: `Plan: ${doc.plan.length} steps`, items: doc.plan.map((text) => ({ text })) });
+  }
+  for (const f of folds) {
+    if (!f.items.length) continue;
+    para();
+    // A blank line after the opening tag and before the closing one: GitHub reads the items as Markdown.
+    lines.push(`<details><summary>${htmlText(redact(f.summary))}</summary>`, '');
+    for (const i of f.items) lines.push(`- ${i.label ? `**${md(i.label)}**: ` : ''}${md(i.text)}`);
+    lines.push('', '</details>');
+  }
+  while (lines.at(-1) === '') lines.pop();
   return `${lines.join('\n')}\n`;
 }
 
@@ -134,6 +215,9 @@ export interface LogSink {
   debug(line: string): void;
   warning(line: string): void;
   notice(line: string): void;
+  /** `::group::line`: the lines up to endGroup fold under it in the runner's log */
+  startGroup(line: string): void;
+  endGroup(): void;
   /** `::error::` and exit code 1 */
   setFailed(line: string): void;
   setSecret(value: string): void;
@@ -147,6 +231,11 @@ export interface Log {
   debug(message: string): void;
   warning(message: string): void;
   notice(message: string): void;
+  /**
+   * One line, with its details folded under it in the runner's log (`::group::` ... `::endgroup::`);
+   * just the line when there are no details. Printed at once, so no other line lands inside.
+   */
+  group(message: string, details: readonly string[]): void;
   /** the single failure line: `::error::message` and exit code 1 */
   fail(message: string): void;
   /** registers a value to mask in every later line (the raw value and its one-line rendering) */
@@ -194,6 +283,12 @@ export function createLog(sink: LogSink): Log {
     debug: (m) => sink.debug(line(m)),
     warning: (m) => sink.warning(line(m)),
     notice: (m) => sink.notice(line(m)),
+    group: (m, details) => {
+      if (!details.length) return sink.info(line(m));
+      sink.startGroup(line(m));
+      for (const d of details) sink.info(line(d));
+      sink.endGroup();
+    },
     fail: (m) => sink.setFailed(line(m)),
     setSecret: (value) => {
       if (typeof value !== 'string' || !value.trim()) return;
@@ -226,6 +321,8 @@ export const actionsSink: LogSink = {
   debug: (l) => core.debug(l),
   warning: (l) => core.warning(l),
   notice: (l) => core.notice(l),
+  startGroup: (l) => core.startGroup(l),
+  endGroup: () => core.endGroup(),
   setFailed: (l) => core.setFailed(l),
   setSecret: (v) => core.setSecret(v),
   setOutput: (n, v) => core.setOutput(n, v),

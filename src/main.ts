@@ -4,7 +4,7 @@ import type { Result } from './result.ts';
 import type { Settings } from './settings.ts';
 import { readSettings } from './inputs/index.ts';
 import { formatError } from './errors.ts';
-import { failureMessage, report } from './report.ts';
+import { failureMessage, failureSummary, progressIntervalMs, report, startProgress } from './report.ts';
 import { maskKubeconfig } from './kube/kubeconfig.ts';
 
 /** Inputs that hold secrets: masked before anything else runs, so no later line can print them. */
@@ -40,15 +40,21 @@ function frames(err: Error): string[] {
 }
 
 export async function run(deps: Deps): Promise<void> {
+  let settings: Settings | undefined;
   try {
     await maskInputs(deps);
-    const settings = readSettings((name) => deps.runner.getInput(name));
-    const result = await scenario(settings, deps);
-    await report(result, settings, deps.runner, deps.now());
+    settings = readSettings((name) => deps.runner.getInput(name));
+    const progress = startProgress(settings, deps.runner, deps.now, progressIntervalMs(deps.env));
+    const result = await scenario(settings, { ...deps, settled: (r, lines) => progress.settled(r, lines) });
+    progress.finish();
+    await report(result, settings, deps.runner, deps.now(), progress);
     const failed = failureMessage(result, settings);
     if (failed) deps.runner.fail(failed);
   } catch (err) {
     if (deps.runner.isDebug() && err instanceof Error) for (const f of frames(err)) deps.runner.debug(f);
-    deps.runner.fail(formatError(err));
+    const message = formatError(err);
+    // An input error or an early failure (sign-in, the registry) writes its one line too.
+    deps.runner.summary(failureSummary(message, settings));
+    deps.runner.fail(message);
   }
 }

@@ -37,37 +37,56 @@ export async function checkRegistryCredential(
       : {
           ok: false,
           reason: r.gaveUp
-            ? `registry ${loginServer} answered HTTP ${r.status} (${r.gaveUp}); the credential could not be checked`
+            ? `registry ${loginServer} answered HTTP ${r.status} (${r.gaveUp}); the credential could not be checked: run the step again in a few minutes`
             : `registry ${loginServer} rejected the credential (HTTP ${r.status})`,
         };
 
   const challenge = await ask(new URL(`${base}/v2/`), `/v2/ challenge (${loginServer})`);
-  if ('unreachable' in challenge) return { ok: false, reason: `could not reach registry ${loginServer}: ${challenge.unreachable}` };
+  if ('unreachable' in challenge)
+    return {
+      ok: false,
+      reason: `could not reach registry ${loginServer} (${challenge.unreachable}), so the credential was not checked: check that the runner can reach it`,
+    };
   if (challenge.status === 200) return { ok: true };
   if (challenge.gaveUp) return verdict(challenge);
   const header = challenge.headers.get('www-authenticate') ?? '';
   if (/^bearer/i.test(header)) {
     const params = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]));
-    if (!params.realm) return { ok: false, reason: `registry ${loginServer} sent a Bearer challenge without a realm` };
+    if (!params.realm)
+      return {
+        ok: false,
+        reason: `registry ${loginServer} sent a Bearer challenge without a realm, which no registry does: check the registry input`,
+      };
     let url: URL;
     try {
       url = new URL(params.realm);
     } catch {
-      return { ok: false, reason: `registry ${loginServer} sent a Bearer challenge with an invalid realm` };
+      return {
+        ok: false,
+        reason: `registry ${loginServer} sent a Bearer challenge with an invalid realm, which no registry does: check the registry input`,
+      };
     }
     if (url.protocol !== 'https:' || hostOf(url.host) !== hostOf(loginServer)) {
       return {
         ok: false,
-        reason: `registry ${loginServer} asked for the credential at ${url.protocol}//${url.host}, not at its own host over https; it was not sent`,
+        reason: `registry ${loginServer} asked for the credential at ${url.protocol}//${url.host}, not at its own host over https; it was not sent: check the registry input and any proxy in between`,
       };
     }
     if (params.service) url.searchParams.set('service', params.service);
     if (opts.scope) url.searchParams.set('scope', opts.scope);
     const res = await ask(url, `token request (${url.host})`, basic);
-    if ('unreachable' in res) return { ok: false, reason: `could not reach token endpoint ${url.host}: ${res.unreachable}` };
+    if ('unreachable' in res)
+      return {
+        ok: false,
+        reason: `could not reach token endpoint ${url.host} (${res.unreachable}), so the credential was not checked: check that the runner can reach it`,
+      };
     return verdict(res);
   }
   const res = await ask(new URL(`${base}/v2/`), `login (${loginServer})`, basic);
-  if ('unreachable' in res) return { ok: false, reason: `could not reach registry ${loginServer}: ${res.unreachable}` };
+  if ('unreachable' in res)
+    return {
+      ok: false,
+      reason: `could not reach registry ${loginServer} (${res.unreachable}), so the credential was not checked: check that the runner can reach it`,
+    };
   return verdict(res);
 }

@@ -33,6 +33,8 @@ export interface TargetResult {
   changed: boolean;
   /** what was (or, under dry-run, would be) done: 'created', 'updated', 'unchanged', 'deleted', 'verified', ... */
   action: string;
+  /** the AKS method this cluster got (a fleet under auth-method: auto can mix them) */
+  authMethod?: AuthMethod;
   error?: string;
   principalId?: string;
   role?: string;

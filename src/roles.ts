@@ -103,7 +103,7 @@ export function chooseRole(registry: RoleRegistry, roleInput: string, repositori
     warnings.push(
       abac
         ? `${displayName} is not honoured on ${registry.name}: its roleAssignmentMode is ${ABAC_MODE}, where pulls need Container Registry Repository Reader (role: auto picks it).`
-        : `${displayName} does not grant pull on ${registry.name}.`,
+        : `${displayName} does not grant pull on ${registry.name}, so pulls with this grant fail: use role: auto (AcrPull here).`,
     );
   }
   let condition: string | undefined;

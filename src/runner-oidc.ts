@@ -34,7 +34,11 @@ export async function getIDToken(audience: string, setSecret: (v: string) => voi
     } catch {
       // not JSON: the status says it
     }
-    throw new ApiError({ ...req, status: res.status, message: res.gaveUp ? `${message} (${res.gaveUp})` : message });
+    const hint =
+      res.status === 401 || res.status === 403
+        ? "GitHub refused the job's runtime token: check that the job has `permissions: id-token: write` (a pull request from a fork gets no token)."
+        : undefined;
+    throw new ApiError({ ...req, status: res.status, message: res.gaveUp ? `${message} (${res.gaveUp})` : message, hint });
   }
   let token: unknown;
   try {

@@ -60,7 +60,7 @@ describe('attach', () => {
     const results = JSON.parse(r.outputs.results);
     assert.equal(results.length, 1);
     assert.deepEqual([results[0].target, results[0].ok, results[0].action], ['rg-aks/aks-mi', true, 'created']);
-    assert.match(r.summary, /\| rg-aks\/aks-mi \| f0000000-0000-4000-8000-000000000001 \| AcrPull \| ✅ created \| yes \|/);
+    assert.match(r.summary, /\| rg-aks\/aks-mi \| managed-identity \| f0000000-0000-4000-8000-000000000001 \| AcrPull \| ✅ created \| yes \|/);
 
     const made = assignmentsOf(KUBELET_OID, REG);
     assert.equal(made.length, 1);
@@ -236,13 +236,13 @@ describe('attach', () => {
     assert.ok(puts > 1 && puts < 100, `bounded retries: ${puts}`);
   });
 
-  test('AuthorizationFailed names the roles the caller needs and the scope', async () => {
+  test('AuthorizationFailed names the least-privilege role the caller needs and the scope', async () => {
     emu.state.roleAssignmentWriters = [];
     const r = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', ...MI_CLUSTER }));
     assert.equal(r.code, 1);
     assert.equal(r.errors.length, 1);
     assert.match(r.errors[0], /AuthorizationFailed/);
-    assert.match(r.errors[0], /Owner, User Access Administrator, or Role Based Access Control Administrator/);
+    assert.match(r.errors[0], /Least privilege: Role Based Access Control Administrator there, constrained to assigning AcrPull/);
     assert.ok(r.errors[0].includes(REG), r.errors[0]);
     // no retry storm on a 403
     assert.equal(armRequests().filter((q) => q.method === 'PUT').length, 1);

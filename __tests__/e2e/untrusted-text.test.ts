@@ -224,6 +224,13 @@ function problemsOf(r: RunResult, expectedCode: number): string[] {
       else if (/^\s*PWN-/.test(c.data)) problems.push(`${stream}: a forged ${c.name} line: ${line.slice(0, 120)}`);
     }
   }
+  // groups open and close in turn, never nested (a forged ::endgroup:: would show here)
+  let open = 0;
+  for (const c of runnerLines(r.stdout).map(runnerCommand)) {
+    if (c?.name === 'group' && open++) problems.push('a group opened inside a group');
+    if (c?.name === 'endgroup' && --open < 0) problems.push('an endgroup without its group');
+  }
+  if (open > 0) problems.push('a group left open');
   const rows = r.summary.split('\n').filter((l) => l.startsWith('|'));
   if (rows.length) {
     const want = tableSeparators(rows[0]);
@@ -232,7 +239,8 @@ function problemsOf(r: RunResult, expectedCode: number): string[] {
   }
   if (/[\u001b\u009b]/.test(r.summary) || CONTROL.test(r.summary.replace(/\n/g, '')))
     problems.push('a control character or ANSI escape reached the summary');
-  if (/<(?!br>)/i.test(r.summary)) problems.push('raw HTML reached the summary');
+  // the only HTML: line breaks, and the folds of our own making (a <summary> of text, no tag inside)
+  if (/<(?!br>)/i.test(r.summary.replace(/^<details><summary>[^<>]*<\/summary>$|^<\/details>$/gm, ''))) problems.push('raw HTML reached the summary');
   if (/(?<!\\)`/.test(r.summary)) problems.push('an unescaped backtick reached the summary');
   if (/(?<!\\)\[PWN/.test(r.summary)) problems.push('a Markdown link reached the summary');
   if (/@octocat|#1\b/.test(r.summary)) problems.push('an @mention or #issue reference reached the summary');

@@ -435,6 +435,7 @@ export function fakeRunner(inputs: Record<string, string>): FakeRunner {
     setOutputExact: (name, value) => void (r.outputs[name] = value),
     setSecret: (value) => void (value && r.masked.add(value)),
     info: (m) => void r.lines.push(m),
+    group: (m, details) => void r.lines.push(m, ...details),
     debug: () => undefined,
     isDebug: () => false,
     warning: (m) => void r.lines.push(`::warning::${m}`),

@@ -81,7 +81,13 @@ export function oidcInputs(emu: Emulator, extra: Record<string, string> = {}): R
 export async function runAction(
   emu: Emulator | undefined,
   inputs: Record<string, string>,
-  opts: { env?: Record<string, string | undefined>; timeoutMs?: number; allowLeaks?: boolean } = {},
+  opts: {
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    allowLeaks?: boolean;
+    /** called with each stdout line as it arrives (for tests of what is printed before the run ends) */
+    onLine?: (line: string) => void;
+  } = {},
 ): Promise<RunResult> {
   const work = mkdtempSync(join(tmpdir(), 'acr-e2e-'));
   const runnerTemp = join(work, 'temp');
@@ -109,7 +115,14 @@ export async function runAction(
   const child = spawn(NODE, [DIST], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
+  let partial = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (!opts.onLine) return;
+    const lines = (partial + d).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) opts.onLine(l);
+  });
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
   const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? -1)));

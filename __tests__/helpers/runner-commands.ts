@@ -11,7 +11,7 @@ export const REGISTERED = new Set(
   ),
 );
 /** What this action itself issues on stdout. */
-export const OURS = new Set(['add-mask', 'debug', 'warning', 'notice', 'error']);
+export const OURS = new Set(['add-mask', 'debug', 'warning', 'notice', 'error', 'group', 'endgroup']);
 
 /** .NET's Char.IsWhiteSpace, which String.TrimStart removes. */
 const LEADING_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;

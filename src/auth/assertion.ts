@@ -29,10 +29,8 @@ export function githubAssertion(
       last = await getIDToken(audience);
       return last;
     } catch (e) {
-      // An ApiError names the request and what went wrong (a redirect, a timeout); only a refusal
-      // points at the permission.
-      if (e instanceof ApiError && e.status !== 401 && e.status !== 403)
-        throw new AuthError(`Could not get a GitHub OIDC token for audience '${audience}': ${e.message}`);
+      // An ApiError names the request, what went wrong and what to do (a refusal: the permission).
+      if (e instanceof ApiError) throw new AuthError(`Could not get a GitHub OIDC token for audience '${audience}': ${e.message}`);
       throw new AuthError(
         `Could not get a GitHub OIDC token for audience '${audience}': ${(e as Error).message}. Check that the job has \`permissions: id-token: write\`.`,
       );

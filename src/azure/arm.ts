@@ -93,7 +93,8 @@ export async function armPages<T>(client: Client, first: () => PromiseLike<PathU
       throw Object.assign(createRestError('the list answer has no `value` array', res), { code: INVALID });
     out.push(...((page.value as T[] | undefined) ?? []));
     if (!page.nextLink || typeof page.nextLink !== 'string') return out;
-    if (pages + 1 >= maxPages) throw new Error(`the list did not end after ${maxPages} pages (nextLink kept coming)`);
+    if (pages + 1 >= maxPages)
+      throw Object.assign(new Error(`the list did not end after ${maxPages} pages (nextLink kept coming)`), { code: INVALID });
     res = await client.pathUnchecked(page.nextLink).get();
   }
 }

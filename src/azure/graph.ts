@@ -75,7 +75,14 @@ export function createGraphClient(session: AzureSession, opts: GraphClientOption
     } catch (e) {
       const info = restErrorInfo(e);
       if (info.status === undefined && (e as Error)?.name === 'AbortError') info.message = 'timed out';
-      throw new ApiError({ service: GRAPH_SERVICE, operation, status: info.status, code: info.code, message: info.message });
+      throw new ApiError({
+        service: GRAPH_SERVICE,
+        operation,
+        status: info.status,
+        code: info.code,
+        message: info.message,
+        transport: info.transport,
+      });
     }
     return res;
   }

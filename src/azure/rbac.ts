@@ -8,12 +8,12 @@
 //   - deterministic names (src/roles.ts assignmentName), created with one PUT straight away;
 //     201 = created; 200 (same name) or 409 RoleAssignmentExists (another name) = unchanged;
 //   - PrincipalNotFound (a new identity not yet replicated) retried with bounded backoff;
-//   - AuthorizationFailed explained: which roles the caller needs, and on which scope.
+//   - AuthorizationFailed explained: the least-privilege role the caller needs on the scope, as a command.
 import type { AzureSession, RbacClient, RoleAssignment } from './types.ts';
 import { armBody as expect, armCall, armPages, armRestClient } from './arm.ts';
 import { ApiError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
-import { assignmentName, roleDefinitionId, roleGuidOf, roleName } from '../roles.ts';
+import { ACR_PULL, REPOSITORY_READER, assignmentName, roleDefinitionId, roleGuidOf, roleName } from '../roles.ts';
 
 export const RBAC_SERVICE = 'Azure RBAC';
 
@@ -44,8 +44,77 @@ export function principalRetryFromEnv(env: Record<string, string | undefined>): 
   };
 }
 
-/** The roles that can write role assignments, named in AuthorizationFailed errors. */
-export const ASSIGNMENT_WRITER_ROLES = 'Owner, User Access Administrator, or Role Based Access Control Administrator';
+/** The role that lets an identity write role assignments, which README's least privilege constrains to the pull roles. */
+export const ASSIGNMENT_WRITER_ROLE = 'Role Based Access Control Administrator';
+
+/**
+ * The ABAC condition (version 2.0) on a Role Based Access Control Administrator assignment that
+ * lets it create and delete assignments of the given roles only: Azure's "Constrain roles"
+ * delegation example (learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples),
+ * the same condition README's "Least-privilege permissions" gives, on one line.
+ */
+export function pullRolesCondition(roleGuids: readonly string[]): string {
+  const guids = [...new Set(roleGuids.map((g) => g.toLowerCase()))].join(', ');
+  return (
+    `((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${guids}}))` +
+    ` AND ((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${guids}}))`
+  );
+}
+
+/**
+ * Who ARM refused, from its AuthorizationFailed message ("The client '<app id or user>' with object
+ * id '<oid>' does not have authorization to perform action ..."): the object id, and whether the
+ * client is an app (a GUID) or a user (a sign-in name). Undefined when the message does not say.
+ */
+export function refusedCaller(message: string | undefined): { objectId: string; type: 'ServicePrincipal' | 'User' } | undefined {
+  const m = /The client '([^']*)' with object id '([0-9a-f-]{36})'/i.exec(message ?? '');
+  if (!m) return undefined;
+  return { objectId: m[2].toLowerCase(), type: /^[0-9a-f-]{36}$/i.test(m[1]) ? 'ServicePrincipal' : 'User' };
+}
+
+/**
+ * `az role assignment create` for the signed-in identity on `scope`, with the role (and condition)
+ * given. --assignee-object-id with --assignee-principal-type asks Graph nothing (azure-cli,
+ * src/azure-cli/azure/cli/command_modules/role/_params.py), so it works where Graph may not be read.
+ */
+export function roleAssignmentCommand(caller: ReturnType<typeof refusedCaller>, scope: string, role: string, condition?: string): string {
+  const who = caller
+    ? `--assignee-object-id ${caller.objectId} --assignee-principal-type ${caller.type}`
+    : '--assignee "<the client id this step signs in with>"';
+  const cond = condition ? ` --condition-version 2.0 --condition "${condition}"` : '';
+  return `az role assignment create ${who} --role "${role}" --scope "${scope}"${cond}`;
+}
+
+/**
+ * The hint for a 403 on role assignments: the least privilege that lets this run through, as a
+ * command to copy. Writes need Role Based Access Control Administrator constrained to the pull
+ * roles (and `roleGuid`, the role this run assigns, when it is another); reads need only Reader.
+ */
+export function writeHint(scope: string, verb: 'create' | 'delete' | 'read', roleGuid?: string) {
+  return (info: { status?: number; code?: string; message?: string }) => {
+    if (info.status === 403 || info.code === 'AuthorizationFailed') {
+      const caller = refusedCaller(info.message);
+      const who = caller ? `The signed-in identity (object id ${caller.objectId})` : 'The signed-in identity';
+      const by = 'run as an Owner or User Access Administrator of the registry';
+      if (verb === 'read') {
+        return (
+          `${who} may not read role assignments on ${scope}. Give it Reader there (${by}): ${roleAssignmentCommand(caller, scope, 'Reader')}. ` +
+          `attach and detach need the constrained ${ASSIGNMENT_WRITER_ROLE} instead (README, Least-privilege permissions).`
+        );
+      }
+      const roles = [ACR_PULL, REPOSITORY_READER, ...(roleGuid ? [roleGuid] : [])];
+      return (
+        `${who} may not ${verb} role assignments on ${scope}. Least privilege: ${ASSIGNMENT_WRITER_ROLE} there, constrained to assigning ` +
+        `${[...new Set(roles.map((g) => roleName(g.toLowerCase())))].join(' and ')} (${by}): ` +
+        `${roleAssignmentCommand(caller, scope, ASSIGNMENT_WRITER_ROLE, pullRolesCondition(roles))}. Then run this step again.`
+      );
+    }
+    if (info.code === 'PrincipalNotFound') {
+      return 'The identity was not found in the directory; it may have been created moments ago (replication delay) or deleted.';
+    }
+    return undefined;
+  };
+}
 
 /** '/subscriptions/{id}' prefix of a scope, or undefined above subscriptions. */
 export function subscriptionOf(scope: string): string | undefined {
@@ -89,20 +158,6 @@ export function toAssignment(a: WireAssignment): RoleAssignment {
 export const isPrincipalNotFound = (e: unknown) => e instanceof ApiError && e.code === 'PrincipalNotFound';
 const isExists = (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'RoleAssignmentExists';
 const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
-
-/** The hint for a 403: who may write role assignments, and where. */
-export function writeHint(scope: string, verb: 'create' | 'delete' | 'read') {
-  return (info: { status?: number; code?: string }) => {
-    if (info.status === 403 || info.code === 'AuthorizationFailed') {
-      const what = verb === 'read' ? 'read role assignments' : `${verb} role assignments`;
-      return `The signed-in identity may not ${what} on ${scope}: it needs ${ASSIGNMENT_WRITER_ROLES} there (or on its resource group or subscription).`;
-    }
-    if (info.code === 'PrincipalNotFound') {
-      return 'The identity was not found in the directory; it may have been created moments ago (replication delay) or deleted.';
-    }
-    return undefined;
-  };
-}
 
 export function createRbacClient(session: AzureSession, opts: RbacOptions = {}): RbacClient {
   const client = armRestClient(session, opts.tenantId);
@@ -179,7 +234,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
                 status = Number(res.status);
                 return expect<WireAssignment>(res, ['200', '201']);
               },
-              writeHint(req.scope, 'create'),
+              writeHint(req.scope, 'create', req.roleGuid),
             ),
           {
             attempts: 1000,

@@ -118,5 +118,8 @@ export function signInError(e: unknown, settings: Settings, assertion: string | 
       'No Azure login: give client-id and tenant-id (OIDC, with `permissions: id-token: write`), client-secret, or creds; or run azure/login before this step; or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET.',
     );
   }
-  return new AuthError(`Azure sign-in failed for ${who}${code ? ` (${code})` : ''}: ${desc}`);
+  const next = code
+    ? `Look ${code} up (README, Troubleshooting, or https://login.microsoftonline.com/error?code=${code.slice(6)}) and check client-id, tenant-id and the secret, creds or OIDC federation.`
+    : 'Check client-id, tenant-id and the secret, creds or OIDC federation (README, Troubleshooting).';
+  return new AuthError(`Azure sign-in failed for ${who}${code ? ` (${code})` : ''}: ${desc}${/[.!?]$/.test(desc.trim()) ? '' : '.'} ${next}`);
 }

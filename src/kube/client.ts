@@ -31,6 +31,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   const server = cluster?.server ?? '(unknown server)';
   // checked before any network call (kubeconfig.ts); here again for any other maker of a source
   requireHttps(server, source.context);
+  const who: Who = { server, context: source.context, user: kc.getCurrentUser()?.name, origin: source.origin };
   if (cluster?.skipTLSVerify) {
     opts.warn?.(
       `The kubeconfig's context '${source.context}' sets insecure-skip-tls-verify: the certificate of ${serverOrigin(server)} is not checked, so the cluster's credentials and the pull secret could reach an impostor. Give the cluster's certificate-authority-data instead.`,
@@ -49,7 +50,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     try {
       value = await fn();
     } catch (err) {
-      throw toApiError(operation, err, server);
+      throw toApiError(operation, err, who);
     }
     const wrong = expect?.(value);
     if (wrong) {
@@ -196,10 +197,58 @@ function namespaceList(v: unknown): string | undefined {
   return isObject(v) && Array.isArray(v.items) ? undefined : 'a NamespaceList with items';
 }
 
-function toApiError(operation: string, err: unknown, server: string): ApiError {
+/** Where a request went and as whom, for messages: the server, the context and user of the kubeconfig, and where the kubeconfig came from. */
+interface Who {
+  server: string;
+  context: string;
+  user?: string;
+  origin: string;
+}
+
+/** `kubectl auth can-i` for one of our operations ("get secret team-a/x", "create namespace y"), or undefined. */
+export function canICommand(operation: string, context: string): string | undefined {
+  const m = /^(get|create|apply|delete|patch|list) (namespaces?|secret|serviceaccount)(?: ([^/\s]+)\/(\S+)| (\S+))?$/.exec(operation);
+  if (!m) return undefined;
+  const verb = m[1] === 'apply' ? 'patch' : m[1];
+  const resource = m[2] === 'namespace' || m[2] === 'namespaces' ? 'namespaces' : `${m[2]}s`;
+  // RBAC cannot limit create (or list) by name: the check asks for the verb on the resource
+  const name = verb === 'create' || verb === 'list' ? undefined : (m[4] ?? m[5]);
+  return `kubectl --context ${context} auth can-i ${verb} ${resource}${name ? `/${name}` : ''}${m[3] ? ` -n ${m[3]}` : ''}`;
+}
+
+/**
+ * What to do about a 401 or 403 from the API server: the kubeconfig's user and context, and a
+ * command to check them. A 403 is RBAC's, or an admission webhook's (a policy) when the API server
+ * says so ("admission webhook ... denied the request"): only RBAC is the user's permission.
+ */
+function authHint(status: number, operation: string, who: Who, message: string): string | undefined {
+  const user = who.user ? `user '${who.user}' of context '${who.context}'` : `context '${who.context}'`;
+  if (status === 401) {
+    return (
+      `The API server ${serverOrigin(who.server)} did not accept the credentials of ${user} in ${who.origin}. ` +
+      'Check that its token or client certificate is current and is for this cluster (an expired token is the usual cause: ' +
+      'fetch fresh credentials, e.g. az aks get-credentials, with kubelogin convert-kubeconfig on Entra-integrated clusters), ' +
+      `and that kube-context names the right context; test with: kubectl --context ${who.context} auth whoami`
+    );
+  }
+  if (status === 403 && /admission webhook|denied the request/i.test(message)) {
+    return "An admission policy of the cluster refused this write (its message says which and why): meet it, or ask the cluster's owners to allow the write.";
+  }
+  if (status === 403) {
+    const check = canICommand(operation, who.context);
+    return (
+      `The kubeconfig's ${user} may not do this: grant it the Role in README, Least-privilege permissions (Kubernetes)` +
+      `${check ? `, and check with: ${check}` : ''}`
+    );
+  }
+  return undefined;
+}
+
+function toApiError(operation: string, err: unknown, who: Who): ApiError {
   if (err instanceof ApiError) return err;
   // the user's exec plugin gave no credential: its own message says what to do (not retried)
   if (err instanceof ExecPluginError) return new ApiError({ service: KUBE_SERVICE, operation, code: 'ExecPluginFailed', message: err.message });
+  const server = who.server;
   const at = ` (${server})`;
   if (err instanceof NetError) {
     const invalid = err.failure === 'too-large';
@@ -209,6 +258,7 @@ function toApiError(operation: string, err: unknown, server: string): ApiError {
       status: err.status,
       code: invalid ? INVALID_RESPONSE : undefined,
       message: `${err.message}${at}`,
+      transport: err.failure,
     });
   }
   if (err instanceof SyntaxError)
@@ -237,12 +287,14 @@ function toApiError(operation: string, err: unknown, server: string): ApiError {
       // body not JSON
     }
     const note = err instanceof KubeRetriesExhausted ? ` (${err.message})` : '';
+    if (failed.status === 401 && message === 'HTTP 401') message = 'Unauthorized'; // client-node drops the body of a 401
     return new ApiError({
       service: KUBE_SERVICE,
       operation,
       status: failed.status,
       code: reason,
       message: `${String(message).slice(0, 500)}${note}`,
+      hint: authHint(failed.status, operation, who, String(message)),
     });
   }
   // anything else (client-node reading an answer it did not expect, a kubeconfig it cannot use): never its raw text
@@ -253,5 +305,14 @@ function toApiError(operation: string, err: unknown, server: string): ApiError {
       : e?.message
         ? e.message.split('\n')[0].slice(0, 300)
         : String(err);
-  return new ApiError({ service: KUBE_SERVICE, operation, code: e instanceof TypeError ? INVALID_RESPONSE : undefined, message: `${message}${at}` });
+  return new ApiError({
+    service: KUBE_SERVICE,
+    operation,
+    code: e instanceof TypeError ? INVALID_RESPONSE : undefined,
+    message: `${message}${at}`,
+    hint:
+      e instanceof TypeError
+        ? undefined
+        : `Check that kubectl can use context '${who.context}' of ${who.origin}: kubectl --context ${who.context} get namespace default`,
+  });
 }

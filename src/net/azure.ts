@@ -343,15 +343,16 @@ function bodyError(body: string | null | undefined): { code?: string; message?: 
 
 const clip = (s: string) => (s.length > 600 ? `${s.slice(0, 600)}...` : s).replace(/\s*\r?\n\s*/g, ' ');
 
-/** What a RestError (or anything a pipeline threw) says: status, the service's error code, one line of message. */
-export function restErrorInfo(e: unknown): { status?: number; code?: string; message: string } {
+/** What a RestError (or anything a pipeline threw) says: status, the service's error code, one line of message; how the transport failed, when it did. */
+export function restErrorInfo(e: unknown): { status?: number; code?: string; message: string; transport?: NetFailure } {
   const r = e as RestErrorLike;
   const status = r?.statusCode;
+  const transport = (Object.keys(CODE) as (NetFailure | 'gave-up')[]).find((k) => k !== 'gave-up' && CODE[k] === r?.code) as NetFailure | undefined;
   if (r?.code === 'PARSE_ERROR') {
     // the SDK's message quotes the body; say what is wrong instead
     return { status, code: INVALID, message: `the response${status ? ` (HTTP ${status})` : ''} is not valid JSON` };
   }
-  if (r?.code && OURS.has(r.code) && r.code !== CODE['gave-up']) return { status, message: r.message ?? String(e) };
+  if (r?.code && OURS.has(r.code) && r.code !== CODE['gave-up']) return { status, message: r.message ?? String(e), transport };
   if (r?.code === INVALID) return { status, code: INVALID, message: clip(r.message ?? 'the answer is not of the documented shape') };
   const fromBody = bodyError(r?.response?.bodyAsText);
   if (r?.code === CODE['gave-up']) {
@@ -363,7 +364,8 @@ export function restErrorInfo(e: unknown): { status?: number; code?: string; mes
     // a TypeError or similar from an SDK reading an answer it did not expect: never its text
     return { status, code: INVALID, message: 'the answer is not of the shape the service documents for this operation' };
   }
-  return { status, code: fromBody.code ?? r?.code, message: clip(fromBody.message ?? r?.message ?? String(e)) };
+  const unanswered = status === undefined && !!r?.code && TRANSIENT.has(r.code) ? (transport ?? 'unreachable') : transport;
+  return { status, code: fromBody.code ?? r?.code, message: clip(fromBody.message ?? r?.message ?? String(e)), transport: unanswered };
 }
 
 /** Runs one SDK call; any failure becomes an ApiError naming the service and operation. */
@@ -371,7 +373,7 @@ export async function azureCall<T>(
   service: string,
   operation: string,
   fn: () => Promise<T>,
-  hint?: (info: { status?: number; code?: string }) => string | undefined,
+  hint?: (info: { status?: number; code?: string; message?: string }) => string | undefined,
 ): Promise<T> {
   try {
     return await fn();
@@ -380,6 +382,14 @@ export async function azureCall<T>(
     if ((e as Error)?.name === 'AuthError') throw e;
     const info = restErrorInfo(e);
     if (info.status === undefined && (e as Error)?.name === 'AbortError') info.message = 'timed out';
-    throw new ApiError({ service, operation, status: info.status, code: info.code, message: info.message, hint: hint?.(info) });
+    throw new ApiError({
+      service,
+      operation,
+      status: info.status,
+      code: info.code,
+      message: info.message,
+      hint: hint?.(info),
+      transport: info.transport,
+    });
   }
 }

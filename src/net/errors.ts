@@ -88,7 +88,7 @@ export class NetApiError extends ApiError {
   readonly detail: string;
   constructor(service: string, operation: string, e: NetError, note?: string) {
     const detail = `${e.message}${note ? ` (${note})` : ''}`;
-    super({ service, operation, status: e.status, message: detail });
+    super({ service, operation, status: e.status, message: detail, transport: e.failure });
     this.detail = detail;
     this.failure = e.failure;
     this.transient = e.transient;

@@ -2,9 +2,10 @@
 // registry and the role once, reads every cluster (bounded by max-parallel, in parallel with the
 // registry), and hands each cluster to its method: a kubelet identity means managed-identity
 // (managed-identity.ts) under `auth-method: auto`, else service-principal (service-principal.ts). Each
-// cluster keeps its own log (plan lines, writes, warnings, notes); they are merged here in input
-// order. One cluster failing never stops the others; the step fails at the end (report.ts) naming
-// each failed cluster.
+// cluster keeps its own log (plan lines, writes, warnings, notes), is told to deps.settled as it
+// finishes (report.ts prints its line then), and the logs are merged here in input order. One
+// cluster failing never stops the others; the step fails at the end (report.ts) naming each
+// failed cluster.
 import type { AksSettings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import type { ManagedCluster } from '../../azure/types.ts';
@@ -34,15 +35,15 @@ export async function runAks(settings: AksSettings, deps: Deps): Promise<Result>
   roleP.catch(() => undefined);
 
   let spModule: Promise<ClusterMethod> | undefined;
-  const settled = await mapLimit(settings.clusters, settings.maxParallel, async (ref): Promise<ClusterOutcome> => {
+  const clusterOutcome = async (ref: AksSettings['clusters'][number]): Promise<ClusterOutcome> => {
     let cluster: ManagedCluster;
     try {
       cluster = await azure.aks.get(ref);
     } catch (e) {
       // a registry failure is the whole step's; let it win over the cluster's
-      await registryP;
-      await roleP;
-      throw e;
+      const role = (await Promise.all([registryP, roleP]))[1];
+      const method = settings.authMethod === 'auto' ? undefined : settings.authMethod;
+      return { method, log: newClusterLog(), result: failed(ref.label, role.displayName, e) };
     }
     const [registry, role] = await Promise.all([registryP, roleP]);
     const method = methodFor(settings, cluster);
@@ -56,6 +57,12 @@ export async function runAks(settings: AksSettings, deps: Deps): Promise<Result>
       if (e instanceof ConsentRequiredError) log.consentUrl = e.consentUrl;
       return { method, log, result: failed(ref.label, role.displayName, e) };
     }
+  };
+  // Each cluster is reported as it settles (report.ts prints it); a registry or role failure is not a cluster's.
+  const settled = await mapLimit(settings.clusters, settings.maxParallel, async (ref): Promise<ClusterOutcome> => {
+    const outcome = await clusterOutcome(ref);
+    deps.settled?.(withMethod(outcome), outcome.log.lines);
+    return outcome;
   });
 
   // A registry or role problem fails the step once, not every cluster with the same words.
@@ -73,6 +80,9 @@ export async function runAks(settings: AksSettings, deps: Deps): Promise<Result>
     notes: role.notes,
   });
 }
+
+/** The cluster's result, naming the method it got. */
+const withMethod = (o: ClusterOutcome): TargetResult => (o.method ? { ...o.result, authMethod: o.method } : o.result);
 
 function failed(target: string, role: string, e: unknown): TargetResult {
   return { target, ok: false, changed: false, action: 'failed', role, error: formatError(e) };
@@ -95,7 +105,7 @@ export function merge(
   const result = emptyResult(authMethod, run.loginServer);
   result.registryId = run.registryId;
   result.role = run.role;
-  result.results = outcomes.map((o, i) => ({ ...o.result, target: o.result.target || settings.clusters[i].label }));
+  result.results = outcomes.map((o, i) => ({ ...withMethod(o), target: o.result.target || settings.clusters[i].label }));
   result.warnings.push(...run.warnings, ...outcomes.flatMap((o) => o.log.warnings));
   result.summaryNotes.push(...run.notes, ...outcomes.flatMap((o) => o.log.notes));
   result.plan.push(...outcomes.flatMap((o) => o.log.lines));
@@ -104,16 +114,6 @@ export function merge(
   result.consentUrl = distinct(outcomes.map((o) => o.log.consentUrl)).join('\n') || undefined;
   // the credential that expires first is the one to renew first
   result.expiresOn = distinct(outcomes.map((o) => o.log.expiresOn)).sort((a, b) => Date.parse(a) - Date.parse(b))[0];
-  if (new Set(methods).size > 1) {
-    const named = (m: AksMethod) =>
-      settings.clusters
-        .filter((_, i) => used[i] === m)
-        .map((c) => c.label)
-        .join(', ');
-    result.summaryNotes.push(
-      `auth-method auto: ${named('managed-identity')} use managed-identity; ${named('service-principal')} use service-principal.`,
-    );
-  }
   result.principalId = distinct(result.results.map((r) => r.principalId)).join('\n') || undefined;
   result.roleAssignmentIds = [...new Set(result.results.flatMap((r) => r.roleAssignmentIds ?? []))];
   result.changed = result.results.some((r) => r.changed);

@@ -11,7 +11,7 @@ import { mapLimit } from '../../pool.ts';
 import { missingNamespaces, retryConflicts, updateServiceAccounts } from './kube-writes.ts';
 import { planSecretWrite, previousCredential, registryRecord, type SecretWrite } from './secret-entry.ts';
 import type { CredentialSource, PullCredential, SourcePlan } from './sources/credential-source.ts';
-import { settle, type NamespaceOutcome } from './settle.ts';
+import { eachNamespace, settle, type NamespaceOutcome } from './settle.ts';
 
 /** Concurrent runs sharing one ACR token may replace each other's new password: bounded re-obtains. */
 const CONFIRM_ROUNDS = 3;
@@ -133,7 +133,7 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
     result.writes.push(...plan.writes);
     const known = plan.known;
     const record = known ? registryRecord(credentialType, known) : undefined;
-    const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<NamespaceOutcome> => {
+    const outcomes = await eachNamespace(settings, deps, async (namespace): Promise<NamespaceOutcome> => {
       const fresh = missing.includes(namespace);
       const w = planSecretWrite({ live: live.get(namespace), namespace, name: secretName, loginServer, cred: known, record });
       const writes: Write[] = [...(fresh ? [{ kind: 'create-namespace' as const, namespace }] : []), ...secretWrite(w, namespace, secretName)];
@@ -170,7 +170,7 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
     result.writes.push(...(cred.writes ?? []));
     publish(result, deps, settings, cred, loginServer);
     const record = registryRecord(credentialType, cred);
-    const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<NamespaceOutcome> => {
+    const outcomes = await eachNamespace(settings, deps, async (namespace): Promise<NamespaceOutcome> => {
       const writes: Write[] = [];
       if (toCreate.delete(namespace)) {
         await kube.createNamespace(namespace);

@@ -6,17 +6,16 @@ import type { PullSecretSettings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import type { Result, Write } from '../../result.ts';
 import type { KubeClient } from '../../kube/types.ts';
-import { mapLimit } from '../../pool.ts';
 import { retryConflicts, updateServiceAccounts } from './kube-writes.ts';
 import { planEntryRemoval } from './secret-entry.ts';
-import { settle, type NamespaceOutcome } from './settle.ts';
+import { eachNamespace, settle, type NamespaceOutcome } from './settle.ts';
 import type { CredentialSource } from './sources/credential-source.ts';
 
 export async function detach(settings: PullSecretSettings, deps: Deps, kube: KubeClient, source: CredentialSource, result: Result): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const { dryRun } = settings;
   const loginServer = source.loginServer;
-  const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<NamespaceOutcome> => {
+  const outcomes = await eachNamespace(settings, deps, async (namespace): Promise<NamespaceOutcome> => {
     const writes: Write[] = [];
     const action = await retryConflicts(deps, async () => {
       const live = await kube.getSecret(namespace, secretName);

@@ -6,16 +6,15 @@ import type { Deps } from '../../deps.ts';
 import type { Result } from '../../result.ts';
 import type { KubeClient } from '../../kube/types.ts';
 import { parseRegistries } from '../../kube/render.ts';
-import { mapLimit } from '../../pool.ts';
 import { registryEntry } from './secret-entry.ts';
-import { settle, type NamespaceOutcome } from './settle.ts';
+import { eachNamespace, settle, type NamespaceOutcome } from './settle.ts';
 import type { CredentialSource } from './sources/credential-source.ts';
 
 export async function verify(settings: PullSecretSettings, deps: Deps, kube: KubeClient, source: CredentialSource, result: Result): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const loginServer = source.loginServer;
   const checked = new Map<string, Promise<string | undefined>>();
-  const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<NamespaceOutcome> => {
+  const outcomes = await eachNamespace(settings, deps, async (namespace): Promise<NamespaceOutcome> => {
     const problems: string[] = [];
     const live = await kube.getSecret(namespace, secretName);
     let expiresOn: string | undefined;

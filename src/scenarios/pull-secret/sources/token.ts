@@ -4,7 +4,7 @@
 //
 // Rotation alternates the two password slots: the live secret's slot is read from this action's
 // annotation and the *other* slot is generated, so the password written last time (still held by
-// running pods and by nodes that pull for them) keeps working until they restart.
+// nodes that pull for running pods) stays valid until its own expiry.
 //
 // Re-runs keep a password that is still good (the choice the README records): when the live
 // secret holds this token's password, ACR still lists that slot with the same expiry (nobody
@@ -116,6 +116,26 @@ export function decideSlot(opts: { tokenName: string; previous?: PreviousCredent
   return { keep: false, slot: older.name, why: `${older.name} is the older password of token ${tokenName}` };
 }
 
+/**
+ * What a new password in `slot` leaves in the token's other slot, as it was read: nothing (a new
+ * token, or one with a single password), the secret's previous password (still valid until its
+ * expiry, for nodes that hold it), or a password this secret never held (left as it is). Pure.
+ */
+export function otherPasswordNote(slot: PasswordSlot, token: TokenInfo | undefined, previousSlot: PasswordSlot | undefined, now: Date): string {
+  const o = other(slot);
+  const entry = token?.passwords.find((p) => p.name === o);
+  if (!token) return "the token is new: it is the token's only password";
+  if (!entry) return `it is the token's only password (${o} is unused)`;
+  const expires = entry.expiry ? Date.parse(entry.expiry) : NaN;
+  const until = Number.isNaN(expires)
+    ? 'does not expire'
+    : expires <= now.getTime()
+      ? `expired on ${entry.expiry}`
+      : `stays valid until ${entry.expiry}`;
+  if (previousSlot === o) return `${o}, which the secret held until now, ${until}${until.startsWith('stays') ? ' for nodes that still use it' : ''}`;
+  return `${o} is left as it is (it ${until.replace(/^stays/, 'is')})`;
+}
+
 function scopeText(repositories: readonly string[]): string {
   return repositories.length ? repositories.join(', ') : 'all repositories';
 }
@@ -190,6 +210,9 @@ const factory: SourceFactory = async (settings, deps) => {
       });
       const writes: Write[] = [];
       const lines: string[] = [];
+      const previousSlot =
+        previous?.username === tokenName && previous.record?.credentialType === 'token' ? (previous.record.slot as PasswordSlot) : undefined;
+      const otherNote = otherPasswordNote(decision.slot, plan.token.kind === 'create' ? undefined : token, previousSlot, now);
       if (plan.scopeMap.kind !== 'keep') {
         writes.push(write('put-scope-map', mapName));
         lines.push(`would ${plan.scopeMap.kind} scope map ${mapName} on ${registry.name}: read-only on ${scope}`);
@@ -254,7 +277,9 @@ const factory: SourceFactory = async (settings, deps) => {
           deps.runner.setSecret(generated.password);
           generatedLast = true;
           done.push(
-            `generated ${decision.slot} of token ${tokenName}, valid until ${generated.expiresOn} (${decision.why}; the other password keeps working until its pods restart)`,
+            plan.token.kind === 'create'
+              ? `generated ${decision.slot} of the new token ${tokenName}, valid until ${generated.expiresOn} (the token's only password)`
+              : `generated ${decision.slot} of token ${tokenName}, valid until ${generated.expiresOn} (${decision.why}); ${otherNote}`,
           );
           return {
             username: generated.username || tokenName,
