@@ -6,6 +6,7 @@ import type { Result, TargetResult } from './result.ts';
 import type { SummaryDoc } from './log.ts';
 import type { Runner } from './runner.ts';
 import type { Settings } from './settings.ts';
+import { provenance } from './provenance.ts';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -82,6 +83,7 @@ export function summary(result: Result, settings: Settings): SummaryDoc {
           head: ['cluster', 'principal', 'role', 'result', 'changed'],
           rows: result.results.map((r) => [r.target, r.principalId ?? '', r.role ?? '', outcome(r), changed(r)]),
         };
+  const run = provenance(); // the run that wrote what the summary lists
   const facts: [string, string | undefined][] = [
     ['registry', result.registryId ?? result.loginServer],
     ['username', result.username],
@@ -92,7 +94,10 @@ export function summary(result: Result, settings: Settings): SummaryDoc {
     title,
     table,
     facts: facts.filter(([, v]) => v).map(([label, value]) => ({ label, value: value! })),
-    links: result.consentUrl ? [{ label: 'consent url', url: result.consentUrl }] : [],
+    links: [
+      ...(result.consentUrl ? [{ label: 'consent url', url: result.consentUrl }] : []),
+      ...(run ? [{ label: 'workflow run', url: run.runUrl }] : []),
+    ],
     notes: result.summaryNotes,
     plan: settings.dryRun ? result.plan : undefined,
   };
