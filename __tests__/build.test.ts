@@ -133,6 +133,30 @@ test('the render path loads @actions/core and js-yaml, and no Azure SDK, no Kube
   for (const part of ['src/net/azure.ts', 'src/net/kube.ts']) assert.ok(!r.packages.has(part), `the render path loads ${part}`);
 });
 
+test('@actions/github comes in as its context alone: no bundle file holds its octokit half, and the render path loads no more of it', async () => {
+  const bundled = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
+  assert.deepEqual(
+    bundled.filter((p) => /node_modules\/@octokit\/|node_modules\/@actions\/github\/lib\/(?!context\.js|github\.js)/.test(p)),
+    [],
+  );
+  assert.ok(
+    bundled.some((p) => p.endsWith('node_modules/@actions/github/lib/context.js')),
+    'the context (src/provenance.ts) is bundled',
+  );
+  const r = await loadedBy({
+    registry: 'contosoacr.azurecr.io',
+    'credential-type': 'basic',
+    username: 'puller',
+    password: 'Pa55word',
+    apply: 'false',
+  });
+  assert.equal(r.code, 0);
+  assert.deepEqual(
+    [...r.packages].filter((p) => /^@octokit\/|^before-after-hook$|^universal-user-agent$/.test(p)),
+    [],
+  );
+});
+
 test('an input error loads no scenario and no SDK: neither @actions/http-client nor undici (actionsSideEffectFree)', async () => {
   const r = await loadedBy({ registry: 'not a registry' });
   assert.equal(r.code, 1);
