@@ -111,16 +111,13 @@ process.on('exit', () => writeFileSync(${JSON.stringify(join(dir, 'out.json'))},
   }
 }
 
+/** Inputs of the render path (apply: false): a pull secret from given credentials, printed, written nowhere. */
+const RENDER = { registry: 'contosoacr.azurecr.io', 'credential-type': 'basic', username: 'puller', password: 'Pa55word', apply: 'false' };
+
 const SDKS = /^(@azure\/|@azure-rest\/|@kubernetes\/|@actions\/http-client$|undici$|@typespec\/|@azure\/msal)/;
 
 test('the render path loads @actions/core and js-yaml, and no Azure SDK, no Kubernetes client, no HTTP client', async () => {
-  const r = await loadedBy({
-    registry: 'contosoacr.azurecr.io',
-    'credential-type': 'basic',
-    username: 'puller',
-    password: 'Pa55word',
-    apply: 'false',
-  });
+  const r = await loadedBy(RENDER);
   assert.equal(r.code, 0);
   const pkgs = [...r.packages].filter((p) => !p.startsWith('src/'));
   assert.deepEqual(
@@ -143,13 +140,7 @@ test('@actions/github comes in as its context alone: no bundle file holds its oc
     bundled.some((p) => p.endsWith('node_modules/@actions/github/lib/context.js')),
     'the context (src/provenance.ts) is bundled',
   );
-  const r = await loadedBy({
-    registry: 'contosoacr.azurecr.io',
-    'credential-type': 'basic',
-    username: 'puller',
-    password: 'Pa55word',
-    apply: 'false',
-  });
+  const r = await loadedBy(RENDER);
   assert.equal(r.code, 0);
   assert.deepEqual(
     [...r.packages].filter((p) => /^@octokit\/|^before-after-hook$|^universal-user-agent$/.test(p)),

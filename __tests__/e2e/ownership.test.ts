@@ -71,9 +71,9 @@ const notices = (r: RunResult) => r.stdout.split('\n').filter((l) => l.startsWit
 const ok = (r: RunResult) => assert.equal(r.code, 0, r.stdout + r.stderr);
 const pullSecret = (extra: Record<string, string> = {}) => basicInputs(emu, { 'secret-name': NAME, ...extra });
 
-/** `kubectl create secret docker-registry` for `server`, then a label, an annotation, another key and an owner reference by kubectl. */
-async function kubectlMade(server: string) {
-  await kubectl([
+/** `kubectl create secret docker-registry` for `server`. */
+const kubectlCreate = (server: string) =>
+  kubectl([
     'create',
     'secret',
     'docker-registry',
@@ -84,6 +84,10 @@ async function kubectlMade(server: string) {
     '--docker-username=octo',
     '--docker-password=Octo-Pa55word~1',
   ]);
+
+/** kubectlCreate, then a label, an annotation, another key and an owner reference by kubectl. */
+async function kubectlMade(server: string) {
+  await kubectlCreate(server);
   await kubectl(['label', 'secret', NAME, '-n', 'team-a', 'team=a']);
   await kubectl(['annotate', 'secret', NAME, '-n', 'team-a', 'owner=alice']);
   const patch = {
@@ -225,17 +229,7 @@ describe('a Secret Helm applies', () => {
 
   test('a Secret labelled as Helm’s without server-side apply (Helm 3) is refused too', async (t) => {
     if (skip) return t.skip(skip);
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      NAME,
-      '-n',
-      'team-a',
-      '--docker-server=ghcr.io',
-      '--docker-username=o',
-      '--docker-password=p',
-    ]);
+    await kubectlCreate('ghcr.io');
     await kubectl(['label', 'secret', NAME, '-n', 'team-a', 'app.kubernetes.io/managed-by=Helm']);
     const r = await runAction(emu, pullSecret());
     assert.equal(r.code, 1);
@@ -253,6 +247,41 @@ describe('a Secret Helm applies', () => {
     assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion);
     assert.deepEqual(owners(after), owners(before));
     assert.match(notices(d).join('\n'), /that acr-kube-auth did not write/);
+  });
+});
+
+describe('a service account Helm applies', () => {
+  const manifest = (pullSecrets: string[]) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'web', namespace: 'team-a', labels: { 'app.kubernetes.io/managed-by': 'Helm' } },
+      imagePullSecrets: pullSecrets.map((name) => ({ name })),
+    });
+  const sa = () => emu.state.kube.serviceaccounts['team-a'].web as { imagePullSecrets?: { name: string }[]; metadata: { resourceVersion: string } };
+
+  test('its imagePullSecrets list is not taken: attach writes the Secret and fails naming helm; detach leaves the reference with a notice', async (t) => {
+    if (skip) return t.skip(skip);
+    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], manifest(['chart-pull']));
+    const before = sa().metadata.resourceVersion;
+    const r = await runAction(emu, pullSecret({ 'service-accounts': 'web' }));
+    assert.equal(r.code, 1);
+    assert.match(
+      r.errors.join('\n'),
+      /Service account team-a\/web was left alone: its imagePullSecrets are applied server-side by field manager 'helm'/,
+    );
+    assert.ok(await getSecret(), 'the secret itself was written');
+    assert.equal(sa().metadata.resourceVersion, before);
+    // the chart lists the action's Secret itself; detach (the Secret is the action's and goes) leaves the chart's list alone
+    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], manifest(['chart-pull', NAME]));
+    const d = await runAction(emu, pullSecret({ 'service-accounts': 'web', operation: 'detach' }));
+    ok(d);
+    assert.equal(await getSecret(), undefined);
+    assert.deepEqual(sa().imagePullSecrets, [{ name: 'chart-pull' }, { name: NAME }]);
+    assert.match(
+      notices(d).join('\n'),
+      /Service account team-a\/web still lists acr-contosoacr: .*Remove acr-contosoacr from helm's configuration of it/,
+    );
   });
 });
 

@@ -47,9 +47,9 @@ export function declarativeOwner(managedFields: unknown, path: readonly string[]
   return fieldOwners(managedFields, path).find((o) => o.operation === 'Apply' && o.manager !== MANAGER)?.manager;
 }
 
-/** Whether a manager other than this action (under any operation) owns `path`. */
-export function ownedByOthers(managedFields: unknown, path: readonly string[]): boolean {
-  return fieldOwners(managedFields, path).some((o) => o.manager !== MANAGER);
+/** A field manager's name or a label's value as a message shows it: cluster data, cut to 100 characters (src/log.ts neutralises it). */
+export function shownName(name: string): string {
+  return name.length > 100 ? `${name.slice(0, 100)}…` : name;
 }
 
 /**

@@ -11,7 +11,7 @@
 import type { PullSecretSettings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import { FIELD_MANAGER_CONFLICT, type KubeClient } from '../../kube/types.ts';
-import { IMAGE_PULL_SECRETS_PATH, declarativeOwner } from '../../kube/field-owners.ts';
+import { IMAGE_PULL_SECRETS_PATH, declarativeOwner, shownName } from '../../kube/field-owners.ts';
 import type { Write } from '../../result.ts';
 import { ApiError, CheckError } from '../../errors.ts';
 import { mapLimit } from '../../pool.ts';
@@ -91,7 +91,7 @@ function updateServiceAccount(
     if (list.some((s) => s.name === name) === add) return { changed: false };
     const applier = declarativeOwner(live.metadata.managedFields, IMAGE_PULL_SECRETS_PATH);
     if (applier) {
-      const tool = applier.length > 100 ? `${applier.slice(0, 100)}…` : applier;
+      const tool = shownName(applier);
       const why = `its imagePullSecrets are applied server-side by field manager '${tool}', whose next apply would conflict on the list or undo the change`;
       if (!add)
         return {

@@ -19,7 +19,7 @@ import {
   type RegistryRecord,
   type SecretObject,
 } from '../../kube/render.ts';
-import { DOCKER_CONFIG_PATH, applyMeetsOwner, declarativeOwner } from '../../kube/field-owners.ts';
+import { DOCKER_CONFIG_PATH, applyMeetsOwner, declarativeOwner, shownName } from '../../kube/field-owners.ts';
 import { PROVENANCE_ANNOTATION } from '../../provenance.ts';
 import { CheckError } from '../../errors.ts';
 import type { PreviousCredential, PullCredential } from './sources/credential-source.ts';
@@ -73,8 +73,6 @@ export function checkWritable(live: LiveSecret | undefined, namespace: string, n
   }
 }
 
-const cut = (s: string) => (s.length > 100 ? `${s.slice(0, 100)}…` : s);
-
 /**
  * The one field of a Secret made by someone else that this action must change to add or remove
  * its entry is `.dockerconfigjson`. It takes that field from an imperative writer (`kubectl create
@@ -89,7 +87,7 @@ export function checkTakeover(live: LiveSecret, namespace: string, name: string)
   const label = live.metadata.labels?.[MANAGED_BY_LABEL];
   const applier = declarativeOwner(live.metadata.managedFields, DOCKER_CONFIG_PATH);
   if (!label && !applier) return;
-  const tool = cut(applier ?? label!);
+  const tool = shownName(applier ?? label!);
   const why = applier ? `its .dockerconfigjson is applied server-side by field manager '${tool}'` : `it is labelled ${MANAGED_BY_LABEL}: ${tool}`;
   throw new CheckError(
     `Secret ${namespace}/${name} belongs to ${tool} (${why}); changing this registry's entry would take .dockerconfigjson from ${tool}, whose next apply would conflict on it or undo the change, so nothing was written to it. Give the action a Secret of its own (another secret-name; service accounts and pods can list several), or put the registry into ${tool}'s configuration.`,
