@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readSettings } from '../src/inputs/index.ts';
 import { scenario } from '../src/main.ts';
 import type { Result, TargetResult, Write } from '../src/result.ts';
-import { ACR_PULL, ACR_PUSH, REPOSITORY_READER, repositoryCondition, sameCondition } from '../src/roles.ts';
+import { ACR_PULL, ACR_PUSH, REPOSITORY_READER, assignmentName, repositoryCondition, sameCondition } from '../src/roles.ts';
 import {
   LOGIN_TENANT,
   OTHER_TENANT,
@@ -169,6 +169,7 @@ function normalise(writes: readonly Write[], known: ReadonlySet<string>): Write[
 const roleFor = (input: string, mode?: string) =>
   input === 'auto' ? (mode === 'AbacRepositoryPermissions' ? REPOSITORY_READER : ACR_PULL) : input === 'AcrPush' ? ACR_PUSH : CUSTOM;
 const effective = (log: readonly LoggedWrite[]) => log.filter((l) => l.effective).map((l) => l.write);
+const existing = (c: Case) => /existing=([a-z-]+)/.exec(c.name)?.[1];
 const knownPrincipals = (w: AzureWorld) => new Set([KUBELET, ...Object.values(w.principals).flatMap((ps) => ps.map((p) => p.id))]);
 
 describe('AKS plan = writes (in-process, fakes)', () => {
@@ -213,7 +214,17 @@ describe('AKS plan = writes (in-process, fakes)', () => {
           if (op === 'attach' && !at.some((a) => a.roleGuid === role && sameCondition(a.condition, want)))
             fail(`after attach ${r.principalId} holds ${JSON.stringify(at.map((a) => [a.roleGuid, a.condition]))}`);
           const pull = c.inputs.role === 'auto' ? [ACR_PULL, REPOSITORY_READER] : [role];
-          if (op === 'detach' && at.some((a) => pull.includes(a.roleGuid))) fail(`after detach ${r.principalId} still holds a pull role`);
+          // detach removes the action's own assignments; another party's stay, each named in a notice with its command
+          const left = at.filter((a) => pull.includes(a.roleGuid));
+          for (const a of left) {
+            if (op !== 'detach') continue;
+            if (a.name === assignmentName(a.scope, a.roleGuid, a.principalId))
+              fail(`after detach ${r.principalId} still holds ${a.id}, the action's`);
+            if (!real.notices.some((n) => n.includes(`az role assignment delete --ids ${a.id}`)) || !dry.notices.some((n) => n.includes(a.id)))
+              fail(`the foreign ${a.id} is not named in a notice with its command: ${JSON.stringify(real.notices)}`);
+          }
+          if (op === 'detach' && left.length !== (existing(c) === 'foreign-name' ? 1 : 0))
+            fail(`after detach ${r.principalId} holds ${left.length} pull role assignment(s)`);
         }
         if (!c.mints) {
           const before = realWorld.log.length;

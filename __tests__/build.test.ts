@@ -111,16 +111,13 @@ process.on('exit', () => writeFileSync(${JSON.stringify(join(dir, 'out.json'))},
   }
 }
 
+/** Inputs of the render path (apply: false): a pull secret from given credentials, printed, written nowhere. */
+const RENDER = { registry: 'contosoacr.azurecr.io', 'credential-type': 'basic', username: 'puller', password: 'Pa55word', apply: 'false' };
+
 const SDKS = /^(@azure\/|@azure-rest\/|@kubernetes\/|@actions\/http-client$|undici$|@typespec\/|@azure\/msal)/;
 
 test('the render path loads @actions/core and js-yaml, and no Azure SDK, no Kubernetes client, no HTTP client', async () => {
-  const r = await loadedBy({
-    registry: 'contosoacr.azurecr.io',
-    'credential-type': 'basic',
-    username: 'puller',
-    password: 'Pa55word',
-    apply: 'false',
-  });
+  const r = await loadedBy(RENDER);
   assert.equal(r.code, 0);
   const pkgs = [...r.packages].filter((p) => !p.startsWith('src/'));
   assert.deepEqual(
@@ -131,6 +128,24 @@ test('the render path loads @actions/core and js-yaml, and no Azure SDK, no Kube
   assert.ok(r.packages.has('src/kube/render.ts'));
   // nor the parts of src/net/ that need an SDK: its Azure pipeline parts and its Kubernetes HTTP library
   for (const part of ['src/net/azure.ts', 'src/net/kube.ts']) assert.ok(!r.packages.has(part), `the render path loads ${part}`);
+});
+
+test('@actions/github comes in as its context alone: no bundle file holds its octokit half, and the render path loads no more of it', async () => {
+  const bundled = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
+  assert.deepEqual(
+    bundled.filter((p) => /node_modules\/@octokit\/|node_modules\/@actions\/github\/lib\/(?!context\.js|github\.js)/.test(p)),
+    [],
+  );
+  assert.ok(
+    bundled.some((p) => p.endsWith('node_modules/@actions/github/lib/context.js')),
+    'the context (src/provenance.ts) is bundled',
+  );
+  const r = await loadedBy(RENDER);
+  assert.equal(r.code, 0);
+  assert.deepEqual(
+    [...r.packages].filter((p) => /^@octokit\/|^before-after-hook$|^universal-user-agent$/.test(p)),
+    [],
+  );
 });
 
 test('an input error loads no scenario and no SDK: neither @actions/http-client nor undici (actionsSideEffectFree)', async () => {

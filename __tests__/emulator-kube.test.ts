@@ -69,7 +69,7 @@ describe('kube-apply: managed fields and server-side apply', () => {
     const st = conflictStatus(r.conflicts);
     assert.equal(st.message, 'Apply failed with 1 conflict: conflict with "kubectl-create" using v1: .data..dockerconfigjson');
     assert.deepEqual(st.causes, [
-      { type: 'FieldManagerConflict', message: 'conflict with "kubectl-create" using v1', field: '.data..dockerconfigjson' },
+      { reason: 'FieldManagerConflict', message: 'conflict with "kubectl-create" using v1', field: '.data..dockerconfigjson' },
     ]);
 
     const same = serverSideApply({ kind: 'Secret', live, config: { ...differing, data: created.data }, manager: 'acr', force: false, now: NOW });
@@ -693,7 +693,7 @@ describe('through startEmulator()', () => {
     assert.equal(refused.code, 409);
     assert.equal(refused.body.reason, 'Conflict');
     assert.deepEqual(refused.body.details.causes, [
-      { type: 'FieldManagerConflict', message: 'conflict with "someone-else" using v1', field: '.data..dockerconfigjson' },
+      { reason: 'FieldManagerConflict', message: 'conflict with "someone-else" using v1', field: '.data..dockerconfigjson' },
     ]);
     assert.equal(unb64((secret('team-b', 'ssa')?.data as Record<string, string>)['.dockerconfigjson']), '{"auths":{"b":{}}}');
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readSettings } from '../src/inputs/index.ts';
 import { scenario } from '../src/main.ts';
 import type { Result, Write } from '../src/result.ts';
-import { parseDockerConfig, renderSecret, withRegistry } from '../src/kube/render.ts';
+import { MANAGER, parseDockerConfig, renderSecret, stableJson, withRegistry } from '../src/kube/render.ts';
 import { registryRecord } from '../src/scenarios/pull-secret/secret-entry.ts';
 import { MANAGED_SCOPE_MAP_DESCRIPTION, scopeMapActions } from '../src/scenarios/pull-secret/sources/token.ts';
 import {
@@ -21,6 +21,8 @@ import {
   azureWorld,
   fakeDeps,
   kubeWorld,
+  managedEntry,
+  secretPaths,
   registry,
   type AzureWorld,
   type KubeWorld,
@@ -35,9 +37,42 @@ const TOKEN = 'kube-pull-ci';
 const NOW = new Date('2025-06-01T00:00:00Z');
 const KEPT_PASSWORD = 'pw-kept-password1';
 const KEPT_EXPIRY = '2025-08-29T00:00:00.000Z';
+const DOCKER = 'kubernetes.io/dockerconfigjson';
+type LiveSecretLike = { data?: Record<string, string> };
+/** The same object, but for its resourceVersion (the fakes count them across worlds). */
+const sameObject = (a: { metadata: object } | undefined, b: { metadata: object } | undefined) => {
+  const strip = (x: { metadata: object } | undefined) => x && { ...x, metadata: { ...x.metadata, resourceVersion: '' } };
+  return stableJson(strip(a)) === stableJson(strip(b));
+};
 
 type Source = 'basic' | 'token-new' | 'token-ours' | 'token-foreign' | 'token-narrower' | 'admin' | 'sp-given' | 'sp-create';
-type SecretState = 'missing-namespace' | 'absent' | 'ours-same' | 'ours-older' | 'other-registry' | 'wrong-type';
+type SecretState =
+  | 'missing-namespace'
+  | 'absent'
+  | 'ours-same'
+  | 'ours-older'
+  | 'other-registry'
+  | 'wrong-type'
+  /** made by the action (its create: an Update entry), with this registry's entry and another registry's */
+  | 'ours-shared'
+  /** `kubectl create secret docker-registry` for another registry, then a label and a key by kubectl */
+  | 'kubectl-other'
+  /** `kubectl create secret docker-registry` for this registry: an entry the action did not write */
+  | 'kubectl-entry'
+  /** applied server-side by field manager helm, with Helm's labels and annotations, for another registry */
+  | 'helm-other'
+  /** the same, rendering an entry for this registry */
+  | 'helm-entry'
+  /** Opaque, with a .dockerconfigjson key holding this registry */
+  | 'opaque-entry';
+
+/** Another party's entry for this registry (the action did not write it): detach leaves it. */
+const FOREIGN_ENTRY: SecretState[] = ['kubectl-entry', 'helm-entry'];
+/** Refused by attach (and, where it would write, by detach): a declarative tool's or another type. */
+const REFUSED: Record<'attach' | 'detach', SecretState[]> = {
+  attach: ['wrong-type', 'helm-other', 'helm-entry', 'opaque-entry'],
+  detach: ['wrong-type', 'opaque-entry'],
+};
 
 const sourceInputs: Record<Source, Record<string, string>> = {
   basic: { 'credential-type': 'basic', username: 'puller', password: 'Pa55word' },
@@ -115,6 +150,64 @@ function kubeFor(source: Source, states: SecretState[], sa: boolean): KubeWorld 
       put(withRegistry(undefined, SERVER, 'puller', 'old-password'), { [SERVER]: { credentialType: 'basic', username: 'puller' } });
     if (state === 'other-registry') put(withRegistry(undefined, 'other.example.com', 'u', 'p'), {});
     if (state === 'wrong-type') addSecret(w, { type: 'Opaque', data: { '.dockerconfigjson': 'e30=' }, metadata: { name, namespace: ns } });
+    const base64 = (config: ReturnType<typeof withRegistry>) => Buffer.from(JSON.stringify(config)).toString('base64');
+    if (state === 'ours-shared') {
+      const entry = same ?? { username: 'puller', password: 'old-password', type: 'basic' };
+      const s = renderSecret({
+        name,
+        namespace: ns,
+        config: withRegistry(withRegistry(undefined, 'other.example.com', 'u', 'p'), SERVER, entry.username, entry.password),
+        registries: { [SERVER]: registryRecord(entry.type, entry) },
+      });
+      addSecret(w, {
+        type: s.type,
+        data: s.data,
+        metadata: { ...s.metadata, managedFields: [managedEntry(MANAGER, 'Update', secretPaths(s))] },
+      });
+    }
+    if (state === 'kubectl-other' || state === 'kubectl-entry') {
+      const server = state === 'kubectl-other' ? 'ghcr.io' : SERVER;
+      const data = { '.dockerconfigjson': base64(withRegistry(undefined, server, 'octo', 'octo-pw')), 'ca.crt': 'bm90IGEgc2VjcmV0' };
+      addSecret(w, {
+        type: DOCKER,
+        data,
+        metadata: {
+          name,
+          namespace: ns,
+          labels: { team: 'a' },
+          managedFields: [
+            managedEntry('kubectl-create', 'Update', [['f:type'], ['f:data', 'f:.dockerconfigjson']]),
+            managedEntry('kubectl-label', 'Update', [['f:metadata', 'f:labels', 'f:team']]),
+            managedEntry('kubectl-patch', 'Update', [['f:data', 'f:ca.crt']]),
+          ],
+        },
+      });
+    }
+    if (state === 'helm-other' || state === 'helm-entry') {
+      const config = withRegistry(undefined, 'ghcr.io', 'chart', 'chart-pw');
+      const labels = { 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': 'web' };
+      const annotations = { 'meta.helm.sh/release-name': 'web', 'meta.helm.sh/release-namespace': ns };
+      const secret = {
+        type: DOCKER,
+        data: { '.dockerconfigjson': base64(state === 'helm-entry' ? withRegistry(config, SERVER, 'chart', 'chart-pw') : config) },
+      };
+      addSecret(w, {
+        ...secret,
+        metadata: {
+          name,
+          namespace: ns,
+          labels,
+          annotations,
+          managedFields: [managedEntry('helm', 'Apply', secretPaths({ ...secret, metadata: { labels, annotations } }))],
+        },
+      });
+    }
+    if (state === 'opaque-entry')
+      addSecret(w, {
+        type: 'Opaque',
+        data: { '.dockerconfigjson': base64(withRegistry(undefined, SERVER, 'u', 'p')) },
+        metadata: { name, namespace: ns },
+      });
   });
   return w;
 }
@@ -142,6 +235,12 @@ function cases(): Case[] {
     ['missing-namespace', 'other-registry'],
     ['ours-same', 'ours-same'],
     ['wrong-type', 'absent'],
+    ['ours-shared'],
+    ['kubectl-other'],
+    ['kubectl-entry'],
+    ['helm-other'],
+    ['helm-entry'],
+    ['opaque-entry', 'kubectl-other'],
   ];
   for (const source of Object.keys(sourceInputs) as Source[])
     for (const states of stateSets)
@@ -226,16 +325,54 @@ describe('pull-secret plan = writes (in-process, fakes)', () => {
           fail(`${d.target}: dry changed=${d.changed} (${d.action}), real changed=${r.changed} (${r.action})`);
       });
       if (realOk && dry.changed !== real.changed) fail(`changed: dry ${dry.changed}, real ${real.changed}`);
+      // ownership: what is someone else's is as it was; a refused Secret is not written at all
+      const op = (c.inputs.operation ?? 'attach') as 'attach' | 'detach';
+      const initial = kubeFor(c.source, c.states, c.sa);
+      c.states.forEach((state, i) => {
+        if (c.inputs.apply === 'false') return;
+        const key = `ns-${i}/acr-contosoacr`;
+        const was = initial.secrets.get(key);
+        const now = kube.secrets.get(key);
+        const result = real.results.find((r) => r.target === `ns-${i}`);
+        if (REFUSED[op].includes(state)) {
+          if (result?.ok) fail(`${op} into ${state} was not refused`);
+          if (!sameObject(now, was)) fail(`${op} wrote into the refused ${state} secret`);
+          return;
+        }
+        if (!was) return;
+        const ours = was.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGER;
+        if (!ours && !now) fail(`${op} deleted ${state}, a secret it did not make`);
+        if (!now) return;
+        const theirs = (m?: Record<string, string>) =>
+          Object.fromEntries(
+            Object.entries(m ?? {}).filter(([k]) => !k.startsWith('acr-kube-auth.github.io/') && !(ours && k === 'app.kubernetes.io/managed-by')),
+          );
+        if (JSON.stringify(theirs(now.metadata.labels)) !== JSON.stringify(theirs(was.metadata.labels))) fail(`${op} changed the labels of ${state}`);
+        if (!ours && now.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGER) fail(`${op} marked ${state} as its own`);
+        if (JSON.stringify(theirs(now.metadata.annotations)) !== JSON.stringify(theirs(was.metadata.annotations)))
+          fail(`${op} changed the annotations of ${state}`);
+        const otherKeys = (d?: Record<string, string>) => Object.entries(d ?? {}).filter(([k]) => k !== '.dockerconfigjson');
+        if (JSON.stringify(otherKeys(now.data)) !== JSON.stringify(otherKeys(was.data))) fail(`${op} changed the other keys of ${state}`);
+        const others = (x: LiveSecretLike) =>
+          Object.entries(parseDockerConfig(x.data?.['.dockerconfigjson'])?.auths ?? {}).filter(([k]) => k !== SERVER);
+        if (stableJson(others(now)) !== stableJson(others(was))) fail(`${op} changed other registries' entries in ${state}`);
+        if (op === 'detach' && FOREIGN_ENTRY.includes(state)) {
+          if (!sameObject(now, was)) fail(`detach wrote into ${state}`);
+          if (!real.notices.some((n) => n.includes('that acr-kube-auth did not write')) || !dry.notices.some((n) => n.includes('did not write')))
+            fail(`detach left the entry of ${state} without a notice`);
+        }
+      });
       if (!realOk) continue;
       // the end state asked for
-      const op = c.inputs.operation ?? 'attach';
       for (const ns of (c.inputs.namespaces ?? '').split(',').filter(() => c.inputs.apply !== 'false')) {
         const s = kube.secrets.get(`${ns}/acr-contosoacr`);
         const entry = parseDockerConfig(s?.data?.['.dockerconfigjson'])?.auths[SERVER];
         const listed = kube.serviceAccounts.get(`${ns}/default`)?.imagePullSecrets?.some((x) => x.name === 'acr-contosoacr');
         if (op === 'attach' && !entry) fail(`after attach ${ns} has no entry for ${SERVER}`);
         if (op === 'attach' && c.sa && !listed) fail(`after attach ${ns}/default does not list the secret`);
-        if (op === 'detach' && entry) fail(`after detach ${ns} still has the entry`);
+        const foreign = FOREIGN_ENTRY.includes(c.states[Number(ns.slice(3))]);
+        if (op === 'detach' && entry && !foreign) fail(`after detach ${ns} still has the entry`);
+        if (op === 'detach' && !entry && foreign) fail(`detach removed another party's entry in ${ns}`);
         if (op === 'detach' && c.sa && listed && !s) fail(`after detach ${ns}/default lists a secret that is gone`);
       }
       if (!c.mints && c.inputs.apply !== 'false') {

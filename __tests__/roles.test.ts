@@ -207,18 +207,22 @@ describe('managed-identity planning', () => {
     assert.equal(p.kind, 'update');
   });
 
-  test("planDetach removes only this principal's pull roles exactly at the registry", () => {
+  test("planDetach removes only this principal's pull roles exactly at the registry, and only those the action made", () => {
     const keep = [
       ra({ scope: REG, roleGuid: ACR_PUSH }),
       ra({ scope: REG, roleGuid: ACR_PULL, principalId: OTHER }),
       ra({ scope: `/subscriptions/${SUB}/resourceGroups/rg-acr`, roleGuid: ACR_PULL }),
       ra({ scope: ABAC_REG.id, roleGuid: ACR_PULL }),
     ];
-    const gone = [ra({ scope: REG, roleGuid: ACR_PULL }), ra({ scope: REG, roleGuid: REPOSITORY_READER, name: 'foreign-name' })];
+    const gone = [ra({ scope: REG, roleGuid: ACR_PULL }), ra({ scope: REG, roleGuid: REPOSITORY_READER })];
+    // the same grant under a name the action never gives (az aks update --attach-acr, the portal)
+    const foreign = [ra({ scope: REG, roleGuid: ACR_PULL, name: '0a0a0a0a-0000-4000-8000-000000000001' })];
     const auto = { guid: ACR_PULL, auto: true };
-    assert.deepEqual(planDetach(RBAC_REG, P, detachRoles(auto), [...keep, ...gone]), gone);
+    assert.deepEqual(planDetach(RBAC_REG, P, detachRoles(auto), [...keep, ...gone, ...foreign]), { doomed: gone, foreign });
     // an explicit role: only that role
-    assert.deepEqual(planDetach(RBAC_REG, P, detachRoles({ ...auto, auto: false }), [...keep, ...gone]), [gone[0]]);
+    assert.deepEqual(planDetach(RBAC_REG, P, detachRoles({ ...auto, auto: false }), [...keep, ...gone, ...foreign]), { doomed: [gone[0]], foreign });
+    // the name is recognised whatever the case of the scope ARM sends back
+    assert.deepEqual(planDetach(RBAC_REG, P, [ACR_PULL], [{ ...gone[0], scope: REG.toUpperCase() }]).doomed.length, 1);
   });
 
   const cluster = (over: Partial<ManagedCluster>): ManagedCluster => ({

@@ -8,6 +8,7 @@ import type { SummaryDoc, SummaryFold } from './log.ts';
 import { clip } from './log.ts';
 import type { Runner } from './runner.ts';
 import type { Settings } from './settings.ts';
+import { provenance } from './provenance.ts';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -223,6 +224,7 @@ export function summary(result: Result, settings: Settings): SummaryDoc {
           head: ['cluster', 'method', 'principal', 'role', 'result', 'changed'],
           rows: rows.map((r) => [r.target, r.authMethod ?? '', r.principalId ?? '', r.role ?? '', outcome(r), changed(r)]),
         };
+  const run = provenance(); // the run that wrote what the summary lists
   const facts: [string, string | undefined][] = [
     ['registry', result.registryId ?? result.loginServer],
     ['username', result.username],
@@ -249,7 +251,10 @@ export function summary(result: Result, settings: Settings): SummaryDoc {
     lead,
     table,
     facts: facts.filter(([, v]) => v).map(([label, value]) => ({ label, value: value! })),
-    links: result.consentUrl ? [{ label: 'consent url', url: result.consentUrl }] : [],
+    links: [
+      ...(result.consentUrl ? [{ label: 'consent url', url: result.consentUrl }] : []),
+      ...(run ? [{ label: 'workflow run', url: run.runUrl }] : []),
+    ],
     notes: result.summaryNotes,
     folds,
     plan: settings.dryRun ? result.plan : undefined,

@@ -250,7 +250,7 @@ describe('attach', () => {
 });
 
 describe('detach, verify, dry-run', () => {
-  test("detach removes only this principal's pull roles on this registry; a second detach is changed false", async () => {
+  test("detach removes only this principal's pull roles on this registry that the action made; another party's is kept and named with its command; a second detach is changed false", async () => {
     assert.equal((await runAction(emu, azureInputs(emu, { registry: 'contosoacr', ...MI_CLUSTER }))).code, 0);
     const foreignPull = seedAssignment(REG, REPOSITORY_READER, KUBELET_OID, '0b0b0b0b-0000-4000-8000-000000000001');
     const push = seedAssignment(REG, ACR_PUSH, KUBELET_OID, '0b0b0b0b-0000-4000-8000-000000000002');
@@ -262,19 +262,21 @@ describe('detach, verify, dry-run', () => {
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.outputs.changed, 'true');
     const removed = r.outputs['role-assignment-ids'].split('\n').sort();
-    assert.deepEqual(
-      removed,
-      [`${REG}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(REG, ACR_PULL, KUBELET_OID)}`, foreignPull].sort(),
-    );
+    assert.deepEqual(removed, [`${REG}/providers/Microsoft.Authorization/roleAssignments/${assignmentName(REG, ACR_PULL, KUBELET_OID)}`]);
     const left = assignments()
       .map((a) => a.id)
       .sort();
-    assert.deepEqual(left, [push, otherPrincipal, inherited, otherRegistry].sort());
+    // the pull role someone else granted (a random name, as az and the portal give) is kept, and named
+    assert.deepEqual(left, [foreignPull, push, otherPrincipal, inherited, otherRegistry].sort());
+    const notices = r.stdout.split('\n').filter((l) => l.startsWith('::notice::'));
+    assert.equal(notices.filter((l) => l.includes(`az role assignment delete --ids ${foreignPull}`)).length, 1, notices.join('\n'));
+    assert.match(notices.join('\n'), /was not made by acr-kube-auth.*left it in place/);
 
     const again = await runAction(emu, azureInputs(emu, { registry: 'contosoacr', operation: 'detach', ...MI_CLUSTER }));
     assert.equal(again.code, 0, again.stdout);
     assert.equal(again.outputs.changed, 'false');
-    assert.equal(assignments().length, 4);
+    assert.equal(assignments().length, 5);
+    assert.ok(again.stdout.includes(`az role assignment delete --ids ${foreignPull}`));
   });
 
   test('verify fails naming what is missing, passes after attach, and writes nothing', async () => {

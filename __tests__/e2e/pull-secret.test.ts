@@ -251,7 +251,7 @@ test('a missing namespace is an error that names it and nothing is written anywh
   assert.equal(c.outputs.namespaces, 'team-a,ghost');
 });
 
-test('writes with server-side apply as acr-kube-auth, merges into an existing secret, keeps the user labels; service accounts get one reference', async () => {
+test('writes with server-side apply as acr-kube-auth, merges into an existing secret, keeps the user labels and does not mark it as its own; service accounts get one reference', async () => {
   const login = server('contosoacr');
   const otherAuth = { username: 'u', password: 'other-Secret-123', auth: Buffer.from('u:other-Secret-123').toString('base64') };
   emu.state.kube.secrets['team-a']['acr-contosoacr'] = {
@@ -280,7 +280,9 @@ test('writes with server-side apply as acr-kube-auth, merges into an existing se
   const meta = secretIn('team-a')!.metadata as Secret['metadata'] & { managedFields?: { manager: string; operation: string }[] };
   assert.equal(meta.labels?.team, 'a');
   assert.equal(meta.annotations?.owner, 'alice');
-  assert.equal(meta.labels?.['app.kubernetes.io/managed-by'], 'acr-kube-auth');
+  // the user made it: it does not get this action's mark of ownership
+  assert.equal(meta.labels?.['app.kubernetes.io/managed-by'], undefined);
+  assert.ok(records('team-a')[login]);
   assert.ok(
     meta.managedFields?.some((f) => f.manager === 'acr-kube-auth' && f.operation === 'Apply'),
     'server-side apply by acr-kube-auth',

@@ -27,6 +27,8 @@ import type { Write } from '../../src/result.ts';
 import type { ClusterRef, RegistryRef } from '../../src/settings.ts';
 import { ApiError } from '../../src/errors.ts';
 import { assignmentName, roleGuidOf, sameCondition } from '../../src/roles.ts';
+import { fieldOwners, type ManagedFieldsEntry } from '../../src/kube/field-owners.ts';
+import { MANAGER } from '../../src/kube/render.ts';
 
 export const SUB = 'aaaaaaaa-0000-4000-8000-000000000001';
 export const LOGIN_TENANT = '11111111-1111-4111-8111-111111111111';
@@ -347,6 +349,88 @@ export function addSecret(w: KubeWorld, secret: Omit<LiveSecret, 'metadata'> & {
 const conflict = (what: string) =>
   new ApiError({ service: 'Kubernetes', operation: what, status: 409, code: 'Conflict', message: 'the object has been modified.' });
 
+// ------------------------------------------------------------------ managed fields, as far as the fakes need them
+
+type Tree = Record<string, unknown>;
+const isTree = (v: unknown): v is Tree => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** The FieldsV1 paths of a Secret's fields the action's writes touch: data keys, labels, annotations, type. */
+export function secretPaths(s: {
+  type?: string;
+  data?: Record<string, string>;
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+}): string[][] {
+  return [
+    ...(s.type ? [['f:type']] : []),
+    ...Object.keys(s.data ?? {}).map((k) => ['f:data', `f:${k}`]),
+    ...Object.keys(s.metadata.labels ?? {}).map((k) => ['f:metadata', 'f:labels', `f:${k}`]),
+    ...Object.keys(s.metadata.annotations ?? {}).map((k) => ['f:metadata', 'f:annotations', `f:${k}`]),
+  ];
+}
+
+/** A managedFields entry owning `paths`. */
+export function managedEntry(manager: string, operation: 'Apply' | 'Update', paths: string[][]): ManagedFieldsEntry {
+  const fieldsV1: Tree = {};
+  for (const p of paths) {
+    let node = fieldsV1;
+    for (const pe of p) node = (node[pe] ??= {}) as Tree;
+  }
+  return { manager, operation, apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1 } as ManagedFieldsEntry;
+}
+
+function dropPath(tree: unknown, path: string[]): void {
+  if (!isTree(tree)) return;
+  if (path.length === 1) {
+    delete tree[path[0]];
+    return;
+  }
+  dropPath(tree[path[0]], path.slice(1));
+  if (isTree(tree[path[0]]) && !Object.keys(tree[path[0]] as Tree).length) delete tree[path[0]];
+}
+
+/**
+ * `manager`/`operation` owns `paths`, and takes the `changed` ones from every other entry (entries
+ * left empty go), as the apiserver records an apply: an unchanged value is co-owned.
+ */
+function take(
+  entries: ManagedFieldsEntry[],
+  manager: string,
+  operation: 'Apply' | 'Update',
+  paths: string[][],
+  changed: string[][],
+): ManagedFieldsEntry[] {
+  const out = entries.map((e) => structuredClone(e));
+  const mine = out.find((e) => e.manager === manager && e.operation === operation);
+  for (const e of out) if (e !== mine) for (const p of changed) dropPath(e.fieldsV1, p);
+  const kept = out.filter((e) => e === mine || (isTree(e.fieldsV1) && Object.keys(e.fieldsV1).length));
+  const merged = managedEntry(manager, operation, [...paths, ...(mine ? pathsOf(mine.fieldsV1) : [])]);
+  return [...kept.filter((e) => e !== mine), merged];
+}
+
+function pathsOf(tree: unknown, prefix: string[] = []): string[][] {
+  if (!isTree(tree)) return [];
+  const keys = Object.keys(tree);
+  if (!keys.length) return prefix.length ? [prefix] : [];
+  return keys.flatMap((k) => pathsOf(tree[k], [...prefix, k]));
+}
+
+const fieldConflict = (what: string, manager: string, path: string[]) =>
+  new ApiError({
+    service: 'Kubernetes',
+    operation: what,
+    status: 409,
+    code: 'FieldManagerConflict',
+    message: `Apply failed with 1 conflict: conflict with "${manager}": ${path.map((p) => `.${p.slice(2)}`).join('')}`,
+  });
+
+const valueAt = (s: LiveSecret | SecretObjectLike, path: string[]): string | undefined => {
+  if (path[0] === 'f:type') return s.type;
+  if (path[0] === 'f:data') return s.data?.[path[1].slice(2)];
+  const map = path[1] === 'f:labels' ? s.metadata.labels : s.metadata.annotations;
+  return map?.[path[2].slice(2)];
+};
+type SecretObjectLike = Pick<LiveSecret, 'type' | 'data'> & { metadata: Pick<LiveSecret['metadata'], 'labels' | 'annotations'> };
+
 export function fakeKube(w: KubeWorld): KubeClient {
   const log = (write: Write) => w.log.push({ write, effective: true });
   return {
@@ -370,24 +454,39 @@ export function fakeKube(w: KubeWorld): KubeClient {
       const key = `${secret.metadata.namespace}/${secret.metadata.name}`;
       if (!w.namespaces.has(secret.metadata.namespace)) throw notFound('Kubernetes', `create secret ${key}`);
       if (w.secrets.has(key)) throw conflict(`create secret ${key}`);
-      const live = { ...structuredClone(secret), metadata: { ...structuredClone(secret.metadata), resourceVersion: String(++rv) } } as LiveSecret;
+      const managedFields = [managedEntry(MANAGER, 'Update', secretPaths(secret))];
+      const live = {
+        ...structuredClone(secret),
+        metadata: { ...structuredClone(secret.metadata), resourceVersion: String(++rv), managedFields },
+      } as LiveSecret;
       w.secrets.set(key, live);
       log({ kind: 'create-secret', namespace: secret.metadata.namespace, name: secret.metadata.name });
       return structuredClone(live);
     },
-    async applySecret(secret, resourceVersion) {
+    async applySecret(secret, resourceVersion, force) {
       const key = `${secret.metadata.namespace}/${secret.metadata.name}`;
       const live = w.secrets.get(key);
       if (!live || live.metadata.resourceVersion !== resourceVersion) throw conflict(`apply secret ${key}`);
-      // server-side apply as the only manager of these fields: labels and annotations merged, data and type replaced
+      // server-side apply of a configuration: maps merged key by key, so only the fields it names
+      // change; a changed field another manager owns (no managedFields: all of them) is a conflict
+      // unless forced, and then changes hands
+      const changed = secretPaths(secret).filter((p) => valueAt(live, p) !== valueAt(secret, p));
+      const mf = live.metadata.managedFields ?? [];
+      for (const p of changed) {
+        const other = mf.length
+          ? fieldOwners(mf, p).find((o) => !(o.manager === MANAGER && o.operation === 'Apply'))
+          : { manager: 'before-first-apply' };
+        if (other && !force) throw fieldConflict(`apply secret ${key}`, other.manager, p);
+      }
       const next = {
-        type: secret.type,
-        data: { ...secret.data },
+        type: secret.type ?? live.type,
+        data: { ...live.data, ...secret.data },
         metadata: {
           ...live.metadata,
           labels: { ...live.metadata.labels, ...secret.metadata.labels },
           annotations: { ...live.metadata.annotations, ...secret.metadata.annotations },
           resourceVersion: String(++rv),
+          managedFields: take(mf, MANAGER, 'Apply', secretPaths(secret), changed),
         },
       } as LiveSecret;
       w.secrets.set(key, next);

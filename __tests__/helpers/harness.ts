@@ -78,6 +78,22 @@ export function oidcInputs(emu: Emulator, extra: Record<string, string> = {}): R
   return { 'client-id': DEPLOYER_APP_ID, 'tenant-id': TENANT_A, 'subscription-id': SUB_1, environment: JSON.stringify(emu.cloud()), ...extra };
 }
 
+/**
+ * The workflow run every end-to-end run belongs to, as the runner sets it (the written-by
+ * annotation, role-assignment descriptions and the summary's run link read it through
+ * @actions/github's context). A test removes one by passing it as undefined in `env`.
+ */
+export const GITHUB_RUN_ENV = {
+  GITHUB_REPOSITORY: 'octo-org/deploy-config',
+  GITHUB_WORKFLOW: 'Deploy to AKS',
+  GITHUB_RUN_ID: '9876543210',
+  GITHUB_RUN_ATTEMPT: '2',
+  GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+  GITHUB_SERVER_URL: 'https://github.com',
+} as const;
+/** The run's page, as GITHUB_RUN_ENV names it. */
+export const GITHUB_RUN_URL = 'https://github.com/octo-org/deploy-config/actions/runs/9876543210/attempts/2';
+
 export async function runAction(
   emu: Emulator | undefined,
   inputs: Record<string, string>,
@@ -104,6 +120,7 @@ export async function runAction(
     RUNNER_TEMP: runnerTemp,
     GITHUB_ACTIONS: 'true',
     CI: 'true',
+    ...GITHUB_RUN_ENV,
     ...(emu ? emu.env() : {}),
   };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;

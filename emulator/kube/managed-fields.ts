@@ -260,9 +260,12 @@ function printManager(c: { manager: string; operation: string; apiVersion: strin
   return s;
 }
 
-/** The apiserver's conflict message and causes (managedfields internal.NewConflictError). */
-export function conflictStatus(conflicts: ApplyConflict[]): { message: string; causes: { type: string; message: string; field: string }[] } {
-  const causes = conflicts.map((c) => ({ type: 'FieldManagerConflict', message: `conflict with ${printManager(c)}`, field: c.path }));
+/**
+ * The apiserver's conflict message and causes (managedfields internal.NewConflictError). A cause's
+ * type is serialised as `reason` (metav1.StatusCause: Type CauseType `json:"reason,omitempty"`).
+ */
+export function conflictStatus(conflicts: ApplyConflict[]): { message: string; causes: { reason: string; message: string; field: string }[] } {
+  const causes = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${printManager(c)}`, field: c.path }));
   if (conflicts.length === 1) {
     return { message: `Apply failed with 1 conflict: conflict with ${printManager(conflicts[0])}: ${conflicts[0].path}`, causes };
   }

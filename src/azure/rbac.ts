@@ -8,12 +8,16 @@
 //   - deterministic names (src/roles.ts assignmentName), created with one PUT straight away;
 //     201 = created; 200 (same name) or 409 RoleAssignmentExists (another name) = unchanged;
 //   - PrincipalNotFound (a new identity not yet replicated) retried with bounded backoff;
-//   - AuthorizationFailed explained: the least-privilege role the caller needs on the scope, as a command.
+//   - AuthorizationFailed explained: the least-privilege role the caller needs on the scope, as a command;
+//   - the description says what the grant is for and which workflow run wrote it (src/provenance.ts).
+// The deterministic name is also how detach knows the assignments this action made
+// (src/scenarios/steps/role-grant.ts madeByAction).
 import type { AzureSession, RbacClient, RoleAssignment } from './types.ts';
 import { armBody as expect, armCall, armPages, armRestClient } from './arm.ts';
 import { ApiError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
 import { ACR_PULL, REPOSITORY_READER, assignmentName, roleDefinitionId, roleGuidOf, roleName } from '../roles.ts';
+import { describedWrite, provenance } from '../provenance.ts';
 
 export const RBAC_SERVICE = 'Azure RBAC';
 
@@ -217,7 +221,7 @@ export function createRbacClient(session: AzureSession, opts: RbacOptions = {}):
         principalId: req.principalId,
         principalType: 'ServicePrincipal' as const,
         ...(req.condition ? { condition: req.condition, conditionVersion: '2.0' } : {}),
-        ...(req.description ? { description: req.description } : {}),
+        ...(req.description ? { description: describedWrite(req.description, provenance()) } : {}),
       };
       const operation = `assign ${roleName(req.roleGuid)} to ${req.principalId}`;
       // Whether an equal grant is there already is the plan's decision (it reads the principal's

@@ -6,13 +6,14 @@
 import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import { ApiError } from '../errors.ts';
-import type { KubeClient, LiveSecret, LiveServiceAccount } from './types.ts';
+import { FIELD_MANAGER_CONFLICT, type KubeClient, type LiveSecret, type LiveServiceAccount } from './types.ts';
 import type { KubeconfigSource } from './kubeconfig.ts';
 import { requireHttps, serverOrigin } from './kubeconfig.ts';
 import { kubeConfigFor, type KubeAuthOptions } from './connect.ts';
 import { ExecPluginError } from './exec-credential.ts';
 import type { SecretObject } from './render.ts';
-import { MANAGER } from './render.ts';
+import { MANAGER, renderNamespace } from './render.ts';
+import { provenance, provenanceAnnotations } from '../provenance.ts';
 import { NetError } from '../net/errors.ts';
 import { KubeRetriesExhausted, kubeHttpLibrary } from '../net/kube.ts';
 
@@ -66,6 +67,12 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
   }
 
   const notFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+  // Every object written says which workflow run wrote it (none outside a run): the written-by annotation.
+  const stamp = provenanceAnnotations(provenance());
+  const stamped = <T extends { metadata: { annotations?: Record<string, string> } }>(o: T): T => ({
+    ...o,
+    metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, ...stamp } },
+  });
 
   return {
     server,
@@ -95,7 +102,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
       try {
         await call(
           `create namespace ${name}`,
-          () => api.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, fieldManager: MANAGER }, options()),
+          () => api.createNamespace({ body: stamped(renderNamespace(name)), fieldManager: MANAGER }, options()),
           object('Namespace', name),
         );
       } catch (e) {
@@ -119,16 +126,22 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
       const { name, namespace } = secret.metadata;
       return call<LiveSecret>(
         `create secret ${namespace}/${name}`,
-        () => api.createNamespacedSecret({ namespace, body: secret, fieldManager: MANAGER }, options()),
+        () => api.createNamespacedSecret({ namespace, body: stamped(secret), fieldManager: MANAGER }, options()),
         object('Secret', name, namespace),
       );
     },
-    async applySecret(secret: SecretObject, resourceVersion: string) {
-      const body = { ...secret, metadata: { ...secret.metadata, resourceVersion } };
+    async applySecret(secret: SecretObject, resourceVersion: string, force: boolean) {
+      // The configuration holds only this action's fields (render.ts renderSecret); `force` only
+      // where the plan found that the fields it changes may change hands (secret-entry.ts).
+      const body = stamped({ ...secret, metadata: { ...secret.metadata, resourceVersion } });
       const { name, namespace } = secret.metadata;
       return call<LiveSecret>(
         `apply secret ${namespace}/${name}`,
-        () => api.patchNamespacedSecret({ name, namespace, body, fieldManager: MANAGER, force: true }, options(PatchStrategy.ServerSideApply)),
+        () =>
+          api.patchNamespacedSecret(
+            { name, namespace, body, fieldManager: MANAGER, ...(force ? { force: true } : {}) },
+            options(PatchStrategy.ServerSideApply),
+          ),
         object('Secret', name, namespace),
       );
     },
@@ -157,7 +170,7 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     async setImagePullSecrets(namespace, name, imagePullSecrets, resourceVersion) {
       // A JSON merge patch that carries resourceVersion is conditional: the apiserver answers 409
       // when the service account changed since it was read.
-      const body = { metadata: { resourceVersion }, imagePullSecrets };
+      const body = { metadata: { resourceVersion, ...(Object.keys(stamp).length ? { annotations: stamp } : {}) }, imagePullSecrets };
       await call(
         `patch serviceaccount ${namespace}/${name}`,
         () => api.patchNamespacedServiceAccount({ name, namespace, body, fieldManager: MANAGER }, options(PatchStrategy.MergePatch)),
@@ -283,6 +296,10 @@ function toApiError(operation: string, err: unknown, who: Who): ApiError {
       if (typeof body?.message === 'string' && body.message) message = body.message;
       else if (typeof body?.error?.message === 'string') message = body.error.message;
       reason = typeof body?.reason === 'string' ? body.reason : typeof body?.error?.code === 'string' ? body.error.code : undefined;
+      // server-side apply refused a field another manager owns (metav1.StatusCause, reason FieldManagerConflict)
+      const causes = (body as { details?: { causes?: unknown } } | null)?.details?.causes;
+      if (Array.isArray(causes) && causes.some((c) => (c as { reason?: unknown })?.reason === FIELD_MANAGER_CONFLICT))
+        reason = FIELD_MANAGER_CONFLICT;
     } catch {
       // body not JSON
     }

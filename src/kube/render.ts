@@ -1,8 +1,15 @@
 // Pure rendering of pull secrets: the .dockerconfigjson, the Secret object and the manifest YAML.
 // No SDK import, no I/O.
+//
+// The mark of ownership: the objects this action creates (Secrets, Namespaces) carry the label
+// `app.kubernetes.io/managed-by: acr-kube-auth` (the recommended label for the tool that manages an
+// object, https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/), set
+// when it creates them and never on an object someone else made. Detach deletes only a Secret
+// that carries it (src/scenarios/pull-secret/secret-entry.ts).
 import { dump } from 'js-yaml';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/** This action's name: the value of its managed-by label and its server-side apply field manager. */
 export const MANAGER = 'acr-kube-auth';
 /** JSON map loginServer -> { credentialType, username, expiresOn, updatedAt } of the registries this action wrote. */
 export const REGISTRIES_ANNOTATION = 'acr-kube-auth.github.io/registries';
@@ -102,11 +109,24 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/** Whether an object carries this action's mark of ownership: it created it. */
+export function madeByUs(metadata: { labels?: Record<string, string> } | undefined): boolean {
+  return metadata?.labels?.[MANAGED_BY_LABEL] === MANAGER;
+}
+
+/**
+ * The Secret as this action writes it: a whole new one (and the manifest), or, as a server-side
+ * apply configuration, only the fields this action owns in a live one: this registry's
+ * `.dockerconfigjson` (with every other registry's entry in it), the registries annotation, the
+ * type, and the mark of ownership only when it is ours (`owned`, the default). Nothing else of a
+ * live Secret (other keys, labels, annotations, owner references) is in it, so it is never changed.
+ */
 export function renderSecret(opts: {
   name: string;
   namespace: string;
   config: DockerConfig;
   registries: Record<string, RegistryRecord>;
+  owned?: boolean;
 }): SecretObject {
   return {
     apiVersion: 'v1',
@@ -114,12 +134,21 @@ export function renderSecret(opts: {
     metadata: {
       name: opts.name,
       namespace: opts.namespace,
-      labels: { [MANAGED_BY_LABEL]: MANAGER },
+      ...(opts.owned === false ? {} : { labels: { [MANAGED_BY_LABEL]: MANAGER } }),
       annotations: { [REGISTRIES_ANNOTATION]: stableJson(opts.registries) },
     },
     type: 'kubernetes.io/dockerconfigjson',
     data: { '.dockerconfigjson': Buffer.from(stableJson(opts.config), 'utf8').toString('base64') },
   };
+}
+
+/** A Namespace this action creates, with its mark of ownership. */
+export function renderNamespace(name: string): {
+  apiVersion: 'v1';
+  kind: 'Namespace';
+  metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> };
+} {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [MANAGED_BY_LABEL]: MANAGER } } };
 }
 
 /** Multi-document YAML that `kubectl apply -f` accepts. */

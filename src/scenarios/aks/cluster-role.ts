@@ -2,7 +2,15 @@
 // body, each planned from what was read and then carried out, or only described under dry-run.
 import type { RoleAssignment } from '../../azure/types.ts';
 import type { TargetResult, Write } from '../../result.ts';
-import { assignmentList, detachRoles, executeGrant, executeRevoke, planDetach, type GrantStep } from '../steps/role-grant.ts';
+import {
+  assignmentList,
+  detachRoles,
+  executeGrant,
+  executeRevoke,
+  foreignAssignmentNotice,
+  planDetach,
+  type GrantStep,
+} from '../steps/role-grant.ts';
 import type { AksContext, ClusterLog } from './context.ts';
 
 type Outcome = Pick<TargetResult, 'action' | 'changed' | 'roleAssignmentIds'>;
@@ -40,7 +48,11 @@ export async function attachPullRole(
   return { changed: outcome.changed, action: outcome.changed ? 'created' : 'unchanged', roleAssignmentIds: outcome.id ? [outcome.id] : [] };
 }
 
-/** Removes the principal's pull-role assignments exactly at the registry; `who` names it, `trailer` ends the done line. */
+/**
+ * Removes the principal's pull-role assignments exactly at the registry that this action made;
+ * another party's stay, each named in a notice with the command that removes it. `who` names the
+ * principal, `trailer` ends the done line.
+ */
 export async function detachPullRole(
   ctx: AksContext,
   log: ClusterLog,
@@ -51,10 +63,13 @@ export async function detachPullRole(
   trailer = '',
 ): Promise<Outcome> {
   const { registry, role, settings } = ctx;
-  const doomed = planDetach(registry, principalId, detachRoles(role), assignments);
+  const { doomed, foreign } = planDetach(registry, principalId, detachRoles(role), assignments);
+  log.notices.push(...foreign.map((a) => foreignAssignmentNotice(target, a, registry.name)));
   const ids = doomed.map((a) => a.id);
   if (!doomed.length) {
-    log.lines.push(`${target}: ${who} holds no pull role assignment on ${registry.name}; nothing to remove`);
+    log.lines.push(
+      `${target}: ${who} holds no pull role assignment on ${registry.name} made by acr-kube-auth; nothing to remove${foreign.length ? ` (${foreign.length} made by someone else left in place)` : ''}`,
+    );
     return { changed: false, action: 'unchanged', roleAssignmentIds: [] };
   }
   const list = assignmentList(doomed);

@@ -27,11 +27,13 @@ export interface ClusterLog {
   warnings: string[];
   /** job summary lines */
   notes: string[];
+  /** `::notice::` lines (what was left alone as another party's) */
+  notices: string[];
   consentUrl?: string;
   expiresOn?: string;
 }
 
-export const newClusterLog = (): ClusterLog => ({ lines: [], writes: [], warnings: [], notes: [] });
+export const newClusterLog = (): ClusterLog => ({ lines: [], writes: [], warnings: [], notes: [], notices: [] });
 
 /** A cluster's method: reads, plans, and (unless dry-run) carries out the plan for one cluster. */
 export type ClusterMethod = (ctx: AksContext, cluster: ManagedCluster, log: ClusterLog) => Promise<TargetResult>;

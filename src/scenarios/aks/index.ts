@@ -107,6 +107,7 @@ export function merge(
   result.role = run.role;
   result.results = outcomes.map((o, i) => ({ ...withMethod(o), target: o.result.target || settings.clusters[i].label }));
   result.warnings.push(...run.warnings, ...outcomes.flatMap((o) => o.log.warnings));
+  result.notices.push(...outcomes.flatMap((o) => o.log.notices));
   result.summaryNotes.push(...run.notes, ...outcomes.flatMap((o) => o.log.notes));
   result.plan.push(...outcomes.flatMap((o) => o.log.lines));
   result.writes.push(...outcomes.flatMap((o) => o.log.writes));

@@ -8,7 +8,7 @@ import type { Result, TargetResult, Write } from '../../result.ts';
 import type { KubeClient, LiveSecret } from '../../kube/types.ts';
 import { basicAuth, manifestYaml, renderSecret, stableJson, withRegistry } from '../../kube/render.ts';
 import { mapLimit } from '../../pool.ts';
-import { missingNamespaces, retryConflicts, updateServiceAccounts } from './kube-writes.ts';
+import { missingNamespaces, retryConflicts, settleReferences, updateServiceAccounts } from './kube-writes.ts';
 import { planSecretWrite, previousCredential, registryRecord, type SecretWrite } from './secret-entry.ts';
 import type { CredentialSource, PullCredential, SourcePlan } from './sources/credential-source.ts';
 import { eachNamespace, settle, type NamespaceOutcome } from './settle.ts';
@@ -138,8 +138,8 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
       const w = planSecretWrite({ live: live.get(namespace), namespace, name: secretName, loginServer, cred: known, record });
       const writes: Write[] = [...(fresh ? [{ kind: 'create-namespace' as const, namespace }] : []), ...secretWrite(w, namespace, secretName)];
       const accounts = await updateServiceAccounts(deps, kube, { namespace, serviceAccounts, secretName, add: true, dryRun, known: fresh });
-      writes.push(...accounts);
-      const saChanged = accounts.length;
+      writes.push(...accounts.writes);
+      const saChanged = accounts.writes.length;
       const action = secretAction(w, true);
       const sas = `add it to ${saChanged} service account(s)`;
       const line =
@@ -151,6 +151,7 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
         result: nsResult(namespace, saChanged && action === 'unchanged' ? 'would update service accounts' : action, changed, known?.expiresOn),
         writes,
         lines: [line],
+        notices: accounts.notices,
       };
     });
     settle(result, namespaces, outcomes);
@@ -185,13 +186,13 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
           if (planned.kind !== 'unchanged') deps.runner.setSecret(planned.desired!.data['.dockerconfigjson']);
         }
         if (planned.kind === 'create') await kube.createSecret(planned.desired!);
-        else if (planned.kind === 'update') await kube.applySecret(planned.desired!, planned.resourceVersion);
+        else if (planned.kind === 'update') await kube.applySecret(planned.desired!, planned.resourceVersion, planned.force);
         return planned;
       });
       writes.push(...secretWrite(w, namespace, secretName));
-      const accounts = await updateServiceAccounts(deps, kube, { namespace, serviceAccounts, secretName, add: true, dryRun });
-      writes.push(...accounts);
-      const saChanged = accounts.length;
+      const accounts = await settleReferences(deps, kube, { namespace, serviceAccounts, secretName, attach: true, present: true });
+      writes.push(...accounts.writes);
+      const saChanged = accounts.writes.length;
       const action = secretAction(w, false);
       return {
         result: nsResult(
@@ -202,6 +203,7 @@ export async function attach(settings: PullSecretSettings, deps: Deps, kube: Kub
         ),
         writes,
         lines: [],
+        notices: accounts.notices,
       };
     });
     settle(result, namespaces, outcomes);

@@ -1,12 +1,13 @@
-// Pull-secret detach: remove this registry's entry from each namespace's secret (the secret goes
-// when no other registry is left in it) and, with the secret, its service-account references;
-// then what the source made in Azure. Planned by the same decisions for dry-run and real runs
-// (secret-entry.ts planEntryRemoval); dry-run stops before each write.
+// Pull-secret detach: remove this registry's entry, where this action wrote it, from each
+// namespace's secret (the secret goes only when the action made it and nothing else is left in
+// it; an entry someone else wrote stays, with a notice) and, with the secret, its service-account
+// references; then what the source made in Azure. Planned by the same decisions for dry-run and
+// real runs (secret-entry.ts planEntryRemoval); dry-run stops before each write.
 import type { PullSecretSettings } from '../../settings.ts';
 import type { Deps } from '../../deps.ts';
 import type { Result, Write } from '../../result.ts';
 import type { KubeClient } from '../../kube/types.ts';
-import { retryConflicts, updateServiceAccounts } from './kube-writes.ts';
+import { retryConflicts, settleReferences, updateServiceAccounts } from './kube-writes.ts';
 import { planEntryRemoval } from './secret-entry.ts';
 import { eachNamespace, settle, type NamespaceOutcome } from './settle.ts';
 import type { CredentialSource } from './sources/credential-source.ts';
@@ -17,30 +18,39 @@ export async function detach(settings: PullSecretSettings, deps: Deps, kube: Kub
   const loginServer = source.loginServer;
   const outcomes = await eachNamespace(settings, deps, async (namespace): Promise<NamespaceOutcome> => {
     const writes: Write[] = [];
+    const notices: string[] = [];
+    /** whether the Secret is there after this run's write (undefined: not known without reading) */
+    let present: boolean | undefined;
     const action = await retryConflicts(deps, async () => {
       const live = await kube.getSecret(namespace, secretName);
       const removal = planEntryRemoval(live, namespace, secretName, loginServer);
+      present = !!live;
       if (removal.kind === 'none') return 'unchanged';
       deps.runner.setSecret(live!.data?.['.dockerconfigjson'] ?? '');
+      if (removal.kind === 'foreign') {
+        if (!notices.includes(removal.notice)) notices.push(removal.notice);
+        return 'unchanged';
+      }
       if (removal.kind === 'delete') {
         if (!dryRun) await kube.deleteSecret(namespace, secretName, removal.resourceVersion);
+        present = false;
         writes.push({ kind: 'delete-secret', namespace, name: secretName });
         return dryRun ? 'would delete' : 'deleted';
       }
-      if (!dryRun) await kube.applySecret(removal.rest, removal.resourceVersion);
+      if (!dryRun) await kube.applySecret(removal.rest, removal.resourceVersion, removal.force);
       writes.push({ kind: 'apply-secret', namespace, name: secretName });
       return dryRun ? 'would remove registry from' : 'registry removed';
     });
-    // The service-account reference goes with the secret; while the secret serves other registries it stays.
-    let saChanged = 0;
-    if (action === 'deleted' || action === 'would delete' || action === 'unchanged') {
-      const stillThere = action === 'unchanged' ? await kube.getSecret(namespace, secretName) : undefined;
-      if (!stillThere) {
-        const accounts = await updateServiceAccounts(deps, kube, { namespace, serviceAccounts, secretName, add: false, dryRun });
-        writes.push(...accounts);
-        saChanged = accounts.length;
-      }
-    }
+    // The service-account references go with the secret; while the secret serves other registries
+    // (or is someone else's) they stay. A real run settles them against a concurrent attach.
+    const accounts = dryRun
+      ? present
+        ? { writes: [], notices: [] }
+        : await updateServiceAccounts(deps, kube, { namespace, serviceAccounts, secretName, add: false, dryRun })
+      : await settleReferences(deps, kube, { namespace, serviceAccounts, secretName, attach: false, present });
+    writes.push(...accounts.writes);
+    notices.push(...accounts.notices);
+    const saChanged = accounts.writes.length;
     const lines = dryRun && action !== 'unchanged' ? [`${action} Secret ${namespace}/${secretName}`] : [];
     return {
       result: {
@@ -53,6 +63,7 @@ export async function detach(settings: PullSecretSettings, deps: Deps, kube: Kub
       },
       writes,
       lines,
+      notices,
     };
   });
   settle(result, namespaces, outcomes);

@@ -11,6 +11,8 @@ export interface NamespaceOutcome {
   result: TargetResult;
   writes: Write[];
   lines: string[];
+  /** `::notice::` lines: what was left alone as another party's */
+  notices?: string[];
 }
 
 function failedNamespace(namespace: string, reason: unknown): TargetResult {
@@ -41,6 +43,7 @@ export function settle(result: Result, namespaces: readonly string[], outcomes: 
     if (o.status !== 'fulfilled') continue;
     result.plan.push(...o.value.lines);
     result.writes.push(...o.value.writes);
+    result.notices.push(...(o.value.notices ?? []));
   }
   result.namespaces = result.results.filter((r) => r.ok).map((r) => r.target);
   result.changed = result.results.some((r) => r.changed);

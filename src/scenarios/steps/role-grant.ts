@@ -113,19 +113,43 @@ export function detachRoles(role: Pick<ResolvedRole, 'auto' | 'guid'>): string[]
 }
 
 /**
+ * Whether this action made an assignment: its name is the one the action gives (src/roles.ts
+ * assignmentName, UUID v5 of scope, role and principal), which `az`, the portal and other tools
+ * never give (they pick a random GUID). The description is not trusted for this: anyone can write
+ * any description; it only says which run wrote the assignment (src/provenance.ts). Pure.
+ */
+export function madeByAction(a: Pick<RoleAssignment, 'name' | 'scope' | 'roleGuid' | 'principalId'>): boolean {
+  return a.name.toLowerCase() === assignmentName(a.scope, a.roleGuid, a.principalId);
+}
+
+/** What detach does with a principal's pull-role assignments at the registry: removes the action's, keeps the others'. */
+export interface DetachPlan {
+  doomed: RoleAssignment[];
+  /** the same kind of grant, made by someone else (az aks update --attach-acr, the portal): left in place */
+  foreign: RoleAssignment[];
+}
+
+/**
  * The assignments detach removes: this principal's, exactly at the registry's scope, with a pull
- * role (`roleGuids`). Inherited grants (resource group, subscription) and other roles stay. Pure.
+ * role (`roleGuids`), made by this action. Another party's (`foreign`), inherited grants
+ * (resource group, subscription) and other roles stay. Pure.
  */
 export function planDetach(
   registry: Pick<Registry, 'id'>,
   principalId: string,
   roleGuids: readonly string[],
   assignments: readonly RoleAssignment[],
-): RoleAssignment[] {
+): DetachPlan {
   const roles = new Set(roleGuids.map((g) => g.toLowerCase()));
-  return assignments.filter(
+  const pull = assignments.filter(
     (a) => a.scope.toLowerCase() === registry.id.toLowerCase() && a.principalId.toLowerCase() === principalId.toLowerCase() && roles.has(a.roleGuid),
   );
+  return { doomed: pull.filter(madeByAction), foreign: pull.filter((a) => !madeByAction(a)) };
+}
+
+/** The notice for a pull-role assignment detach leaves in place, with the command that removes it. */
+export function foreignAssignmentNotice(target: string, a: RoleAssignment, registryName: string): string {
+  return `${target}: ${roleName(a.roleGuid)} assignment ${a.name} on ${registryName} to ${a.principalId} was not made by acr-kube-auth (its name is not the one the action gives), so detach left it in place and the principal can still pull. To remove it: az role assignment delete --ids ${a.id}`;
 }
 
 /** "AcrPull (<id>), …": the assignments a revoke names. */
