@@ -601,17 +601,18 @@ describe('a new token password works only after knobs.acrPasswordDelayMs', () =>
 });
 
 describe("the data plane's /oauth2/token scope (required by its spec)", () => {
-  test('default: a request without scope gets a token without access; with knobs.acrTokenScopeRequired it is 400', async () => {
+  test('default seed: a request without scope is 400 (knobs.acrTokenScopeRequired); with the knob off it gets a token without access', async () => {
+    assert.equal(emu.state.knobs?.acrTokenScopeRequired, true, 'on in the default seed');
     const { username, password } = await newTokenPassword();
     const url = `https://${server('contosoacr')}/oauth2/token?service=${server('contosoacr')}`;
-    const lenient = await call(url, { headers: { authorization: basic(username, password) } });
-    assert.equal(lenient.status, 200);
-    assert.deepEqual(claimsOf(lenient.json.access_token).access, []);
-    emu.state.knobs = { acrTokenScopeRequired: true };
     const strict = await call(url, { headers: { authorization: basic(username, password) } });
     assert.equal(strict.status, 400);
     assert.equal(strict.json.errors[0].code, 'BAD_REQUEST');
     assert.equal((await tokenLogin(username, password)).status, 200);
+    emu.state.knobs = { acrTokenScopeRequired: false };
+    const lenient = await call(url, { headers: { authorization: basic(username, password) } });
+    assert.equal(lenient.status, 200);
+    assert.deepEqual(claimsOf(lenient.json.access_token).access, []);
   });
 });
 

@@ -18,6 +18,7 @@ const CLOUD: Cloud = {
   authorityHost: 'https://login.example',
   graph: 'https://graph.example/',
   acrSuffix: '.azurecr.io',
+  acrAudience: 'https://containerregistry.azure.net',
   custom: true,
 };
 

@@ -112,9 +112,21 @@ test('custom cloud from az cloud show JSON', () => {
     authorityHost: 'https://login.local',
     graph: 'https://graph.local',
     acrSuffix: '.azurecr.local',
+    acrAudience: 'https://containerregistry.azure.net',
     custom: true,
   });
   assert.equal(parseCloud('azurechinacloud').acrSuffix, '.azurecr.cn');
+});
+
+test("every cloud's ACR audience is containerregistry.azure.net (Microsoft's SDKs use it for all clouds; az cloud show has none)", () => {
+  for (const name of ['AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment'])
+    assert.equal(parseCloud(name).acrAudience, 'https://containerregistry.azure.net', name);
+  const custom = JSON.stringify({
+    endpoints: { resourceManager: 'https://arm.local/', activeDirectory: 'https://login.local/', microsoftGraphResourceId: 'https://graph.local/' },
+    suffixes: { acrLoginServerEndpoint: '.azurecr.local' },
+  });
+  assert.equal(parseCloud(custom).acrAudience, 'https://containerregistry.azure.net');
+  assert.notEqual(parseCloud('AzureChinaCloud').acrAudience, parseCloud('AzureChinaCloud').armAudience.replace(/\/$/, ''));
 });
 
 test('settings are one shape per auth method; registry-tenant-id belongs to the registry', () => {

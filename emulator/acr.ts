@@ -460,10 +460,12 @@ function token(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>):
   }
   // The data-plane spec (specs/containerregistry/data-plane-2021-07-01: Authentication_GetAcrAccessTokenFromLogin
   // and Authentication_ExchangeAcrRefreshTokenForAcrAccessToken) makes `scope` required; ACR's own docs
-  // (acr-dataplane/AAD-OAuth.md) always send one. The action asks for a token without a scope when it
-  // only checks a credential, and today gets one without access: knobs.acrTokenScopeRequired (default
-  // off) answers such a request 400 instead. The real answer to a missing scope is not documented
-  // anywhere held here: the emulator's is the registry's error shape with its own message.
+  // (acr-dataplane/AAD-OAuth.md) always send one. knobs.acrTokenScopeRequired, on in the default seed
+  // (the action sends a scope on every path: src/azure/acr-token.ts, src/registry-login.ts), answers a
+  // request without one 400; off, it gets a token without access. `docker login` sends no scope and
+  // works against real ACR, so the real registry is likely lenient here: the knob is stricter than
+  // what is observed, which only the action's own requests meet. The real answer to a missing scope
+  // is not documented anywhere held here: the emulator's is the registry's error shape with its own message.
   if (ctx.state.knobs?.acrTokenScopeRequired && scopes.filter((v) => v.trim() !== '').length === 0) {
     return errors(400, 'BAD_REQUEST', "the 'scope' parameter is required");
   }

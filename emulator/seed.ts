@@ -51,7 +51,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /**
  * The default world: identity.json (tenants, subscriptions, githubOidc, roleAssignmentWriters,
  * pendingPrincipals) + arm.json (resources, roleDefinitions, roleAssignments, registrySecrets)
- * + kube.json (kube), each when present. With `path`, that file (a full state, or a partial one)
+ * + kube.json (kube), each when present; arm.json also sets the knobs' defaults (knobs.acrTokenScopeRequired on). With `path`, that file (a full state, or a partial one)
  * is merged over the default. Strings keep their `{PORT}` placeholders (see substitutePort).
  */
 export function loadSeed(path?: string, seedDir: string = SEED_DIR): EmulatorState {

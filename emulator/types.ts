@@ -236,7 +236,11 @@ export interface Knobs {
   federatedErrors?: 'current' | 'aadsts70021';
   /** ACR data plane: a newly generated token password is refused until this many ms after its creation (real ACR: up to about a minute); default 0 */
   acrPasswordDelayMs?: number;
-  /** ACR data plane: /oauth2/token requires `scope`, as its spec (data-plane 2021-07-01) says; default false (a token without access) */
+  /**
+   * ACR data plane: /oauth2/token requires `scope`, as its spec (data-plane 2021-07-01) says. On in the
+   * default seed (seed/arm.json), since the action sends a scope on every path; false: a request without
+   * one gets a token without access (what docker login, which sends none, is observed to get)
+   */
   acrTokenScopeRequired?: boolean;
 }
 

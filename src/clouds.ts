@@ -2,6 +2,24 @@
 import type { Cloud } from './settings.ts';
 import { InputError } from './errors.ts';
 
+/**
+ * The Entra audience of tokens for Azure Container Registry itself (not ARM's), in every cloud.
+ * - Microsoft's SDKs use this one audience for all clouds: azure-sdk-for-go azcontainerregistry
+ *   cloud_config.go gives AzurePublic, AzureChina and AzureGovernment the same `defaultAudience`
+ *   (custom_constants.go: "https://containerregistry.azure.net"; CHANGELOG 0.2.0: "Change default
+ *   audience to https://containerregistry.azure.net"), and the .NET SDK defaults to it "for all
+ *   clouds", on "information from the service team" (Azure/azure-sdk-for-net#34785).
+ * - The registries' DNS suffix differs per cloud (azure-cli cloud.py `acr_login_server_endpoint`:
+ *   .azurecr.io, .azurecr.cn, .azurecr.us); the audience does not: Entra and ACR "don't support
+ *   registry-specific Microsoft Entra authentication audiences"
+ *   (container-registry-disable-authentication-as-arm.md; ../shared/azure-api/acr-dataplane/AUDIENCES.md).
+ * - A custom cloud: `az cloud show` carries no ACR audience (cloud.py's CloudEndpoints has none), so
+ *   the same audience is used. No source held here names another one for any cloud.
+ * A token for it works whatever the registry's azureADAuthenticationAsArmPolicy says; an ARM token
+ * is refused where that policy is disabled (Microsoft's recommendation).
+ */
+export const ACR_AUDIENCE = 'https://containerregistry.azure.net';
+
 const BUILT_IN: Record<string, Cloud> = {
   azurecloud: {
     name: 'AzureCloud',
@@ -10,6 +28,7 @@ const BUILT_IN: Record<string, Cloud> = {
     authorityHost: 'https://login.microsoftonline.com',
     graph: 'https://graph.microsoft.com',
     acrSuffix: '.azurecr.io',
+    acrAudience: ACR_AUDIENCE,
     custom: false,
   },
   azurechinacloud: {
@@ -19,6 +38,7 @@ const BUILT_IN: Record<string, Cloud> = {
     authorityHost: 'https://login.chinacloudapi.cn',
     graph: 'https://microsoftgraph.chinacloudapi.cn',
     acrSuffix: '.azurecr.cn',
+    acrAudience: ACR_AUDIENCE,
     custom: false,
   },
   azureusgovernment: {
@@ -28,6 +48,7 @@ const BUILT_IN: Record<string, Cloud> = {
     authorityHost: 'https://login.microsoftonline.us',
     graph: 'https://graph.microsoft.us',
     acrSuffix: '.azurecr.us',
+    acrAudience: ACR_AUDIENCE,
     custom: false,
   },
 };
@@ -84,6 +105,7 @@ export function parseCloud(raw: string): Cloud {
     authorityHost,
     graph,
     acrSuffix: suffix.startsWith('.') ? suffix.toLowerCase() : `.${suffix.toLowerCase()}`,
+    acrAudience: ACR_AUDIENCE,
     custom: true,
   };
 }

@@ -18,6 +18,8 @@ export interface Cloud {
   graph: string;
   /** ".azurecr.io" */
   acrSuffix: string;
+  /** Entra audience of tokens for ACR itself (no trailing slash): https://containerregistry.azure.net in every cloud (clouds.ts) */
+  acrAudience: string;
   /** true for a custom cloud: MSAL must not try instance discovery against the public cloud */
   custom: boolean;
 }

@@ -231,7 +231,11 @@ test('token rotation: a re-run keeps a good password; past half its life it alte
   assert.notEqual(third.password, first.password);
   await assertPulls(login, third);
   await assertPulls(login, second);
-  assert.equal((await acrToken(login, first.username, first.password)).status, 401, 'the password from two rotations ago is gone');
+  assert.equal(
+    (await acrToken(login, first.username, first.password, 'repository:app/web:pull')).status,
+    401,
+    'the password from two rotations ago is gone',
+  );
 });
 
 test('a missing namespace is an error that names it and nothing is written anywhere; create-namespaces creates it', async () => {

@@ -10,6 +10,7 @@ import {
   CLUSTER_SP_OID_A,
   CLUSTER_SP_VALID_KEY_ID,
   CLUSTER_SP_SECRET,
+  DEPLOYER_OID_B,
   LIMITED_APP_ID,
   SUB_1,
   SUB_B,
@@ -122,7 +123,8 @@ describe('attach', () => {
   });
 
   test('cross-tenant without the right to provision: a clear failure and the consent-url output', async () => {
-    emu.state.tenants[TENANT_B].canProvisionServicePrincipals = [];
+    // the deployer may read service principals in tenant B (Application.Read.All), not create them
+    emu.state.tenants[TENANT_B].graphAppRoles = { [DEPLOYER_OID_B]: ['Application.Read.All'] };
     const r = await runAction(emu, azureInputs(emu, crossTenant), fastRetry);
     assert.equal(r.code, 1);
     const url = `${emu.url}/${TENANT_B}/adminconsent?client_id=${CLUSTER_SP_APP_ID}`;
@@ -131,6 +133,7 @@ describe('attach', () => {
     assert.match(r.errors[0], /does not exist in the registry's tenant 22222222-2222-4222-8222-222222222222/);
     assert.match(r.errors[0], /administrator of tenant .* must consent/);
     assert.ok(r.errors[0].includes(url), 'the error names the consent link');
+    assert.match(r.errors[0], /needs Application\.ReadWrite\.All there/, 'and the permission that would let the action create it');
     assert.match(r.summary, /consent url/);
     assert.equal(spIn(TENANT_B), undefined);
     assert.ok(!emu.requests.some((q) => q.method === 'PUT'), 'no role assignment attempted');

@@ -299,6 +299,7 @@ export function fakeAzure(world: AzureWorld, opts: { loginTenant?: string } = {}
         authorityHost: 'https://login.test',
         graph: 'https://graph.test',
         acrSuffix: '.azurecr.io',
+        acrAudience: 'https://containerregistry.azure.net',
         custom: true,
       },
       tenantId: loginTenant,

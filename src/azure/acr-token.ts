@@ -7,7 +7,7 @@ import { ApiError } from '../errors.ts';
 import { send, unexpectedAnswer, type HttpAnswer, type HttpRequest } from '../net/http.ts';
 import { NetApiError } from '../net/errors.ts';
 import { jwtClaims } from '../jwt.ts';
-import type { CheckOutcome } from '../registry-login.ts';
+import { CHECK_SCOPE, type CheckOutcome } from '../registry-login.ts';
 
 /** The username that tells ACR the password is an ACR refresh token. */
 export const REFRESH_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -54,6 +54,20 @@ function field(text: string, name: string): string | undefined {
   }
 }
 
+/** What to do when the registry refused the Entra token at /oauth2/exchange (401/403). Pure. */
+export function exchangeRefusedHint(loginServer: string, tenantId: string, audience: string | undefined): string {
+  const name = loginServer.split('.')[0];
+  const arm = audience !== undefined && !/^https:\/\/containerregistry\.azure\.net\/?$/i.test(audience);
+  return (
+    `The registry did not accept the Entra token${audience ? ` (audience ${audience})` : ''} of the signed-in identity in tenant ${tenantId}. ` +
+    'Check that the identity holds a pull role on the registry (AcrPull, or Container Registry Repository Reader on an ABAC registry), ' +
+    `in the registry's own tenant (registry-tenant-id when it is not the login's)` +
+    (arm
+      ? `, and that the registry accepts ARM-audience tokens: \`az acr config authentication-as-arm show -r ${name}\` (disabled: only tokens for https://containerregistry.azure.net are accepted).`
+      : '.')
+  );
+}
+
 /**
  * POST /oauth2/exchange: an Entra access token (with `tenant`) for an ACR refresh token.
  * The refresh token is the password for username 00000000-0000-0000-0000-000000000000.
@@ -69,10 +83,9 @@ export async function exchangeRefreshToken(loginServer: string, tenantId: string
   };
   const res = await send(req, opts);
   if (res.status !== 200) {
-    const hint =
-      res.status === 401 || res.status === 403
-        ? `The registry did not accept the Entra token of the signed-in identity in tenant ${tenantId}. Check that the identity can read the registry (a pull role such as AcrPull) and that the registry allows Entra authentication.`
-        : undefined;
+    const aud = jwtClaims(accessToken)?.aud;
+    const audience = typeof aud === 'string' ? aud : undefined;
+    const hint = res.status === 401 || res.status === 403 ? exchangeRefusedHint(loginServer, tenantId, audience) : undefined;
     const why = errorText(res.text) || 'no refresh token';
     throw new ApiError({ ...req, status: res.status, message: res.gaveUp ? `${why} (${res.gaveUp})` : why, hint });
   }
@@ -84,9 +97,15 @@ export async function exchangeRefreshToken(loginServer: string, tenantId: string
 /**
  * Asks ACR's token service whether it accepts a credential, as docker login does against ACR:
  * `POST /oauth2/token` with grant_type=refresh_token for the null-GUID user (an ACR refresh
- * token), else `GET /oauth2/token` with Basic auth (tokens, service principals, the admin user).
- * With a `repository`, the access token must also grant pull on it. A registry that cannot be
- * reached is a reason; an answer no registry gives (a redirect, an oversized body) an ApiError.
+ * token), else `GET /oauth2/token` with Basic auth (tokens, service principals, the admin user),
+ * always with a `scope`: ACR's data-plane spec (data-plane-2021-07-01:
+ * Authentication_GetAcrAccessTokenFromLogin, Authentication_ExchangeAcrRefreshTokenForAcrAccessToken)
+ * requires it. Without a repository it is CHECK_SCOPE, the catalog, as Azure CLI asks when it
+ * names none (acr/_docker_utils.py: "catalog only has * as permission, even for a read
+ * operation"); a credential that may not list the catalog still gets a token, with no access. With a `repository`, the access token
+ * must also grant pull on it. A registry that cannot be reached is a reason; an answer no registry
+ * gives (a redirect, an oversized body) an ApiError. A 401/403 is `rejected`: the caller may wait
+ * for a password that is still propagating (awaitPropagation in src/registry-login.ts).
  */
 export async function checkAcrCredential(
   loginServer: string,
@@ -95,16 +114,15 @@ export async function checkAcrCredential(
   opts: DataPlaneOptions & { repository?: string } = {},
 ): Promise<CheckOutcome> {
   const url = new URL(`https://${loginServer}/oauth2/token`);
-  const scope = opts.repository ? `repository:${opts.repository}:pull` : undefined;
+  const scope = opts.repository ? `repository:${opts.repository}:pull` : CHECK_SCOPE;
   const operation = `credential check (${loginServer})`;
   let req: HttpRequest;
   if (username === REFRESH_TOKEN_USERNAME) {
-    const body = new URLSearchParams({ grant_type: 'refresh_token', service: loginServer, refresh_token: password });
-    if (scope) body.set('scope', scope);
+    const body = new URLSearchParams({ grant_type: 'refresh_token', service: loginServer, scope, refresh_token: password });
     req = { service: ACR_TOKEN_SERVICE, operation, method: 'POST', url, headers: FORM, body: body.toString() };
   } else {
     url.searchParams.set('service', loginServer);
-    if (scope) url.searchParams.set('scope', scope);
+    url.searchParams.set('scope', scope);
     const basic = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
     req = { service: ACR_TOKEN_SERVICE, operation, method: 'GET', url, headers: { authorization: `Basic ${basic}` } };
   }
@@ -118,14 +136,18 @@ export async function checkAcrCredential(
   }
   if (res.status === 401 || res.status === 403) {
     const why = errorText(res.text);
-    return { ok: false, reason: `registry ${loginServer} rejected the credential for user ${username} (HTTP ${res.status}${why ? `: ${why}` : ''})` };
+    return {
+      ok: false,
+      rejected: true,
+      reason: `registry ${loginServer} rejected the credential for user ${username} (HTTP ${res.status}${why ? `: ${why}` : ''})`,
+    };
   }
   if (res.status !== 200)
     return {
       ok: false,
       reason: `registry ${loginServer} answered HTTP ${res.status} when asked about the credential for user ${username}${res.gaveUp ? ` (${res.gaveUp})` : ''}`,
     };
-  if (scope) {
+  if (opts.repository) {
     const token = field(res.text, 'access_token');
     const access = token ? jwtClaims(token)?.access : undefined;
     if (Array.isArray(access)) {

@@ -7,6 +7,7 @@ import { AuthError } from '../errors.ts';
 import { lastTransportFailure } from './arm.ts';
 import { oidcCredential } from '../auth/oidc.ts';
 import { assertionClaims, type GithubAssertion } from '../auth/assertion.ts';
+import { federationMismatchMessage, isFederationCode, mismatchClaims } from '../auth/federation.ts';
 import { secretCredential } from '../auth/secret.ts';
 import { defaultCredential } from '../auth/default.ts';
 
@@ -92,13 +93,11 @@ export function signInError(e: unknown, settings: Settings, assertion: string | 
     .slice(0, 600);
   const login = settings.login;
   const who = login.kind === 'default' ? 'the environment / Azure CLI login' : `client ${login.clientId} in tenant ${login.tenantId}`;
-  if (code === 'AADSTS700213' || code === 'AADSTS70021' || code === 'AADSTS700211' || code === 'AADSTS700212') {
-    const c = assertionClaims(assertion);
-    return new AuthError(
-      `Entra ID rejected the GitHub OIDC token for ${who} (${code}): no federated credential on the app matches it. ` +
-        `The token has iss '${c.iss ?? '?'}', sub '${c.sub ?? '?'}', aud '${Array.isArray(c.aud) ? c.aud.join(',') : (c.aud ?? '?')}'. ` +
-        `Add a federated credential with exactly this issuer, subject and audience (az ad app federated-credential create), or change the workflow's trigger/environment so the subject matches.`,
-    );
+  if (isFederationCode(code)) {
+    // The claims come from the token the action presented, else from Entra's own message (an
+    // environment login presents a token the action never saw).
+    const claims = mismatchClaims(assertionClaims(assertion), desc);
+    return new AuthError(federationMismatchMessage(code, who, login.kind === 'default' ? undefined : login.clientId, claims));
   }
   if (code === 'AADSTS7000215' || code === 'AADSTS7000222') {
     return new AuthError(

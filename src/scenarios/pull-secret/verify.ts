@@ -26,12 +26,13 @@ export async function verify(settings: PullSecretSettings, deps: Deps, kube: Kub
       else {
         const { username, password } = entry;
         if (password) deps.runner.setSecret(password);
-        expiresOn = parseRegistries(live.metadata.annotations)[loginServer]?.expiresOn;
+        const record = parseRegistries(live.metadata.annotations)[loginServer];
+        expiresOn = record?.expiresOn;
         if (expiresOn && Date.parse(expiresOn) <= deps.now().getTime())
           problems.push(`the credential in ${namespace}/${secretName} expired on ${expiresOn}`);
         else if (username && password) {
           const key = `${username}\n${password}`;
-          if (!checked.has(key)) checked.set(key, source.check(username, password));
+          if (!checked.has(key)) checked.set(key, source.check(username, password, record));
           const rejected = await checked.get(key)!;
           if (rejected) problems.push(rejected);
         } else problems.push(`the entry for ${loginServer} in ${namespace}/${secretName} has no username and password`);

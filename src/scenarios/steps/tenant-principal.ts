@@ -16,12 +16,16 @@ export function adminConsentUrl(authorityHost: string, tenantId: string, appId: 
   return `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/adminconsent?client_id=${encodeURIComponent(appId)}`;
 }
 
-/** The failure when the principal is missing from the registry's tenant and the caller may not create it. Pure. */
-export function consentMessage(appId: string, tenant: string, url: string, cause: string): string {
+/**
+ * The failure when the principal is missing from the registry's tenant and the caller may not
+ * create it; `permission`: Graph's hint naming the permission that would let it (graph.ts). Pure.
+ */
+export function consentMessage(appId: string, tenant: string, url: string, cause: string, permission?: string): string {
   return (
     `The service principal of app ${appId} does not exist in the registry's tenant ${tenant}, and the signed-in identity may not create it (${cause}). ` +
     `An administrator of tenant ${tenant} must consent to the multitenant app there first: open ${url} (the consent-url output), ` +
-    `or run \`az ad sp create --id ${appId}\` signed in to that tenant. Then run this step again.`
+    `or run \`az ad sp create --id ${appId}\` signed in to that tenant. Then run this step again.` +
+    (permission ? ` Or let this action create it from now on: ${permission}` : '')
   );
 }
 
@@ -87,7 +91,13 @@ export async function provision(
     if (isDenied(e)) {
       const url = adminConsentUrl(authorityHost, p.tenantLabel, p.appId);
       throw new ConsentRequiredError(
-        consentMessage(p.appId, p.tenantLabel, url, `Microsoft Graph answered ${e.status}${e.code ? ` ${e.code}` : ''}`),
+        consentMessage(
+          p.appId,
+          p.tenantLabel,
+          url,
+          `Microsoft Graph answered ${e.status}${e.code ? ` ${e.code}` : ''}`,
+          e.status === 403 ? e.hint : undefined,
+        ),
         url,
       );
     }

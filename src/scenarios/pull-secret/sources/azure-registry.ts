@@ -4,6 +4,7 @@ import type { PullSecretSettings } from '../../../settings.ts';
 import type { Deps } from '../../../deps.ts';
 import type { AzureClients, Registry } from '../../../azure/types.ts';
 import { checkAcrCredential } from '../../../azure/acr-token.ts';
+import type { CheckOutcome } from '../../../registry-login.ts';
 
 export interface AzureRegistryContext {
   clients: AzureClients;
@@ -22,10 +23,17 @@ export async function azureRegistry(settings: PullSecretSettings, deps: Deps): P
 /** The first repository named without a wildcard: what a credential check asks to pull. */
 export const concreteRepository = (settings: Pick<PullSecretSettings, 'repositories'>) => settings.repositories.find((r) => !r.includes('*'));
 
-/** A source's check(): the registry's answer for a username and password (asking to pull `repository`, when given). */
+/** The registry's answer for a username and password (asking to pull `repository`, when given). */
+export function acrCheckOutcome(loginServer: string, deps: Pick<Deps, 'runner'>, repository?: string) {
+  return (username: string, password: string): Promise<CheckOutcome> =>
+    checkAcrCredential(loginServer, username, password, { repository, trace: (l) => deps.runner.debug(l) });
+}
+
+/** A source's check(): undefined when the registry accepts the credential, else why not. */
 export function acrCheck(loginServer: string, deps: Pick<Deps, 'runner'>, repository?: string) {
+  const ask = acrCheckOutcome(loginServer, deps, repository);
   return async (username: string, password: string): Promise<string | undefined> => {
-    const r = await checkAcrCredential(loginServer, username, password, { repository, trace: (l) => deps.runner.debug(l) });
+    const r = await ask(username, password);
     return r.ok ? undefined : r.reason;
   };
 }

@@ -71,8 +71,12 @@ export interface CredentialSource {
    * concurrent run regenerated the same token password slot meanwhile (attach obtains again).
    */
   confirm?(cred: PullCredential): Promise<boolean>;
-  /** verify: undefined when the registry accepts the credential, else what is wrong */
-  check(username: string, password: string): Promise<string | undefined>;
+  /**
+   * verify: undefined when the registry accepts the credential, else what is wrong. `record`: this
+   * action's annotation for the registry in the secret checked (slot, expiry), when there is one:
+   * the token source waits, bounded, for a password made moments ago (awaitPropagation).
+   */
+  check(username: string, password: string, record?: RegistryRecord): Promise<string | undefined>;
   /** warnings to print (e.g. short-lived exchange tokens) */
   warnings: string[];
 }

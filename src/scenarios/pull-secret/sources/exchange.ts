@@ -1,8 +1,11 @@
-// credential-type: exchange. The signed-in identity's Entra access token (for ARM, which ACR
-// accepts) is exchanged at the registry's POST /oauth2/exchange for an ACR refresh token
-// (shared/azure-api/acr-dataplane/AAD-OAuth.md). Username: the null GUID; password: the refresh
-// token; expiry: its `exp` claim, about 3 hours out. Good for a job that deploys right away,
-// not for pods that restart tomorrow: the run warns.
+// credential-type: exchange. The signed-in identity's Entra access token for ACR itself (the
+// cloud's ACR audience, https://containerregistry.azure.net: src/clouds.ts) is exchanged at the
+// registry's POST /oauth2/exchange for an ACR refresh token (shared/azure-api/acr-dataplane/AAD-OAuth.md).
+// Not an ARM token: a registry whose azureADAuthenticationAsArmPolicy is disabled (Microsoft's
+// recommendation) refuses those, and an ACR-audience token works with either setting
+// (acr-dataplane/AUDIENCES.md; az acr login asks for the same audience). Username: the null GUID;
+// password: the refresh token; expiry: its `exp` claim, about 3 hours out. Good for a job that
+// deploys right away, not for pods that restart tomorrow: the run warns.
 import { REFRESH_TOKEN_USERNAME, exchangeRefreshToken } from '../../../azure/acr-token.ts';
 import { jwtClaims, jwtExpiry } from '../../../jwt.ts';
 import type { CredentialSource, PreviousCredential, SourceFactory } from './credential-source.ts';
@@ -58,7 +61,7 @@ const factory: SourceFactory = async (settings, deps) => {
         ],
         async execute() {
           const tenant = az.tenantId ?? session.tenantId;
-          const access = await session.token(`${session.cloud.armAudience}.default`, az.tenantId);
+          const access = await session.token(`${session.cloud.acrAudience}/.default`, az.tenantId);
           const tid = tenant ?? (jwtClaims(access)?.tid as string | undefined) ?? '';
           const refresh = await exchangeRefreshToken(registry.loginServer, tid, access, { trace });
           deps.runner.setSecret(refresh);

@@ -18,7 +18,9 @@ import type { PullSecretSettings as Settings } from '../../../settings.ts';
 import type { PasswordSlot, Registry, ScopeMapInfo, TokenInfo } from '../../../azure/types.ts';
 import type { Write } from '../../../result.ts';
 import type { CredentialSource, PreviousCredential, PullCredential, SourceDetachPlan, SourceFactory, SourcePlan } from './credential-source.ts';
-import { acrCheck, azureRegistry, concreteRepository } from './azure-registry.ts';
+import { acrCheckOutcome, azureRegistry, concreteRepository } from './azure-registry.ts';
+import { awaitPropagation, propagationWindowMs } from '../../../registry-login.ts';
+import type { RegistryRecord } from '../../../kube/render.ts';
 
 /**
  * Descriptions of the scope maps this action creates: what detach reads to tell what attach made.
@@ -192,6 +194,23 @@ const factory: SourceFactory = async (settings, deps) => {
     name,
   });
   let generatedLast = false;
+  const ask = acrCheckOutcome(registry.loginServer, deps, concreteRepository(settings));
+
+  /** When the slot the secret records was generated, if it is still the one the secret holds (same expiry). */
+  async function slotCreatedAt(username: string, record: RegistryRecord | undefined): Promise<number | undefined> {
+    if (!record || record.credentialType !== 'token' || !SLOTS.includes(record.slot as PasswordSlot)) return undefined;
+    if (record.username && record.username.toLowerCase() !== username.toLowerCase()) return undefined;
+    let token: TokenInfo | undefined;
+    try {
+      token = await acr.getToken(registry, username);
+    } catch {
+      return undefined; // the refusal stands: reading the token was not possible
+    }
+    const entry = token?.passwords.find((p) => p.name === record.slot);
+    if (!entry?.creationTime) return undefined;
+    if (record.expiresOn && entry.expiry && !sameInstant(record.expiresOn, entry.expiry)) return undefined;
+    return Date.parse(entry.creationTime);
+  }
 
   const source: CredentialSource = {
     loginServer: registry.loginServer,
@@ -332,7 +351,20 @@ const factory: SourceFactory = async (settings, deps) => {
         },
       };
     },
-    check: acrCheck(registry.loginServer, deps, concreteRepository(settings)),
+    async check(username, password, record) {
+      // A password generated moments ago (by the attach just before this verify) may not work yet:
+      // the registry's refusal is asked again, bounded, while the slot the secret records is younger
+      // than the propagation window. An old password, or one the secret does not record, fails at once.
+      const r = await awaitPropagation(() => ask(username, password), {
+        what: `${record?.slot ?? 'the password'} of token ${username}`,
+        createdAt: () => slotCreatedAt(username, record),
+        windowMs: propagationWindowMs(deps.env),
+        now: () => deps.now().getTime(),
+        sleep: deps.sleep,
+        onWait: (line) => deps.runner.info(line),
+      });
+      return r.ok ? undefined : r.reason;
+    },
     warnings: [],
   };
   return source;
