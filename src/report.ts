@@ -6,6 +6,7 @@ import type { Result, TargetResult } from './result.ts';
 import type { SummaryDoc } from './log.ts';
 import type { Runner } from './runner.ts';
 import type { Settings } from './settings.ts';
+import { verifiedImagesSummary } from './verify/summary.ts';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -28,6 +29,7 @@ export function outputs(result: Result): Record<string, Output> {
     'consent-url': text(result.consentUrl),
     changed: text(String(result.changed)),
     results: { json: result.results },
+    'verified-images': { json: result.verifiedImages ?? [] },
   };
 }
 
@@ -65,6 +67,8 @@ export async function report(result: Result, settings: Settings, runner: Runner,
     runner.info(`${r.ok ? '✓' : '✗'} ${r.target}: ${r.action}${r.error ? ` (${r.error})` : ''}`);
   }
   runner.summary(summary(result, settings));
+  // the verify-image block (#18): a separate SummaryDoc, after the run's own
+  if (result.verifiedImages?.length) runner.summary(verifiedImagesSummary(result.verifiedImages));
 }
 
 /** The job summary as text; src/log.ts renders it, escaping every string for Markdown. */

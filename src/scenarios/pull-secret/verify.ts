@@ -10,11 +10,14 @@ import { mapLimit } from '../../pool.ts';
 import { registryEntry } from './secret-entry.ts';
 import { settle, type NamespaceOutcome } from './settle.ts';
 import type { CredentialSource } from './sources/credential-source.ts';
+import type { ImageTarget } from '../../verify/index.ts';
 
 export async function verify(settings: PullSecretSettings, deps: Deps, kube: KubeClient, source: CredentialSource, result: Result): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const loginServer = source.loginServer;
   const checked = new Map<string, Promise<string | undefined>>();
+  // `image`: each namespace's credential (or, from the cluster, its pull secret) proves each image
+  const imageTargets: ImageTarget[] = [];
   const outcomes = await mapLimit(namespaces, settings.maxParallel, async (namespace): Promise<NamespaceOutcome> => {
     const problems: string[] = [];
     const live = await kube.getSecret(namespace, secretName);
@@ -35,6 +38,12 @@ export async function verify(settings: PullSecretSettings, deps: Deps, kube: Kub
           if (!checked.has(key)) checked.set(key, source.check(username, password));
           const rejected = await checked.get(key)!;
           if (rejected) problems.push(rejected);
+          imageTargets.push({
+            target: namespace,
+            namespace,
+            pullSecret: secretName,
+            credential: { username, password, via: `secret ${namespace}/${secretName} (user ${username})` },
+          });
         } else problems.push(`the entry for ${loginServer} in ${namespace}/${secretName} has no username and password`);
       }
     }
@@ -60,6 +69,12 @@ export async function verify(settings: PullSecretSettings, deps: Deps, kube: Kub
     };
   });
   settle(result, namespaces, outcomes);
+  if (settings.verify.images.length) {
+    const { foldVerdicts, verifyImages } = await import('../../verify/index.ts');
+    const verdicts = await verifyImages({ verify: settings.verify, loginServer, deps, signedIn: source.signedIn, kube }, imageTargets);
+    foldVerdicts(result, verdicts, 'broken');
+    result.namespaces = result.results.filter((r) => r.ok).map((r) => r.target);
+  }
   const exp = result.results
     .map((r) => r.expiresOn)
     .filter(Boolean)

@@ -6,6 +6,7 @@ import type { PullSecretSettings } from '../../../settings.ts';
 import type { Deps } from '../../../deps.ts';
 import type { Write } from '../../../result.ts';
 import type { RegistryRecord } from '../../../kube/render.ts';
+import type { AzureSession } from '../../../azure/types.ts';
 
 export interface PullCredential {
   username: string;
@@ -75,6 +76,8 @@ export interface CredentialSource {
   check(username: string, password: string): Promise<string | undefined>;
   /** warnings to print (e.g. short-lived exchange tokens) */
   warnings: string[];
+  /** the signed-in identity (Azure-backed sources): verify asks it whether the `image` input's images exist */
+  signedIn?: { session: AzureSession; tenantId?: string };
 }
 
 export type SourceFactory = (settings: PullSecretSettings, deps: Deps) => Promise<CredentialSource>;

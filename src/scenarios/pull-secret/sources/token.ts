@@ -309,6 +309,7 @@ const factory: SourceFactory = async (settings, deps) => {
     },
     check: acrCheck(registry.loginServer, deps, concreteRepository(settings)),
     warnings: [],
+    signedIn: { session: az.clients.session, tenantId: az.tenantId },
   };
   return source;
 };
