@@ -98,7 +98,7 @@ async function watch(
   name: string,
   waitMs: number,
   deps: ClusterProbeContext['deps'],
-): Promise<Pick<VerifiedImage, 'ok' | 'digest' | 'error'>> {
+): Promise<Pick<VerifiedImage, 'ok' | 'digest' | 'error' | 'retryable'>> {
   const deadline = Date.now() + waitMs;
   let last = 'Pending';
   for (;;) {
@@ -109,7 +109,9 @@ async function watch(
       const events = pullEvents(await kube.listEvents!(namespace, name).catch(() => []));
       if (v.pulled) return { ok: true, ...(digestOfImageID(v.imageID) ? { digest: digestOfImageID(v.imageID) } : {}) };
       const said = events.failed ?? v.message;
-      return { ok: false, error: `the kubelet reported ${v.reason}${said ? `: "${said}"` : ''}` };
+      // a refused credential (401, authorization): a new password or role may still be taking effect
+      const retryable = /401 Unauthorized|may require authorization|failed to authorize/.test(said);
+      return { ok: false, error: `the kubelet reported ${v.reason}${said ? `: "${said}"` : ''}`, ...(retryable ? { retryable: true } : {}) };
     }
     last = v.waiting;
     if (Date.now() >= deadline) {

@@ -28,7 +28,13 @@ export function tokenFlowEntries(loginServer: string, images: readonly ImageSett
       ...(cred.target ? { target: cred.target } : {}),
       ok: o.ok,
       ...(o.ok && o.digest ? { digest: o.digest } : {}),
-      ...(o.ok ? {} : { error: o.reason, ...(o.failure === 'not-found' ? { missing: true } : {}) }),
+      ...(o.ok
+        ? {}
+        : {
+            error: o.reason,
+            ...(o.failure === 'not-found' ? { missing: true } : {}),
+            ...(o.failure === 'rejected' || o.failure === 'not-covered' ? { retryable: true } : {}),
+          }),
     };
   });
 }

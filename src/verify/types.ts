@@ -30,6 +30,8 @@ export interface VerifiedImage {
   missing?: boolean;
   /** the proof could not be made (e.g. the signed-in identity may not read the repository): not a failure, a warning */
   unchecked?: boolean;
+  /** the credential was refused or does not cover the repository: a new credential or role may still be taking effect */
+  retryable?: boolean;
   /** the probe Pod, for verify-from cluster */
   pod?: string;
 }

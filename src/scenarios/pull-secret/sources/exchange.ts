@@ -70,7 +70,7 @@ const factory: SourceFactory = async (settings, deps) => {
     },
     check: acrCheck(registry.loginServer, deps),
     warnings,
-    signedIn: { session: az.clients.session, tenantId: az.tenantId },
+    signedIn: { session: az.clients.session, tenantId: az.tenantId, network: registry.network },
   };
   return source;
 };

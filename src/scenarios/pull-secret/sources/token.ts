@@ -309,7 +309,7 @@ const factory: SourceFactory = async (settings, deps) => {
     },
     check: acrCheck(registry.loginServer, deps, concreteRepository(settings)),
     warnings: [],
-    signedIn: { session: az.clients.session, tenantId: az.tenantId },
+    signedIn: { session: az.clients.session, tenantId: az.tenantId, network: registry.network },
   };
   return source;
 };
