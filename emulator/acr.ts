@@ -193,7 +193,13 @@ function allows(state: EmulatorState, registry: Record<string, any>, p: Principa
   if (p.kind === 'aad') return rbacAllows(state, registry, p.oid, repository, permission === 'metadata_read' ? 'pull' : permission);
   const map = findScopeMap(state, String(p.token.properties?.scopeMapId ?? ''));
   const needed =
-    permission === 'pull' ? 'content/read' : permission === 'push' ? 'content/write' : permission === 'metadata_read' ? 'metadata/read' : 'content/delete';
+    permission === 'pull'
+      ? 'content/read'
+      : permission === 'push'
+        ? 'content/write'
+        : permission === 'metadata_read'
+          ? 'metadata/read'
+          : 'content/delete';
   if (repository === undefined) return (map?.properties?.actions ?? []).some((a: string) => a.endsWith(needed));
   return scopeMapAllows(map, repository, needed);
 }
@@ -631,7 +637,14 @@ const CHANGEABLE = { deleteEnabled: true, writeEnabled: true, readEnabled: true,
  * registry's MANIFEST_UNKNOWN (which code ACR's /acr/v1 routes use is not documented in the sources
  * held here), a missing repository NAME_UNKNOWN.
  */
-function metadataRoute(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, repository: string, kind: string, reference: string): EmuResponse {
+function metadataRoute(
+  req: EmuRequest,
+  ctx: EmuContext,
+  registry: Record<string, any>,
+  repository: string,
+  kind: string,
+  reference: string,
+): EmuResponse {
   if (req.method !== 'GET') return errors(405, 'UNSUPPORTED', 'the emulated registry serves GET on /acr/v1 metadata only');
   const scope = `repository:${repository}:metadata_read`;
   if (!callerAllows(req, ctx, registry, repository, 'metadata_read'))
@@ -647,7 +660,11 @@ function metadataRoute(req: EmuRequest, ctx: EmuContext, registry: Record<string
       if (m.status !== 200) return relayed(m);
       const digest = m.headers['docker-content-digest'] ?? '';
       if (kind === '_tags') {
-        return ok({ registry: loginServer, imageName: repository, tag: { name: reference, digest, createdTime: now, lastUpdateTime: now, signed: false, changeableAttributes: CHANGEABLE } });
+        return ok({
+          registry: loginServer,
+          imageName: repository,
+          tag: { name: reference, digest, createdTime: now, lastUpdateTime: now, signed: false, changeableAttributes: CHANGEABLE },
+        });
       }
       let manifest: { mediaType?: string; config?: { digest?: string; mediaType?: string; size?: number }; layers?: { size?: number }[] } = {};
       try {

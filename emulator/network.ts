@@ -64,18 +64,20 @@ export function ipRuleMatches(value: string, ip: string): boolean {
 /** The public route: publicNetworkAccess, then networkRuleSet's default action and its ipRules. */
 function publicRoute(registry: Record<string, any>, ip: string): Reach {
   const p = registry.properties ?? {};
-  if (lc(String(p.publicNetworkAccess ?? 'Enabled')) === 'disabled') return { ok: false, failure: 'denied', ip, why: 'publicNetworkAccess is Disabled' };
+  if (lc(String(p.publicNetworkAccess ?? 'Enabled')) === 'disabled')
+    return { ok: false, failure: 'denied', ip, why: 'publicNetworkAccess is Disabled' };
   const rules = p.networkRuleSet;
   if (rules && lc(String(rules.defaultAction ?? 'Allow')) === 'deny') {
-    const allowed = (rules.ipRules ?? []).some((r: { value?: string; action?: string }) => lc(r.action ?? 'Allow') === 'allow' && ipRuleMatches(String(r.value ?? ''), ip));
+    const allowed = (rules.ipRules ?? []).some(
+      (r: { value?: string; action?: string }) => lc(r.action ?? 'Allow') === 'allow' && ipRuleMatches(String(r.value ?? ''), ip),
+    );
     if (!allowed) return { ok: false, failure: 'denied', ip, why: `networkRuleSet denies by default and no ipRule allows ${ip}` };
   }
   return { ok: true, route: 'public', ip };
 }
 
 /** `/subscriptions/.../virtualNetworks/<vnet>` of a subnet id, lower case. */
-export const vnetOf = (subnetId: string | undefined): string | undefined =>
-  subnetId ? lc(subnetId).replace(/\/subnets\/[^/]+$/, '') : undefined;
+export const vnetOf = (subnetId: string | undefined): string | undefined => (subnetId ? lc(subnetId).replace(/\/subnets\/[^/]+$/, '') : undefined);
 
 /** The nodes' subnet: the AKS cluster's first agent pool's vnetSubnetID, else the kubelet settings' own. */
 export function nodeSubnet(state: EmulatorState, kube: KubeState | undefined): string | undefined {
@@ -103,7 +105,12 @@ export function reach(state: EmulatorState, registry: Record<string, any>, calle
   if (caller === 'runner') return publicRoute(registry, state.network?.runnerIp ?? DEFAULT_RUNNER_IP);
   const k = kube?.kubelet ?? {};
   if (privateEndpointIn(state, registry, vnetOf(nodeSubnet(state, kube)))) return { ok: true, route: 'private' };
-  if (k.privateDnsZone) return { ok: false, failure: 'dns', why: "the nodes' DNS resolves the registry through privatelink.azurecr.io, which has no record for it in their network" };
+  if (k.privateDnsZone)
+    return {
+      ok: false,
+      failure: 'dns',
+      why: "the nodes' DNS resolves the registry through privatelink.azurecr.io, which has no record for it in their network",
+    };
   if (k.egressBlocked) return { ok: false, failure: 'timeout', why: "the nodes' outbound internet traffic is blocked" };
   return publicRoute(registry, k.egressIp ?? DEFAULT_NODE_EGRESS_IP);
 }

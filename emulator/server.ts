@@ -478,11 +478,12 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     },
     now: () => new Date(),
     get clusterEgressUrl() {
-      return egress?.url;
+      return egress.current?.url;
     },
     caCertPath: tls.caCertPath,
   };
-  let egress: ClusterEgress | undefined;
+  /** the cluster egress, started once the port is known */
+  const egress: { current?: ClusterEgress } = {};
 
   const setState = (next: EmulatorState): void => {
     state = substitutePort(structuredClone(mergeState(emptyState(), next)), port);
@@ -547,7 +548,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
   async function onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const req = parseRequest(raw, await readBody(raw), port, url, signer);
-    req.caller = egress?.ports.has(raw.socket.remotePort ?? -1) ? 'cluster' : 'runner';
+    req.caller = egress.current?.ports.has(raw.socket.remotePort ?? -1) ? 'cluster' : 'runner';
     if (adminService.owns(req)) return answerAdmin(req, res);
 
     const entry = logEntry(++seq, raw, req);
@@ -591,7 +592,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
   }
   port = listening.port;
   url = `https://127.0.0.1:${port}`;
-  egress = await startClusterEgress(port, () => state);
+  egress.current = await startClusterEgress(port, () => state);
   setState(seed);
 
   const emulator: Emulator = {
@@ -614,7 +615,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
       return listening.connections;
     },
     get clusterEgressUrl() {
-      return egress!.url;
+      return egress.current!.url;
     },
     addFault(rule) {
       faults.add(rule);
@@ -636,7 +637,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     },
     async close() {
       closing.abort();
-      await egress?.close();
+      await egress.current?.close();
       await listening.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -47,7 +47,15 @@ const running = new Map<string, AbortController>();
 
 const lc = (s: string) => s.toLowerCase();
 
-function event(ctx: EmuContext, kube: KubeState, pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, component = 'kubelet'): void {
+function event(
+  ctx: EmuContext,
+  kube: KubeState,
+  pod: KubeObject,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  component = 'kubelet',
+): void {
   const ns = pod.metadata.namespace!;
   const now = timestamp(ctx);
   const name = `${pod.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
@@ -192,7 +200,12 @@ function parseImage(image: string): ParsedImage | undefined {
   return { host, repository: rest, reference, text: image };
 }
 
-function skopeo(args: string[], env: NodeJS.ProcessEnv, signal: AbortSignal, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function skopeo(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn('skopeo', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -239,18 +252,46 @@ async function pull(ctx: EmuContext, kube: KubeState, pod: KubeObject, signal: A
     conditions: [
       { type: 'PodScheduled', status: 'True', lastTransitionTime: startTime },
       { type: 'Initialized', status: 'True', lastTransitionTime: startTime },
-      { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [probe]', lastTransitionTime: startTime },
-      { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [probe]', lastTransitionTime: startTime },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ContainersNotReady',
+        message: 'containers with unready status: [probe]',
+        lastTransitionTime: startTime,
+      },
+      {
+        type: 'ContainersReady',
+        status: 'False',
+        reason: 'ContainersNotReady',
+        message: 'containers with unready status: [probe]',
+        lastTransitionTime: startTime,
+      },
     ],
     hostIP: '10.224.0.4',
     startTime,
     qosClass: 'Burstable',
     containerStatuses: [
-      { name: String(container.name), image: imageText, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason, ...(message ? { message } : {}) } } },
+      {
+        name: String(container.name),
+        image: imageText,
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: { waiting: { reason, ...(message ? { message } : {}) } },
+      },
     ],
   });
   (pod.spec as Obj).nodeName = NODE;
-  event(ctx, kube, pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE}`, 'default-scheduler');
+  event(
+    ctx,
+    kube,
+    pod,
+    'Normal',
+    'Scheduled',
+    `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${NODE}`,
+    'default-scheduler',
+  );
   setStatus(kube, pod, waiting('ContainerCreating'));
 
   const img = parseImage(imageText);
@@ -298,15 +339,27 @@ async function pull(ctx: EmuContext, kube: KubeState, pod: KubeObject, signal: A
     const certs = join(dir, 'certs');
     mkdirSync(certs);
     if (ctx.caCertPath) copyFileSync(ctx.caCertPath, join(certs, 'ca.crt'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, ...(ctx.clusterEgressUrl ? { HTTPS_PROXY: ctx.clusterEgressUrl, NO_PROXY: '' } : {}) };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      ...(ctx.clusterEgressUrl ? { HTTPS_PROXY: ctx.clusterEgressUrl, NO_PROXY: '' } : {}),
+    };
     const timeoutMs = kube.kubelet?.pullTimeoutMs ?? 60_000;
     const started = Date.now();
     let last = '';
     // the kubelet tries each matching credential in turn, then (with none) anonymously
     for (const cred of creds.length ? creds : [undefined]) {
       const authfile = join(dir, 'auth.json');
-      writeFileSync(authfile, JSON.stringify({ auths: cred ? { [img.host]: { auth: Buffer.from(`${cred.username}:${cred.password}`).toString('base64') } } : {} }));
-      const r = await skopeo(['inspect', '--retry-times', '0', '--no-tags', '--cert-dir', certs, '--authfile', authfile, `docker://${img.text}`], env, signal, timeoutMs);
+      writeFileSync(
+        authfile,
+        JSON.stringify({ auths: cred ? { [img.host]: { auth: Buffer.from(`${cred.username}:${cred.password}`).toString('base64') } } : {} }),
+      );
+      const r = await skopeo(
+        ['inspect', '--retry-times', '0', '--no-tags', '--cert-dir', certs, '--authfile', authfile, `docker://${img.text}`],
+        env,
+        signal,
+        timeoutMs,
+      );
       if (signal.aborted || !current(kube, pod)) return;
       if (r.code === 0) {
         let digest = '';
@@ -319,7 +372,14 @@ async function pull(ctx: EmuContext, kube: KubeState, pod: KubeObject, signal: A
           // skopeo printed something else
         }
         const ms = Date.now() - started;
-        event(ctx, kube, pod, 'Normal', 'Pulled', `Successfully pulled image "${imageText}" in ${ms}ms (${ms}ms including waiting). Image size: ${size} bytes.`);
+        event(
+          ctx,
+          kube,
+          pod,
+          'Normal',
+          'Pulled',
+          `Successfully pulled image "${imageText}" in ${ms}ms (${ms}ms including waiting). Image size: ${size} bytes.`,
+        );
         event(ctx, kube, pod, 'Normal', 'Created', 'Created container: probe');
         event(ctx, kube, pod, 'Normal', 'Started', 'Started container probe');
         const ts = now();
@@ -366,7 +426,15 @@ export function podAdded(ctx: EmuContext, kube: KubeState, stored: KubeObject): 
     if (ctx.state.kube !== kube || !current(kube, pod)) return;
     pull(ctx, kube, pod, abort.signal)
       .catch((e: unknown) => {
-        if (current(kube, pod)) event(ctx, kube, pod, 'Warning', 'Failed', `Failed to pull image "${String(((pod.spec as Obj).containers ?? [])[0]?.image)}": ${(e as Error).message}`);
+        if (current(kube, pod))
+          event(
+            ctx,
+            kube,
+            pod,
+            'Warning',
+            'Failed',
+            `Failed to pull image "${String(((pod.spec as Obj).containers ?? [])[0]?.image)}": ${(e as Error).message}`,
+          );
       })
       .finally(() => running.delete(String(pod.metadata.uid)));
   };

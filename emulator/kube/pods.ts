@@ -56,13 +56,18 @@ function securityContextErrors(sc: unknown, path: string, pod: boolean): FieldEr
     if (sc.privileged === true && sc.allowPrivilegeEscalation === false)
       errs.push(invalidValue(`${path}`, 'privileged', 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true'));
     const caps = sc.capabilities;
-    if (caps !== undefined && (!isObj(caps) || (caps.drop !== undefined && !Array.isArray(caps.drop)) || (caps.add !== undefined && !Array.isArray(caps.add))))
+    if (
+      caps !== undefined &&
+      (!isObj(caps) || (caps.drop !== undefined && !Array.isArray(caps.drop)) || (caps.add !== undefined && !Array.isArray(caps.add)))
+    )
       errs.push(wrongType(`${path}.capabilities`, caps, 'an object with add and drop lists'));
   }
   const seccomp = sc.seccompProfile;
   if (seccomp !== undefined) {
-    if (!isObj(seccomp) || !SECCOMP.includes(String(seccomp.type))) errs.push(notSupported(`${path}.seccompProfile.type`, isObj(seccomp) ? seccomp.type : seccomp, SECCOMP));
-    else if (seccomp.type === 'Localhost' && !seccomp.localhostProfile) errs.push(required(`${path}.seccompProfile.localhostProfile`, 'Required value: must be set when seccomp type is Localhost'));
+    if (!isObj(seccomp) || !SECCOMP.includes(String(seccomp.type)))
+      errs.push(notSupported(`${path}.seccompProfile.type`, isObj(seccomp) ? seccomp.type : seccomp, SECCOMP));
+    else if (seccomp.type === 'Localhost' && !seccomp.localhostProfile)
+      errs.push(required(`${path}.seccompProfile.localhostProfile`, 'Required value: must be set when seccomp type is Localhost'));
   }
   return errs;
 }
@@ -85,9 +90,11 @@ function containerErrors(c: unknown, path: string, names: Set<string>): FieldErr
   // validateContainerCommon: image is required for a Pod's containers (not only templates)
   if (typeof c.image !== 'string' || c.image.trim() === '') errs.push(required(`${path}.image`));
   else if (c.image !== c.image.trim()) errs.push(invalidValue(`${path}.image`, c.image, 'must not have leading or trailing whitespace'));
-  if (c.imagePullPolicy !== undefined && !POLICIES.includes(String(c.imagePullPolicy))) errs.push(notSupported(`${path}.imagePullPolicy`, c.imagePullPolicy, POLICIES));
+  if (c.imagePullPolicy !== undefined && !POLICIES.includes(String(c.imagePullPolicy)))
+    errs.push(notSupported(`${path}.imagePullPolicy`, c.imagePullPolicy, POLICIES));
   for (const k of ['command', 'args'] as const)
-    if (c[k] !== undefined && (!Array.isArray(c[k]) || (c[k] as unknown[]).some((x) => typeof x !== 'string'))) errs.push(wrongType(`${path}.${k}`, c[k], 'a list of strings'));
+    if (c[k] !== undefined && (!Array.isArray(c[k]) || (c[k] as unknown[]).some((x) => typeof x !== 'string')))
+      errs.push(wrongType(`${path}.${k}`, c[k], 'a list of strings'));
   errs.push(...securityContextErrors(c.securityContext, `${path}.securityContext`, false));
   return errs;
 }
@@ -103,7 +110,8 @@ export function podErrors(obj: KubeObject, old: KubeObject | undefined): FieldEr
     const names = new Set<string>();
     containers.forEach((c, i) => errs.push(...containerErrors(c, `spec.containers[${i}]`, names)));
   }
-  if (spec.restartPolicy !== undefined && !RESTART.includes(String(spec.restartPolicy))) errs.push(notSupported('spec.restartPolicy', spec.restartPolicy, RESTART));
+  if (spec.restartPolicy !== undefined && !RESTART.includes(String(spec.restartPolicy)))
+    errs.push(notSupported('spec.restartPolicy', spec.restartPolicy, RESTART));
   intField(errs, spec, 'activeDeadlineSeconds', 'spec', 1, 'must be between 1 and 2147483647, inclusive');
   intField(errs, spec, 'terminationGracePeriodSeconds', 'spec', 0, 'must be greater than or equal to 0');
   for (const k of ['hostNetwork', 'hostPID', 'hostIPC', 'automountServiceAccountToken', 'enableServiceLinks']) boolField(errs, spec, k, 'spec');

@@ -4,15 +4,7 @@
 // Discovery lists no `watch` verb: the emulator serves no watch requests.
 
 export type ResourceName =
-  | 'namespaces'
-  | 'secrets'
-  | 'serviceaccounts'
-  | 'pods'
-  | 'events'
-  | 'roles'
-  | 'rolebindings'
-  | 'clusterroles'
-  | 'clusterrolebindings';
+  'namespaces' | 'secrets' | 'serviceaccounts' | 'pods' | 'events' | 'roles' | 'rolebindings' | 'clusterroles' | 'clusterrolebindings';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 

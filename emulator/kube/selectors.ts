@@ -99,7 +99,19 @@ export function parseFieldSelector(sel: string, info: ResourceInfo): ((o: KubeOb
     ...(info.resource === 'namespaces' ? ['status.phase'] : []),
     ...(info.resource === 'pods' ? ['status.phase', 'spec.nodeName'] : []),
     ...(info.resource === 'events'
-      ? ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'type', 'reportingComponent', 'source']
+      ? [
+          'involvedObject.kind',
+          'involvedObject.namespace',
+          'involvedObject.name',
+          'involvedObject.uid',
+          'involvedObject.apiVersion',
+          'involvedObject.resourceVersion',
+          'involvedObject.fieldPath',
+          'reason',
+          'type',
+          'reportingComponent',
+          'source',
+        ]
       : []),
   ];
   return fieldSelectorTerms(sel).map(({ field, op, value }) => {

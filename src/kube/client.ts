@@ -174,7 +174,11 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
     },
     async getPod(namespace, name) {
       try {
-        return await call<LivePod>(`get pod ${namespace}/${name}`, () => api.readNamespacedPod({ name, namespace }, options()), object('Pod', name, namespace));
+        return await call<LivePod>(
+          `get pod ${namespace}/${name}`,
+          () => api.readNamespacedPod({ name, namespace }, options()),
+          object('Pod', name, namespace),
+        );
       } catch (e) {
         if (notFound(e)) return undefined;
         throw e;

@@ -50,7 +50,11 @@ export async function verifyAksImages(
         });
       }
     } else if (sp?.secret && cluster.servicePrincipalClientId) {
-      t.credential = { username: cluster.servicePrincipalClientId, password: sp.secret, via: `service principal ${cluster.servicePrincipalClientId}` };
+      t.credential = {
+        username: cluster.servicePrincipalClientId,
+        password: sp.secret,
+        via: `service principal ${cluster.servicePrincipalClientId}`,
+      };
     }
     targets.push(t);
   }

@@ -72,7 +72,9 @@ export async function probeInCluster(ctx: ClusterProbeContext, target: ImageTarg
         await kube.createPod(pod);
       }
       created = true;
-      deps.runner.info(`verify-from cluster: Pod ${namespace}/${name} pulls ${ref} (${via}); waiting up to ${Math.round(waitMs / 1000)} s for the kubelet`);
+      deps.runner.info(
+        `verify-from cluster: Pod ${namespace}/${name} pulls ${ref} (${via}); waiting up to ${Math.round(waitMs / 1000)} s for the kubelet`,
+      );
       out.push({ ...base, ...(await watch(kube, namespace, name, waitMs, deps)) });
     } catch (e) {
       out.push({ ...base, ok: false, error: `the probe Pod could not be run: ${(e as Error).message}` });
@@ -100,7 +102,6 @@ async function watch(
   deps: ClusterProbeContext['deps'],
 ): Promise<Pick<VerifiedImage, 'ok' | 'digest' | 'error' | 'retryable'>> {
   const deadline = Date.now() + waitMs;
-  let last = 'Pending';
   for (;;) {
     const pod: LivePod | undefined = await kube.getPod!(namespace, name);
     if (!pod) return { ok: false, error: `Pod ${namespace}/${name} was deleted before the kubelet reported the pull` };
@@ -113,9 +114,8 @@ async function watch(
       const retryable = /401 Unauthorized|may require authorization|failed to authorize/.test(said);
       return { ok: false, error: `the kubelet reported ${v.reason}${said ? `: "${said}"` : ''}`, ...(retryable ? { retryable: true } : {}) };
     }
-    last = v.waiting;
     if (Date.now() >= deadline) {
-      return { ok: false, error: `the kubelet reported no pull within ${Math.round(waitMs / 1000)} s (the Pod was ${last})` };
+      return { ok: false, error: `the kubelet reported no pull within ${Math.round(waitMs / 1000)} s (the Pod was ${v.waiting})` };
     }
     await deps.sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
   }

@@ -48,7 +48,10 @@ export async function imagesExist(
       const info = restErrorInfo(e);
       const code = info.code ?? '';
       if (info.status === 404 || /^(MANIFEST_UNKNOWN|NAME_UNKNOWN|TAG_UNKNOWN)$/i.test(code)) {
-        out.push({ exists: false, reason: `${name} does not exist in the registry (${code || 'HTTP 404'}): push it, or check the repository and tag` });
+        out.push({
+          exists: false,
+          reason: `${name} does not exist in the registry (${code || 'HTTP 404'}): push it, or check the repository and tag`,
+        });
       } else if (info.status === 401 || info.status === 403) {
         out.push({
           exists: undefined,

@@ -45,6 +45,18 @@ export interface VerifyImagesContext {
   cluster?: { label: string; vnetSubnetIds?: string[] };
 }
 
+/** Each target's problems: its own entries' failures, and the images the signed-in identity found missing. Pure. */
+function problemsOf(entries: readonly VerifiedImage[], targets: readonly ImageTarget[]): Map<string, string[]> {
+  const missing = entries.filter((e) => e.proof === 'registry-api' && e.missing);
+  const problems = new Map<string, string[]>();
+  for (const t of targets) {
+    const own = entries.filter((e) => e.target === t.target);
+    const lines = imageProblems([...missing.filter((m) => !own.some((o) => o.image === m.image && o.missing)), ...own]);
+    if (lines.length) problems.set(t.target, lines);
+  }
+  return problems;
+}
+
 export async function verifyImages(ctx: VerifyImagesContext, targets: readonly ImageTarget[]): Promise<ImageVerdicts> {
   const { verify, loginServer, deps } = ctx;
   const trace = (l: string) => deps.runner.debug(l);
@@ -66,13 +78,7 @@ export async function verifyImages(ctx: VerifyImagesContext, targets: readonly I
   const exists = await existence;
   entries.push(...exists);
 
-  const missing = exists.filter((e) => e.missing);
-  const problems = new Map<string, string[]>();
-  for (const t of targets) {
-    const own = entries.filter((e) => e.target === t.target);
-    const lines = imageProblems([...missing.filter((m) => !own.some((o) => o.image === m.image && o.missing)), ...own]);
-    if (lines.length) problems.set(t.target, lines);
-  }
+  const problems = problemsOf(entries, targets);
   for (const e of exists) if (e.unchecked) warnings.push(e.error!);
   const net = networkFindings(loginServer, ctx.signedIn?.network, ctx.cluster);
   return { entries, problems, warnings, findings: net.lines };
@@ -142,8 +148,9 @@ export async function verifyImagesWithin(
     }
     if (elapsed + PROPAGATION_POLL_MS > budgetMs) {
       v.findings.push(`waited ${Math.round(elapsed / 1000)} s (the most attach waits) for ${opts.what} to take effect; it still does not`);
-      for (const e of waiting) e.error = `${e.error}; still so after waiting ${Math.round(elapsed / 1000)} s for ${opts.what} to take effect: run verify again in a few minutes`;
-      return v;
+      for (const e of waiting)
+        e.error = `${e.error}; still so after waiting ${Math.round(elapsed / 1000)} s for ${opts.what} to take effect: run verify again in a few minutes`;
+      return { ...v, problems: problemsOf(v.entries, targets) };
     }
     ctx.deps.runner.info(
       `The registry does not accept the credential for ${waiting.map((e) => e.image).join(', ')} yet: ${opts.what} can take a while to take effect. Waiting ${PROPAGATION_POLL_MS / 1000} s, then asking again (attempt ${attempt + 1}; at most ${Math.round(budgetMs / 1000)} s in all).`,

@@ -36,7 +36,8 @@ export function networkFindings(
   const publicDisabled = (net.publicNetworkAccess ?? 'Enabled').toLowerCase() === 'disabled';
   const deny = (net.defaultAction ?? 'Allow').toLowerCase() === 'deny';
 
-  if (net.anonymousPullEnabled) lines.push(`anonymous pull (${loginServer}): enabled, nothing needed: any client that reaches the registry pulls without a credential`);
+  if (net.anonymousPullEnabled)
+    lines.push(`anonymous pull (${loginServer}): enabled, nothing needed: any client that reaches the registry pulls without a credential`);
   if (publicDisabled) {
     runnerBlocked = `publicNetworkAccess is Disabled on ${loginServer}: only clients in a private endpoint's network reach it`;
     lines.push(
@@ -49,7 +50,9 @@ export function networkFindings(
       `connection (${loginServer}): networkRuleSet defaultAction Deny, ${net.ipRules.length ? `ipRules allow ${rules}` : 'no ipRules'}: other public clients are refused (403 DENIED); the runner and the cluster's outbound address must be listed, or come through a private endpoint`,
     );
   } else {
-    lines.push(`connection (${loginServer}): public network access Enabled, networkRuleSet defaultAction ${net.defaultAction ?? 'Allow'}: any client may connect`);
+    lines.push(
+      `connection (${loginServer}): public network access Enabled, networkRuleSet defaultAction ${net.defaultAction ?? 'Allow'}: any client may connect`,
+    );
   }
   if (net.privateEndpoints.length) {
     const list = net.privateEndpoints.map((p) => `${lastSegment(p.endpointId ?? p.id)} (${p.status ?? 'unknown'})`).join(', ');

@@ -31,7 +31,10 @@ export const PROBE_DEADLINE_S = 300;
 /** A label value from the run's id (63 characters of [A-Za-z0-9._-], starting and ending alphanumeric). */
 export function runLabel(env: Record<string, string | undefined>): string {
   const raw = env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}` : 'local';
-  const v = raw.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const v = raw
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return v || 'local';
 }
 
@@ -81,7 +84,14 @@ export function probePod(opts: { name: string; namespace: string; image: string;
 }
 
 /** The waiting reasons that mean the pull failed (kubelet pkg/kubelet/images/types.go). */
-const PULL_FAILED = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed']);
+const PULL_FAILED = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+  'SignatureValidationFailed',
+]);
 
 export type PodVerdict = { pulled: true; imageID?: string } | { pulled: false; reason: string; message: string } | { waiting: string };
 
@@ -99,7 +109,10 @@ export function podVerdict(pod: LivePod): PodVerdict {
     return { pulled: false, reason: 'DeadlineExceeded', message: pod.status.message ?? 'the Pod reached its deadline before the image was pulled' };
   }
   const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-  if (unschedulable) return { waiting: `not scheduled${unschedulable.reason ? ` (${unschedulable.reason})` : ''}${unschedulable.message ? `: ${unschedulable.message}` : ''}` };
+  if (unschedulable)
+    return {
+      waiting: `not scheduled${unschedulable.reason ? ` (${unschedulable.reason})` : ''}${unschedulable.message ? `: ${unschedulable.message}` : ''}`,
+    };
   return { waiting: w?.reason ? `${w.reason}${w.message ? `: ${w.message}` : ''}` : (pod.status?.phase ?? 'Pending') };
 }
 

@@ -18,7 +18,12 @@ export interface CredentialToProve {
 }
 
 /** The entries for one credential's probe outcomes. Pure. */
-export function tokenFlowEntries(loginServer: string, images: readonly ImageSetting[], outcomes: readonly ProbeOutcome[], cred: Pick<CredentialToProve, 'via' | 'target'>): VerifiedImage[] {
+export function tokenFlowEntries(
+  loginServer: string,
+  images: readonly ImageSetting[],
+  outcomes: readonly ProbeOutcome[],
+  cred: Pick<CredentialToProve, 'via' | 'target'>,
+): VerifiedImage[] {
   return images.map((image, i) => {
     const o = outcomes[i];
     return {

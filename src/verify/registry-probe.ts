@@ -172,14 +172,16 @@ export async function probeImage(
   let authorization: string | undefined;
   if (v2.status === 401) {
     const challenge = parseChallenge(v2.headers.get('www-authenticate'));
-    if (!challenge) return { ok: false, failure: 'unexpected', reason: `registry ${loginServer} answered 401 to /v2/ without a Bearer or Basic challenge` };
+    if (!challenge)
+      return { ok: false, failure: 'unexpected', reason: `registry ${loginServer} answered 401 to /v2/ without a Bearer or Basic challenge` };
     if (!credential) return { ok: false, failure: 'rejected', reason: `registry ${loginServer} needs a credential, and none is given` };
     if (challenge.scheme === 'basic') authorization = basicAuth(credential.username, credential.password);
     else {
       const t = tokenRequest(loginServer, challenge, credential.username, credential.password, repository);
       if ('refused' in t) return { ok: false, failure: 'unexpected', reason: t.refused };
       const res = await ask(t.request);
-      if ('unreachable' in res) return { ok: false, failure: 'unreachable', reason: `could not reach the token endpoint of ${loginServer}: ${res.unreachable}` };
+      if ('unreachable' in res)
+        return { ok: false, failure: 'unreachable', reason: `could not reach the token endpoint of ${loginServer}: ${res.unreachable}` };
       if (res.gaveUp) return gaveUp(res, 'token request');
       if (res.status === 403) return denied(res, 'token request');
       if (res.status === 401)
@@ -196,7 +198,11 @@ export async function probeImage(
         token = undefined;
       }
       if (res.status !== 200 || !token)
-        return { ok: false, failure: 'unexpected', reason: `registry ${loginServer} answered HTTP ${res.status} to the token request, without an access token` };
+        return {
+          ok: false,
+          failure: 'unexpected',
+          reason: `registry ${loginServer} answered HTTP ${res.status} to the token request, without an access token`,
+        };
       if (grantsPull(token, repository) === false) {
         return {
           ok: false,
@@ -223,17 +229,26 @@ export async function probeImage(
   if ('unreachable' in head) return { ok: false, failure: 'unreachable', reason: `could not reach registry ${loginServer}: ${head.unreachable}` };
   if (head.gaveUp) return gaveUp(head, 'manifest request');
   if (head.status === 404)
-    return { ok: false, failure: 'not-found', reason: `${loginServer}/${image} does not exist (HTTP 404 for its manifest): the ${reference.includes(':') ? 'digest' : 'tag'} is not in ${repository}` };
+    return {
+      ok: false,
+      failure: 'not-found',
+      reason: `${loginServer}/${image} does not exist (HTTP 404 for its manifest): the ${reference.includes(':') ? 'digest' : 'tag'} is not in ${repository}`,
+    };
   if (head.status === 401 || head.status === 403)
     return {
       ok: false,
       failure: head.status === 403 ? 'denied' : 'not-covered',
       reason: `registry ${loginServer} refused the manifest of ${image} (HTTP ${head.status}) for user ${credential?.username ?? '(anonymous)'}`,
     };
-  if (head.status !== 200) return { ok: false, failure: 'unexpected', reason: `registry ${loginServer} answered HTTP ${head.status} for the manifest of ${image}` };
+  if (head.status !== 200)
+    return { ok: false, failure: 'unexpected', reason: `registry ${loginServer} answered HTTP ${head.status} for the manifest of ${image}` };
   const digest = head.headers.get('docker-content-digest') ?? undefined;
   if (reference.includes(':') && digest && digest !== reference)
-    return { ok: false, failure: 'unexpected', reason: `registry ${loginServer} answered the manifest of ${image} with another digest (${digest.slice(0, 80)})` };
+    return {
+      ok: false,
+      failure: 'unexpected',
+      reason: `registry ${loginServer} answered the manifest of ${image} with another digest (${digest.slice(0, 80)})`,
+    };
   const mediaType = head.headers.get('content-type')?.split(';')[0] ?? undefined;
   return { ok: true, ...(digest && /^sha(256|512):[a-f0-9]+$/.test(digest) ? { digest } : {}), ...(mediaType ? { mediaType } : {}) };
 }

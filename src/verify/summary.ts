@@ -22,7 +22,11 @@ export function verifiedImagesSummary(images: readonly VerifiedImage[]): Summary
         i.via,
         i.target ?? '',
         i.digest ?? '',
-        i.unchecked ? `⚠️ not checked: ${i.error ?? ''}` : i.ok ? '✅ pullable' : `❌ ${i.missing ? 'does not exist' : 'cannot pull'}: ${i.error ?? ''}`,
+        i.unchecked
+          ? `⚠️ not checked: ${i.error ?? ''}`
+          : i.ok
+            ? '✅ pullable'
+            : `❌ ${i.missing ? 'does not exist' : 'cannot pull'}: ${i.error ?? ''}`,
       ]),
     },
     facts: [],

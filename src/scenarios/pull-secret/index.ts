@@ -28,9 +28,17 @@ async function preflight(settings: PullSecretSettings, deps: Deps) {
 }
 
 /** attach with `image`: each namespace written pulls each image with the credential just written (verify.ts's proofs), propagation waited for. */
-async function verifyAfterAttach(settings: PullSecretSettings, deps: Deps, kube: KubeClient, source: CredentialSource, result: Result): Promise<void> {
+async function verifyAfterAttach(
+  settings: PullSecretSettings,
+  deps: Deps,
+  kube: KubeClient,
+  source: CredentialSource,
+  result: Result,
+): Promise<void> {
   const { foldVerdicts, verifyImagesWithin, PROPAGATION } = await import('../../verify/index.ts');
-  const entry = result.dockerConfigJson ? (JSON.parse(result.dockerConfigJson) as { auths?: Record<string, { username?: string; password?: string }> }).auths?.[source.loginServer] : undefined;
+  const entry = result.dockerConfigJson
+    ? (JSON.parse(result.dockerConfigJson) as { auths?: Record<string, { username?: string; password?: string }> }).auths?.[source.loginServer]
+    : undefined;
   const { secretName } = settings.pullSecret;
   const targets = result.results
     .filter((r) => r.ok)
