@@ -135,7 +135,7 @@ test("the kubelet's verdicts: pulled, a pull error with its message, still waiti
     status: { phase: 'Pending', containerStatuses: [{ name: 'probe', state, imageID: `x@${DIGEST}` }], ...extra },
   });
   assert.deepEqual(podVerdict(pod({ running: {} })), { pulled: true, imageID: `x@${DIGEST}` });
-  assert.deepEqual(podVerdict(pod({ terminated: { reason: 'Error', exitCode: 1 } })).hasOwnProperty('pulled'), true);
+  assert.deepEqual(podVerdict(pod({ terminated: { reason: 'Error', exitCode: 1 } })), { pulled: true, imageID: `x@${DIGEST}` });
   assert.deepEqual(podVerdict(pod({ waiting: { reason: 'ErrImagePull', message: 'm' } })), { pulled: false, reason: 'ErrImagePull', message: 'm' });
   assert.deepEqual(podVerdict(pod({ waiting: { reason: 'ContainerCreating' } })), { waiting: 'ContainerCreating' });
   assert.deepEqual(
