@@ -12,8 +12,7 @@ import type { KubeClient, LivePod } from '../kube/types.ts';
 import type { ImageSetting } from '../settings.ts';
 import { fullRef } from './image-ref.ts';
 import { digestOfImageID, podVerdict, probeName, probePod, pullEvents, runLabel, PROBE_LABEL } from './probe-pod.ts';
-import type { ImageTarget } from './index.ts';
-import type { VerifiedImage } from './types.ts';
+import type { ImageTarget, VerifiedImage } from './types.ts';
 
 /** The longest the action waits for the kubelet's verdict on one image (a large image on a slow node takes minutes). */
 export const PROBE_WAIT_MS = 180_000;

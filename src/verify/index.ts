@@ -9,20 +9,10 @@ import type { AzureSession, RegistryNetwork } from '../azure/types.ts';
 import { networkFindings } from './network.ts';
 import type { KubeClient } from '../kube/types.ts';
 import type { VerifySettings } from '../settings.ts';
-import { imageProblems, proveExistence, proveWithCredentials, type CredentialToProve } from './prove.ts';
-import type { VerifiedImage } from './types.ts';
+import { imageProblems, proveExistence, proveWithCredentials } from './prove.ts';
+import type { ImageTarget, VerifiedImage } from './types.ts';
 
-export interface ImageTarget {
-  /** the target's name in results (namespace or cluster label) */
-  target: string;
-  /** the credential the target pulls with, when the runner can hold it (pull secrets, a service principal's secret) */
-  credential?: CredentialToProve;
-  /** verify-from cluster: the namespace of the probe Pod and the pull secret it names (none: the kubelet's own identity) */
-  namespace?: string;
-  pullSecret?: string;
-  /** entries proven another way already (the AKS kubelet identity's role assignments) */
-  entries?: VerifiedImage[];
-}
+export type { ImageTarget } from './types.ts';
 
 export interface ImageVerdicts {
   entries: VerifiedImage[];

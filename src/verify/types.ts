@@ -35,3 +35,16 @@ export interface VerifiedImage {
   /** the probe Pod, for verify-from cluster */
   pod?: string;
 }
+
+/** One target of the proofs (a namespace or a cluster): the credential it pulls with, or where its probe Pod runs. */
+export interface ImageTarget {
+  /** the target's name in results (namespace or cluster label) */
+  target: string;
+  /** the credential the target pulls with, when the runner can hold it (pull secrets, a service principal's secret) */
+  credential?: { username: string; password: string; via: string; target?: string };
+  /** verify-from cluster: the namespace of the probe Pod and the pull secret it names (none: the kubelet's own identity) */
+  namespace?: string;
+  pullSecret?: string;
+  /** entries proven another way already (the AKS kubelet identity's role assignments) */
+  entries?: VerifiedImage[];
+}
