@@ -16,7 +16,7 @@ import { DIST, ROOT } from './helpers/harness.ts';
 
 interface Metafile {
   inputs: Record<string, { bytes: number; imports: Array<{ path: string; external?: boolean }> }>;
-  outputs: Record<string, { inputs: Record<string, unknown> }>;
+  outputs: Record<string, { inputs: Record<string, unknown>; imports?: { path: string; kind: string }[] }>;
 }
 
 let meta: Metafile;
@@ -166,6 +166,24 @@ test('the Kubernetes client and the OIDC sign-in each come in their own chunk, l
   assert.deepEqual(withPkg('@actions/http-client'), []);
   assert.deepEqual(withPkg('src/runner-oidc.ts'), ['chunks/runner-oidc']);
   assert.deepEqual(withPkg('@azure/identity'), ['chunks/session']);
+  // @azure/container-registry (the `image` input's existence check) in a chunk of its own, which only
+  // src/verify/image-exists.ts imports, by import(): no other path loads it
+  const registrySdk = withPkg('@azure/container-registry');
+  assert.equal(registrySdk.length, 1, `@azure/container-registry is in ${registrySdk.join(', ')}`);
+  const [sdkChunk] = [...contents].find(([, held]) => held.has('@azure/container-registry'))!;
+  assert.ok(![...contents.get(sdkChunk)!].some((p) => p.startsWith('src/')), 'the SDK chunk holds no src/ module');
+  const importers = Object.entries(meta.outputs)
+    .filter(([, o]) => o.imports?.some((i) => i.path.endsWith(sdkChunk.split('/').pop()!)))
+    .map(([f, o]) => ({
+      f,
+      kinds: o.imports!.filter((i) => i.path.endsWith(sdkChunk.split('/').pop()!)).map((i) => i.kind),
+    }));
+  assert.ok(importers.length >= 1);
+  for (const i of importers) assert.deepEqual([...new Set(i.kinds)], ['dynamic-import'], `${i.f} imports the SDK chunk statically`);
+  assert.ok(
+    importers.every((i) => contents.get(relative(join(ROOT, 'dist'), resolve(ROOT, i.f)))?.has('src/verify/image-exists.ts')),
+    'only image-exists.ts loads it',
+  );
 });
 
 /** An older Node.js than the action needs: ACR_OLD_NODE, else the system's /usr/bin/node (Node.js 20 here). */

@@ -327,7 +327,7 @@ describe('403 Forbidden as kube-apiserver writes it', () => {
       { name: 'web', kind: 'pods' },
     ],
     [
-      'events (not served)',
+      'events',
       'GET',
       '/api/v1/namespaces/team-a/events',
       undefined,
@@ -446,7 +446,8 @@ describe('each verb on each resource needs exactly its own permission', () => {
     ['list', 'namespaces', 'cluster', ['GET', '/api/v1/namespaces'], 200],
     ['create', 'namespaces', 'cluster', ['POST', '/api/v1/namespaces', { metadata: { name: 'n1' } }], 201],
     ['get', 'pods/log', 'team-a', ['GET', '/api/v1/namespaces/team-a/pods/web/log'], 404],
-    ['list', 'events', 'team-a', ['GET', '/api/v1/namespaces/team-a/events'], 404],
+    ['list', 'events', 'team-a', ['GET', '/api/v1/namespaces/team-a/events'], 200],
+    ['get', 'pods', 'team-a', ['GET', '/api/v1/namespaces/team-a/pods/web'], 404],
   ];
   const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
   for (const [verb, resource, scope, [method, path, body, ct], ok] of cases) {

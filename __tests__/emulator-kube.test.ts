@@ -344,7 +344,7 @@ describe('kube handler (direct calls)', () => {
     assert.equal(s.metadata.generateName, undefined, 'empty proto strings are unset');
   });
 
-  test('discovery lists the three core resources and the token subresource, and the groups beyond core', () => {
+  test('discovery lists the core resources (pods and events too) and the token and status subresources, and the groups beyond core', () => {
     const legacy = call('GET', '/api/v1');
     assert.deepEqual(
       legacy?.body.resources.map((r: { name: string; namespaced: boolean }) => [r.name, r.namespaced]),
@@ -353,6 +353,9 @@ describe('kube handler (direct calls)', () => {
         ['secrets', true],
         ['serviceaccounts', true],
         ['serviceaccounts/token', true],
+        ['pods', true],
+        ['pods/status', true],
+        ['events', true],
       ],
     );
     const groups = call('GET', '/apis')?.body;

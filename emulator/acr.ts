@@ -2,6 +2,7 @@
 // registry API's authentication (GET /v2/, repository routes), as Azure/acr docs/AAD-OAuth.md and
 // Token-BasicAuth.md describe them.
 import { randomUUID } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { assignmentsAtOrAbove, roleGuidOf, ROLES } from './arm/authorization.ts'
 import { isArmAudience, lc } from './arm/common.ts';
 import type { Service } from './routes.ts';
 import type { EmuContext, EmuRequest, EmuResponse, EmulatorState, TokenPassword } from './types.ts';
+import { deniedMessage, reach } from './network.ts';
 
 export const NULL_GUID_USER = '00000000-0000-0000-0000-000000000000';
 export const ACR_ISSUER = 'Azure Container Registry';
@@ -18,7 +20,7 @@ export const ACR_AUDIENCE = 'https://containerregistry.azure.net';
 const REFRESH_TOKEN_SECONDS = 3 * 3600;
 const ACCESS_TOKEN_SECONDS = 75 * 60;
 
-type Permission = 'pull' | 'push' | 'delete';
+type Permission = 'pull' | 'push' | 'delete' | 'metadata_read';
 
 /** Who a credential authenticated as. */
 type Principal =
@@ -185,9 +187,19 @@ export function rbacAllows(
 /** May this principal perform `permission` on `repository` (undefined: anything at all)? */
 function allows(state: EmulatorState, registry: Record<string, any>, p: Principal, repository: string | undefined, permission: Permission): boolean {
   if (p.kind === 'admin') return true;
-  if (p.kind === 'aad') return rbacAllows(state, registry, p.oid, repository, permission);
+  // metadata_read (the /acr/v1 routes: tags, manifest properties): every data-plane role that pulls
+  // reads metadata too (AcrPull lists tags; Repository Reader's dataActions include metadata/read);
+  // a token needs metadata/read in its scope map.
+  if (p.kind === 'aad') return rbacAllows(state, registry, p.oid, repository, permission === 'metadata_read' ? 'pull' : permission);
   const map = findScopeMap(state, String(p.token.properties?.scopeMapId ?? ''));
-  const needed = permission === 'pull' ? 'content/read' : permission === 'push' ? 'content/write' : 'content/delete';
+  const needed =
+    permission === 'pull'
+      ? 'content/read'
+      : permission === 'push'
+        ? 'content/write'
+        : permission === 'metadata_read'
+          ? 'metadata/read'
+          : 'content/delete';
   if (repository === undefined) return (map?.properties?.actions ?? []).some((a: string) => a.endsWith(needed));
   return scopeMapAllows(map, repository, needed);
 }
@@ -327,7 +339,9 @@ function grantedAccess(state: EmulatorState, registry: Record<string, any>, p: P
     let actions: string[] = [];
     if (entry.type === 'repository') {
       const wanted = entry.actions.includes('*') ? ['pull', 'push', 'delete'] : entry.actions;
-      actions = wanted.filter((a) => (a === 'pull' || a === 'push' || a === 'delete') && allows(state, registry, p, entry.name, a));
+      actions = wanted.filter(
+        (a) => (a === 'pull' || a === 'push' || a === 'delete' || a === 'metadata_read') && allows(state, registry, p, entry.name, a as Permission),
+      );
       if (entry.actions.includes('*') && actions.length === 3) actions = ['*'];
     } else if (entry.type === 'registry' && entry.name === 'catalog') {
       actions = allowsCatalog(state, registry, p) ? entry.actions : [];
@@ -521,19 +535,188 @@ function catalog(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>
   return ok({ repositories: [] });
 }
 
-/** A repository route (manifests, blobs, tags): authorized by the method's permission, then "not known" (the emulator stores no images). */
-function repositoryRoute(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, repository: string): EmuResponse {
+/** May the caller `permission` on `repository`? (Basic credentials, or the Bearer token's access claim.) */
+function callerAllows(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, repository: string, permission: Permission): boolean {
   const who = caller(req, ctx, registry);
+  if (who === undefined || who === 'invalid') return false;
+  if (who.kind === 'basic') return allows(ctx.state, registry, who.principal, repository, permission);
+  return who.access.some((a) => a.type === 'repository' && a.name === repository && (a.actions.includes(permission) || a.actions.includes('*')));
+}
+
+// ---------------------------------------------------------------- the image store behind the registry
+
+interface BackendAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+type Backend = NonNullable<EmulatorState['registryBackends']>[string];
+
+const backendOf = (ctx: EmuContext, registry: Record<string, any>): Backend | undefined => ctx.state.registryBackends?.[lc(String(registry.id))];
+
+/**
+ * One request to the real registry behind an emulated ACR (Debian's docker-registry with htpasswd),
+ * as the emulator's own user: what ACR's storage is to ACR. HEAD is asked as GET, so that the
+ * answer's Content-Length is the manifest's (the server sends no body for a HEAD).
+ */
+function backendRequest(backend: Backend, method: string, path: string, headers: Record<string, string> = {}): Promise<BackendAnswer> {
+  const u = new URL(path, backend.url);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: `${u.pathname}${u.search}`,
+        method: method === 'HEAD' ? 'GET' : method,
+        ca: backend.caPem,
+        headers: { ...headers, authorization: `Basic ${Buffer.from(`${backend.username}:${backend.password}`).toString('base64')}` },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const out: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') out[k] = v;
+          resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`the registry behind the emulator (${backend.url}) did not answer in 30 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The headers of a registry answer that a client reads (the rest, such as the backend's auth realm, stay behind). */
+const PASSED_HEADERS = ['content-type', 'docker-content-digest', 'docker-distribution-api-version', 'etag', 'link'];
+
+function relayed(a: BackendAnswer): EmuResponse {
+  const headers: Record<string, string> = { 'x-ms-request-id': randomUUID() };
+  for (const h of PASSED_HEADERS) if (a.headers[h]) headers[h] = a.headers[h];
+  if (a.status === 401 || a.status === 403) {
+    // the emulator's own user was refused by the registry behind it: a test bed error, not ACR's answer
+    return errors(500, 'INTERNAL_ERROR', `the registry behind the emulator refused the emulator's user (HTTP ${a.status})`);
+  }
+  return { status: a.status, headers, body: a.body };
+}
+
+/**
+ * A repository route (manifests, blobs, tags): authorized by the method's permission (the
+ * challenge names the scope, as ACR's does), then read from the registry behind the emulated one
+ * when the test names one (state.registryBackends), else "not known" (no image store).
+ */
+function repositoryRoute(req: EmuRequest, ctx: EmuContext, registry: Record<string, any>, repository: string): EmuResponse {
   const permission: Permission = req.method === 'GET' || req.method === 'HEAD' ? 'pull' : req.method === 'DELETE' ? 'delete' : 'push';
   const scope = `repository:${repository}:${permission}`;
-  const allowed =
-    who !== undefined &&
-    who !== 'invalid' &&
-    (who.kind === 'basic'
-      ? allows(ctx.state, registry, who.principal, repository, permission)
-      : who.access.some((a) => a.type === 'repository' && a.name === repository && (a.actions.includes(permission) || a.actions.includes('*'))));
-  if (!allowed) return unauthorized(undefined, challenge(registry, scope), [{ Type: 'repository', Name: repository, Action: permission }]);
-  return errors(404, 'NAME_UNKNOWN', 'repository name not known to registry', {}, { name: repository });
+  if (!callerAllows(req, ctx, registry, repository, permission))
+    return unauthorized(undefined, challenge(registry, scope), [{ Type: 'repository', Name: repository, Action: permission }]);
+  const backend = backendOf(ctx, registry);
+  if (!backend) return errors(404, 'NAME_UNKNOWN', 'repository name not known to registry', {}, { name: repository });
+  if (req.method !== 'GET' && req.method !== 'HEAD') return errors(405, 'UNSUPPORTED', 'the emulated registry serves reads only');
+  const accept: Record<string, string> = typeof req.headers.accept === 'string' ? { accept: req.headers.accept } : {};
+  return { status: 0, deferred: async () => relayed(await backendRequest(backend, req.method, `${req.path}${req.url.search}`, accept)) };
+}
+
+// ---------------------------------------------------------------- /acr/v1: the metadata @azure/container-registry reads
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+const CHANGEABLE = { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true };
+
+/**
+ * GET /acr/v1/<repo>/_tags/<tag> (TagAttributes) and /acr/v1/<repo>/_manifests/<digest>
+ * (ManifestAttributes), data-plane 2021-07-01, read from the registry behind. They need
+ * `repository:<repo>:metadata_read` (the challenge names it). Times: the registry behind keeps none
+ * the emulator can read, so both are the answer's time. A missing tag or manifest: 404 with the
+ * registry's MANIFEST_UNKNOWN (which code ACR's /acr/v1 routes use is not documented in the sources
+ * held here), a missing repository NAME_UNKNOWN.
+ */
+function metadataRoute(
+  req: EmuRequest,
+  ctx: EmuContext,
+  registry: Record<string, any>,
+  repository: string,
+  kind: string,
+  reference: string,
+): EmuResponse {
+  if (req.method !== 'GET') return errors(405, 'UNSUPPORTED', 'the emulated registry serves GET on /acr/v1 metadata only');
+  const scope = `repository:${repository}:metadata_read`;
+  if (!callerAllows(req, ctx, registry, repository, 'metadata_read'))
+    return unauthorized(undefined, challenge(registry, scope), [{ Type: 'repository', Name: repository, Action: 'metadata_read' }]);
+  const backend = backendOf(ctx, registry);
+  if (!backend) return errors(404, 'NAME_UNKNOWN', 'repository name not known to registry', {}, { name: repository });
+  const loginServer = String(registry.properties.loginServer);
+  const now = ctx.now().toISOString();
+  return {
+    status: 0,
+    deferred: async () => {
+      const m = await backendRequest(backend, 'GET', `/v2/${repository}/manifests/${reference}`, { accept: MANIFEST_TYPES });
+      if (m.status !== 200) return relayed(m);
+      const digest = m.headers['docker-content-digest'] ?? '';
+      if (kind === '_tags') {
+        return ok({
+          registry: loginServer,
+          imageName: repository,
+          tag: { name: reference, digest, createdTime: now, lastUpdateTime: now, signed: false, changeableAttributes: CHANGEABLE },
+        });
+      }
+      let manifest: { mediaType?: string; config?: { digest?: string; mediaType?: string; size?: number }; layers?: { size?: number }[] } = {};
+      try {
+        manifest = JSON.parse(m.body.toString('utf8'));
+      } catch {
+        // an index or an unreadable body: no platform facts
+      }
+      let platform: { architecture?: string; os?: string } = {};
+      if (manifest.config?.digest) {
+        const c = await backendRequest(backend, 'GET', `/v2/${repository}/blobs/${manifest.config.digest}`);
+        if (c.status === 200) {
+          try {
+            platform = JSON.parse(c.body.toString('utf8'));
+          } catch {
+            platform = {};
+          }
+        }
+      }
+      const t = await backendRequest(backend, 'GET', `/v2/${repository}/tags/list`);
+      let tags: string[] = [];
+      if (t.status === 200) {
+        try {
+          const all = (JSON.parse(t.body.toString('utf8')) as { tags?: string[] }).tags ?? [];
+          for (const tag of all) {
+            const h = await backendRequest(backend, 'HEAD', `/v2/${repository}/manifests/${tag}`, { accept: MANIFEST_TYPES });
+            if (h.headers['docker-content-digest'] === digest) tags.push(tag);
+          }
+        } catch {
+          tags = [];
+        }
+      }
+      const size = (manifest.config?.size ?? 0) + (manifest.layers ?? []).reduce((a, l) => a + (l.size ?? 0), 0);
+      return ok({
+        registry: loginServer,
+        imageName: repository,
+        manifest: {
+          digest,
+          imageSize: size,
+          createdTime: now,
+          lastUpdateTime: now,
+          ...(platform.architecture ? { architecture: platform.architecture } : {}),
+          ...(platform.os ? { os: platform.os } : {}),
+          mediaType: manifest.mediaType ?? m.headers['content-type'],
+          ...(manifest.config?.mediaType ? { configMediaType: manifest.config.mediaType } : {}),
+          tags,
+          changeableAttributes: CHANGEABLE,
+        },
+      });
+    },
+  };
 }
 
 /** The registry the request's host names (the service's `before` answered 404 for any other host). */
@@ -547,7 +730,11 @@ export const acrService: Service = {
   owns: (req) => req.hostname.endsWith('.azurecr.localhost'),
   env: (): Record<string, string> => (existsSync(RESOLVE_HOOK_PATH) ? { NODE_OPTIONS: `--import=${RESOLVE_HOOK_PATH}` } : {}),
   before(req, ctx) {
-    if (!findRegistryByHost(ctx.state, req.hostname)) return errors(404, 'NAME_UNKNOWN', `no registry is served at ${req.hostname}`);
+    const registry = findRegistryByHost(ctx.state, req.hostname);
+    if (!registry) return errors(404, 'NAME_UNKNOWN', `no registry is served at ${req.hostname}`);
+    // the registry's network rules, for the caller's route (emulator/network.ts): every data-plane path, /oauth2 included
+    const route = reach(ctx.state, registry, req.caller ?? 'runner');
+    if (!route.ok && route.failure === 'denied') return errors(403, 'DENIED', deniedMessage(route.ip));
     return undefined;
   },
   routes: [
@@ -563,6 +750,10 @@ export const acrService: Service = {
     {
       path: '/v2/:repository(.+?)/:kind(manifests|blobs|tags)/:reference(.+)',
       ANY: (req, ctx, p) => repositoryRoute(req, ctx, registryOf(req, ctx), p.repository),
+    },
+    {
+      path: '/acr/v1/:repository(.+?)/:kind(_tags|_manifests)/:reference(.+)',
+      ANY: (req, ctx, p) => metadataRoute(req, ctx, registryOf(req, ctx), p.repository, p.kind, p.reference),
     },
     { path: '*', ANY: notServed },
   ],

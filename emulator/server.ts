@@ -23,6 +23,7 @@ import { createRouter } from './routes.ts';
 import type { EmulatorHost, Service } from './routes.ts';
 import { emptyState, loadSeed, mergeState, substitutePort } from './seed.ts';
 import { generateTls } from './tls.ts';
+import { startClusterEgress, type ClusterEgress } from './network.ts';
 import type { TlsMaterial } from './tls.ts';
 import type { AccessTokenClaims, EmuContext, EmuRequest, EmuResponse, EmulatorState, FaultRule, RequestLogEntry } from './types.ts';
 
@@ -46,6 +47,8 @@ export interface Emulator {
   requests: RequestLogEntry[];
   /** TLS connections accepted since the last reset(), each with the host name its client asked for (SNI) */
   connections: { host: string }[];
+  /** the cluster's network (emulator/network.ts): an HTTP CONNECT proxy, http://127.0.0.1:PORT */
+  clusterEgressUrl: string;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
   /** custom cloud JSON in `az cloud show` shape pointing here */
@@ -474,7 +477,13 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
       return `0e000000-0000-4000-8000-${guidCounter.toString(16).padStart(12, '0')}`;
     },
     now: () => new Date(),
+    get clusterEgressUrl() {
+      return egress.current?.url;
+    },
+    caCertPath: tls.caCertPath,
   };
+  /** the cluster egress, started once the port is known */
+  const egress: { current?: ClusterEgress } = {};
 
   const setState = (next: EmulatorState): void => {
     state = substitutePort(structuredClone(mergeState(emptyState(), next)), port);
@@ -507,6 +516,17 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     send(req, res, r ?? armErrorResponse(404, 'NotFound', 'no admin route'), false);
   }
 
+  /** A deferred answer (one that needed I/O), or the 500 of a handler that failed on the way. */
+  async function settleDeferred(req: EmuRequest, deferred: () => Promise<EmuResponse>, service: string): Promise<EmuResponse> {
+    try {
+      const r = await deferred();
+      return r.deferred ? armErrorResponse(500, 'InternalServerError', 'a deferred answer deferred again') : r;
+    } catch (err) {
+      if (!quiet) process.stderr.write(`emulator: ${service} handler error on ${req.method} ${req.path}: ${(err as Error).stack ?? String(err)}\n`);
+      return armErrorResponse(500, 'InternalServerError', `Emulator handler error: ${(err as Error).message}`);
+    }
+  }
+
   /** The services' answer, a 404 when none has a route, a 500 when a handler throws. */
   function answer(req: EmuRequest): { response: EmuResponse; service: string } {
     try {
@@ -528,6 +548,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
   async function onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const req = parseRequest(raw, await readBody(raw), port, url, signer);
+    req.caller = egress.current?.ports.has(raw.socket.remotePort ?? -1) ? 'cluster' : 'runner';
     if (adminService.owns(req)) return answerAdmin(req, res);
 
     const entry = logEntry(++seq, raw, req);
@@ -557,6 +578,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     }
 
     const result = answer(req);
+    if (result.response.deferred) result.response = await settleDeferred(req, result.response.deferred, result.service);
     finish(result.response.status, result.service);
     send(req, res, result.response, WITH_REQUEST_IDS.has(result.service));
   }
@@ -570,6 +592,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
   }
   port = listening.port;
   url = `https://127.0.0.1:${port}`;
+  egress.current = await startClusterEgress(port, () => state);
   setState(seed);
 
   const emulator: Emulator = {
@@ -591,6 +614,9 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     get connections() {
       return listening.connections;
     },
+    get clusterEgressUrl() {
+      return egress.current!.url;
+    },
     addFault(rule) {
       faults.add(rule);
     },
@@ -611,6 +637,7 @@ export async function startEmulator(opts: StartOptions = {}): Promise<Emulator> 
     },
     async close() {
       closing.abort();
+      await egress.current?.close();
       await listening.close();
       rmSync(dir, { recursive: true, force: true });
     },

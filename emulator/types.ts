@@ -33,6 +33,8 @@ export interface EmuRequest {
   token?: AccessTokenClaims;
   /** raw bearer value when present (also for tokens not issued by Entra, e.g. the Kubernetes bearer token) */
   bearer?: string;
+  /** where the connection came from (emulator/network.ts): the cluster's nodes (through the cluster egress) or the runner */
+  caller?: 'runner' | 'cluster';
 }
 
 export interface EmuResponse {
@@ -40,6 +42,11 @@ export interface EmuResponse {
   headers?: Record<string, string>;
   /** objects are sent as JSON; strings and Buffers as they are */
   body?: unknown;
+  /**
+   * An answer that needs I/O (the ACR data plane asking the real registry behind it): the server
+   * awaits it and sends what it gives instead (status and body above are then ignored).
+   */
+  deferred?: () => Promise<EmuResponse>;
 }
 
 /** A request handler: the answer, or undefined when the request is not its to answer (see routes.ts for the route table). */
@@ -61,6 +68,10 @@ export interface EmuContext {
   /** counter-based helpers for deterministic ids in tests */
   newGuid(): string;
   now(): Date;
+  /** the cluster egress (emulator/network.ts): HTTPS_PROXY for the kubelet stand-in's pulls */
+  clusterEgressUrl?: string;
+  /** the emulator's CA certificate (PEM path): what the kubelet stand-in's skopeo trusts */
+  caCertPath?: string;
 }
 
 // ---------------------------------------------------------------- seed / state
@@ -166,6 +177,29 @@ export interface KubeState {
   anonymous?: boolean;
   /** kube-controller-manager's controllers: how long after its trigger each one acts (ms; 0 or unset: at once) */
   controllers?: { serviceAccountDelayMs?: number; namespaceDeletionDelayMs?: number };
+  // ---- Pods, events and the kubelet stand-in (emulator/kube/pods.ts, kubelet.ts); all optional
+  pods?: Record<string, Record<string, KubeObject>>;
+  events?: Record<string, Record<string, KubeObject>>;
+  /** the nodes: where their pulls come from (emulator/network.ts) and whose identity pulls without a pull secret */
+  kubelet?: KubeletSettings;
+}
+
+/** The cluster's nodes, as the kubelet stand-in and the network model see them. */
+export interface KubeletSettings {
+  /** the AKS cluster this API server belongs to: its agent pool's vnetSubnetID is the nodes' network, its kubelet identity pulls when a Pod names no pull secret */
+  aksClusterId?: string;
+  /** the nodes' subnet id (a cluster that is not AKS, or to override the AKS cluster's) */
+  subnetId?: string;
+  /** the public address the nodes' traffic leaves from (default 198.51.100.20) */
+  egressIp?: string;
+  /** the nodes' DNS resolves *.azurecr.* through a linked privatelink.azurecr.io zone (no record for a registry without an endpoint in their network) */
+  privateDnsZone?: boolean;
+  /** the nodes' outbound internet traffic is blocked (only private traffic gets out) */
+  egressBlocked?: boolean;
+  /** how long the pull of one image may take before the stand-in records a timeout (default 60 s) */
+  pullTimeoutMs?: number;
+  /** delay before the stand-in acts on a new Pod (default 0) */
+  startDelayMs?: number;
 }
 
 export interface TokenPassword {
@@ -225,6 +259,19 @@ export interface EmulatorState {
   lroShapes?: LroShapeRule[];
   /** switches between answers real Azure may give, each defaulting to the emulator's earlier answer (see Knobs) */
   knobs?: Knobs;
+  // ---- the network model (emulator/network.ts) and the image store behind the ACR data plane (emulator/acr.ts)
+  network?: {
+    /** the runner's public address (default 203.0.113.7) */
+    runnerIp?: string;
+    /** where private endpoints live, standing in for Microsoft.Network: endpoint id (lower case) -> its subnet id */
+    privateEndpoints?: Record<string, { subnetId: string }>;
+  };
+  /**
+   * The real registry (Debian's docker-registry) behind an emulated ACR: registry id (lower case) ->
+   * its https origin, the htpasswd user the emulator reads with and the CA it trusts (PEM). The data
+   * plane checks ACR's own authorization first, then reads manifests, blobs and tags from it.
+   */
+  registryBackends?: Record<string, { url: string; username: string; password: string; caPem?: string }>;
 }
 
 /**

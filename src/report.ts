@@ -9,6 +9,7 @@ import { clip } from './log.ts';
 import type { Runner } from './runner.ts';
 import type { Settings } from './settings.ts';
 import { provenance } from './provenance.ts';
+import { verifiedImagesSummary } from './verify/summary.ts';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -31,6 +32,7 @@ export function outputs(result: Result): Record<string, Output> {
     'consent-url': text(result.consentUrl),
     changed: text(String(result.changed)),
     results: { json: result.results },
+    'verified-images': { json: result.verifiedImages ?? [] },
   };
 }
 
@@ -166,6 +168,8 @@ export async function report(result: Result, settings: Settings, runner: Runner,
   for (const n of result.notices) runner.notice(n);
   for (const [name, value] of Object.entries(outputs(result))) setOutput(runner, name, value);
   runner.summary(summary(result, settings));
+  // the verify-image block (#18): a separate SummaryDoc, after the run's own
+  if (result.verifiedImages?.length) runner.summary(verifiedImagesSummary(result.verifiedImages));
 }
 
 /** The job summary of a run that stopped before it had results (bad input, sign-in, the registry): one line. */

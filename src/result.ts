@@ -1,5 +1,6 @@
 // What a scenario returns; src/report.ts turns it into outputs, masks and the job summary.
 import type { AuthMethod, CredentialType } from './settings.ts';
+import type { VerifiedImage } from './verify/types.ts';
 
 /**
  * One write a plan makes: planned under dry-run, made otherwise. The dry run lists exactly the
@@ -71,6 +72,8 @@ export interface Result {
   notices: string[];
   /** extra lines for the job summary */
   summaryNotes: string[];
+  /** images proven (`image` input): the `verified-images` output and its summary block (src/verify/) */
+  verifiedImages?: VerifiedImage[];
 }
 
 export function emptyResult(authMethod: AuthMethod, loginServer: string): Result {

@@ -44,6 +44,28 @@ export type AzureLogin =
   | { kind: 'secret'; clientId: string; tenantId: string; clientSecret: string }
   | { kind: 'default' }; // environment variables, then an Azure CLI session
 
+/** An image the run must prove pullable (src/verify/image-ref.ts parses it). */
+export interface ImageSetting {
+  repository: string;
+  tag?: string;
+  digest?: string;
+  /** the login server as written in the input, when one was */
+  host?: string;
+}
+
+/** Where images are proven from: the runner (token flow and the signed-in identity) or the cluster (a probe Pod). */
+export type VerifyFrom = 'runner' | 'cluster';
+
+/** `image` and `verify-from`: what verify proves, and attach after writing. */
+export interface VerifySettings {
+  images: ImageSetting[];
+  from: VerifyFrom;
+  /** AKS methods with verify-from cluster: the kubeconfig (path or inline), context and namespace of the probe Pod */
+  kubeconfig?: string;
+  kubeContext?: string;
+  namespace?: string;
+}
+
 export interface Duration {
   ms: number;
   text: string;
@@ -67,6 +89,8 @@ interface CommonSettings {
   cloud: Cloud;
   /** lifetime of a client secret or token password this action creates */
   secretExpiry: Duration;
+  /** the images to prove pullable (none: the checks of before) and from where */
+  verify: VerifySettings;
 }
 
 /** The service-principal inputs of the AKS methods. */

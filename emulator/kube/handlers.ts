@@ -7,6 +7,7 @@ import { load as loadYaml } from 'js-yaml';
 import { authOf } from './authn.ts';
 import type { RequestAuth } from './authn.ts';
 import { deleteNamespace, namespaceAdded, serviceAccountDeleted } from './controllers.ts';
+import { podAdded, podDeleted } from './kubelet.ts';
 import { conflictStatus, serverSideApply, updateManagedFields } from './managed-fields.ts';
 import { PatchError, jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
 import { SCHEMAS, deepEqual, isObj, unknownFields } from './schema.ts';
@@ -189,6 +190,7 @@ function storeNew(c: Call, obj: KubeObject, isDryRun: boolean, warnings: string[
   if (getObject(kube, info, c.namespace, obj.metadata.name)) throw alreadyExists(info, obj.metadata.name);
   const stored = commit(c, obj, undefined, isDryRun);
   if (info.resource === 'namespaces' && !isDryRun) namespaceAdded(ctx, kube, obj.metadata.name);
+  if (info.resource === 'pods' && !isDryRun) podAdded(ctx, kube, stored);
   return json(201, present(stored), warningHeaders(warnings));
 }
 
@@ -421,6 +423,7 @@ function remove(c: Call): EmuResponse {
     delete bucket(kube, info, c.namespace)![c.name!];
     nextResourceVersion(kube);
     if (info.resource === 'serviceaccounts') serviceAccountDeleted(c.ctx, kube, c.namespace!, c.name!);
+    if (info.resource === 'pods') podDeleted(obj);
   }
   return json(200, {
     kind: 'Status',

@@ -112,6 +112,11 @@ const routes: Route[] = [
     DELETE: verb('delete'),
   },
   { path: `/api/v1/namespaces/${NAMESPACE}/serviceaccounts/:name/token`, POST: tokenRequest },
+  // a Pod's status subresource (read; the kubelet stand-in writes it in process)
+  {
+    path: `/api/v1/namespaces/${NAMESPACE}/pods/:name/status`,
+    GET: (req, ctx, { namespace, name }) => serve(req, ctx, { verb: 'get', resource: RESOURCES.pods, namespace, name }),
+  },
   // rbac.authorization.k8s.io/v1: cluster roles and bindings; roles and bindings listed across namespaces, or in one
   ...rbacRoutes(`${RBAC_V1}/${RBAC_CLUSTER}`),
   { path: `${RBAC_V1}/${RBAC_NAMESPACED}`, GET: rbacVerb('list') },

@@ -1,6 +1,7 @@
 // How the emulated API server turns a request body into a stored object and back: decoding (type
 // meta, nulls, unknown fields, Secret stringData), the fields the server owns on create and update,
 // and the key order objects are printed in.
+import { preparePod } from './pods.ts';
 import { SCHEMAS, dropFields, isObj, unknownFields } from './schema.ts';
 import { RBAC_GROUP } from './resources.ts';
 import type { ResourceInfo } from './resources.ts';
@@ -158,6 +159,7 @@ export function prepareForCreate(info: ResourceInfo, obj: KubeObject, ctx: EmuCo
   delete md.deletionGracePeriodSeconds;
   delete md.selfLink;
   delete md.generation;
+  if (info.resource === 'pods') preparePod(obj);
   if (info.resource === 'namespaces') {
     const spec = isObj(obj.spec) ? obj.spec : {};
     const finalizers = Array.isArray(spec.finalizers) ? (spec.finalizers as unknown[]) : [];

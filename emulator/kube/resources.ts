@@ -3,7 +3,8 @@
 // clusterrolebindings, as kube-apiserver 1.32 lists them in discovery) and the version it reports.
 // Discovery lists no `watch` verb: the emulator serves no watch requests.
 
-export type ResourceName = 'namespaces' | 'secrets' | 'serviceaccounts' | 'roles' | 'rolebindings' | 'clusterroles' | 'clusterrolebindings';
+export type ResourceName =
+  'namespaces' | 'secrets' | 'serviceaccounts' | 'pods' | 'events' | 'roles' | 'rolebindings' | 'clusterroles' | 'clusterrolebindings';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -64,6 +65,33 @@ export const RESOURCES: Record<string, ResourceInfo> = {
     storageVersionHash: 'pbx9ZvyFpBE=',
     // the TokenRequest subresource (authentication.k8s.io/v1 TokenRequest, create only)
     subresources: [{ name: 'token', group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }],
+  },
+  // Pods (with their status subresource) and core/v1 Events, as a 1.32 apiserver lists them (the
+  // Pod's other subresources, exec, log, binding and the rest, are not served); emulator/kube/pods.ts
+  pods: {
+    resource: 'pods',
+    group: '',
+    apiVersion: 'v1',
+    kind: 'Pod',
+    listKind: 'PodList',
+    singular: 'pod',
+    namespaced: true,
+    shortNames: ['po'],
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update'],
+    storageVersionHash: 'xPOwRZ+Yhw8=',
+    subresources: [{ name: 'status', group: '', version: 'v1', kind: 'Pod', verbs: ['get', 'patch', 'update'] }],
+  },
+  events: {
+    resource: 'events',
+    group: '',
+    apiVersion: 'v1',
+    kind: 'Event',
+    listKind: 'EventList',
+    singular: 'event',
+    namespaced: true,
+    shortNames: ['ev'],
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update'],
+    storageVersionHash: 'r2yiGXH7wu8=',
   },
 };
 

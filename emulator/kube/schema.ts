@@ -73,6 +73,29 @@ export const SCHEMAS: Record<string, Schema> = {
       automountServiceAccountToken: SCALAR,
     },
   },
+  // core/v1 Pod and Event (emulator/kube/pods.ts): spec and status typed by their values for managed fields
+  Pod: { type: 'struct', fields: { ...TYPE_META, metadata: OBJECT_META, spec: DEDUCED, status: DEDUCED } },
+  Event: {
+    type: 'struct',
+    fields: {
+      ...TYPE_META,
+      metadata: OBJECT_META,
+      involvedObject: ATOMIC,
+      reason: SCALAR,
+      message: SCALAR,
+      source: DEDUCED,
+      firstTimestamp: SCALAR,
+      lastTimestamp: SCALAR,
+      count: SCALAR,
+      type: SCALAR,
+      eventTime: SCALAR,
+      series: DEDUCED,
+      action: SCALAR,
+      related: ATOMIC,
+      reportingComponent: SCALAR,
+      reportingInstance: SCALAR,
+    },
+  },
   Namespace: {
     type: 'struct',
     fields: {

@@ -69,7 +69,16 @@ function fieldValue(obj: KubeObject, field: string): string | undefined {
   if (field === 'metadata.name') return obj.metadata.name;
   if (field === 'metadata.namespace') return obj.metadata.namespace ?? '';
   if (field === 'type' && obj.kind === 'Secret') return String(obj.type ?? '');
-  if (field === 'status.phase' && obj.kind === 'Namespace') return String((obj.status as Obj | undefined)?.phase ?? '');
+  if (field === 'status.phase' && (obj.kind === 'Namespace' || obj.kind === 'Pod')) return String((obj.status as Obj | undefined)?.phase ?? '');
+  if (field === 'spec.nodeName' && obj.kind === 'Pod') return String((obj.spec as Obj | undefined)?.nodeName ?? '');
+  if (obj.kind === 'Event') {
+    // the event's selectable fields (pkg/registry/core/event/strategy.go ToSelectableFields)
+    const io = (obj.involvedObject as Obj | undefined) ?? {};
+    const m = /^involvedObject\.(kind|namespace|name|uid|apiVersion|resourceVersion|fieldPath)$/.exec(field);
+    if (m) return String(io[m[1]] ?? '');
+    if (field === 'reason' || field === 'type' || field === 'reportingComponent') return String(obj[field] ?? '');
+    if (field === 'source') return String(((obj.source as Obj | undefined) ?? {}).component ?? '');
+  }
   return undefined;
 }
 
@@ -88,6 +97,22 @@ export function parseFieldSelector(sel: string, info: ResourceInfo): ((o: KubeOb
     'metadata.namespace',
     ...(info.resource === 'secrets' ? ['type'] : []),
     ...(info.resource === 'namespaces' ? ['status.phase'] : []),
+    ...(info.resource === 'pods' ? ['status.phase', 'spec.nodeName'] : []),
+    ...(info.resource === 'events'
+      ? [
+          'involvedObject.kind',
+          'involvedObject.namespace',
+          'involvedObject.name',
+          'involvedObject.uid',
+          'involvedObject.apiVersion',
+          'involvedObject.resourceVersion',
+          'involvedObject.fieldPath',
+          'reason',
+          'type',
+          'reportingComponent',
+          'source',
+        ]
+      : []),
   ];
   return fieldSelectorTerms(sel).map(({ field, op, value }) => {
     if (!allowed.includes(field)) {

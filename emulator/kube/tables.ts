@@ -96,7 +96,54 @@ function tableColumns(info: ResourceInfo): Obj[] {
         },
         AGE_COLUMN,
       ];
+    case 'pods':
+      // printers.go podColumnDefinitions
+      return [
+        NAME_COLUMN,
+        { name: 'Ready', type: 'string', format: '', description: 'The aggregate readiness state of this pod for accepting traffic.', priority: 0 },
+        { name: 'Status', type: 'string', format: '', description: 'The aggregate status of the containers in this pod.', priority: 0 },
+        {
+          name: 'Restarts',
+          type: 'string',
+          format: '',
+          description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+          priority: 0,
+        },
+        AGE_COLUMN,
+        wideColumn('IP'),
+        wideColumn('Node'),
+      ];
+    case 'events':
+      // printers.go eventColumnDefinitions (the narrow ones)
+      return [
+        { name: 'Last Seen', type: 'string', format: '', description: 'Time when last event from this object was observed.', priority: 0 },
+        {
+          name: 'Type',
+          type: 'string',
+          format: '',
+          description: 'Type of this event (Normal, Warning), new types could be added in the future.',
+          priority: 0,
+        },
+        {
+          name: 'Reason',
+          type: 'string',
+          format: '',
+          description:
+            "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
+          priority: 0,
+        },
+        { name: 'Object', type: 'string', format: '', description: 'The object that this event is about.', priority: 0 },
+        { name: 'Message', type: 'string', format: '', description: 'A human-readable description of the status of this operation.', priority: 0 },
+      ];
   }
+}
+
+/** printPod: the container's waiting or terminated reason, else the phase. */
+function podStatus(obj: KubeObject): string {
+  const st = (obj.status as Obj | undefined) ?? {};
+  const cs = ((st.containerStatuses as Obj[] | undefined) ?? [])[0];
+  const state = (cs?.state as Obj | undefined) ?? {};
+  return String((state.waiting as Obj | undefined)?.reason ?? (state.terminated as Obj | undefined)?.reason ?? st.reason ?? st.phase ?? 'Pending');
 }
 
 function tableCells(info: ResourceInfo, obj: KubeObject, now: number): unknown[] {
@@ -123,6 +170,31 @@ function tableCells(info: ResourceInfo, obj: KubeObject, now: number): unknown[]
           .map((s) => (kind === 'ServiceAccount' ? `${String(s.namespace ?? '')}/${String(s.name ?? '')}` : String(s.name ?? '')))
           .join(', ');
       return [obj.metadata.name, `${String(ref.kind ?? '')}/${String(ref.name ?? '')}`, age, of('User'), of('Group'), of('ServiceAccount')];
+    }
+    case 'pods': {
+      const st = (obj.status as Obj | undefined) ?? {};
+      const cs = (st.containerStatuses as Obj[] | undefined) ?? [];
+      const total = (((obj.spec as Obj | undefined)?.containers as unknown[] | undefined) ?? []).length;
+      return [
+        obj.metadata.name,
+        `${cs.filter((c) => c.ready).length}/${total}`,
+        podStatus(obj),
+        '0',
+        age,
+        String(st.podIP ?? '<none>'),
+        String((obj.spec as Obj | undefined)?.nodeName ?? '<none>'),
+      ];
+    }
+    case 'events': {
+      const io = (obj.involvedObject as Obj | undefined) ?? {};
+      const last = typeof obj.lastTimestamp === 'string' ? humanDuration(now - Date.parse(obj.lastTimestamp)) : age;
+      return [
+        last,
+        String(obj.type ?? ''),
+        String(obj.reason ?? ''),
+        `${String(io.kind ?? '').toLowerCase()}/${String(io.name ?? '')}`,
+        String(obj.message ?? ''),
+      ];
     }
   }
 }

@@ -9,6 +9,7 @@ import type { ResourceInfo } from './resources.ts';
 import { invalid, q } from './status.ts';
 import type { FieldError, Obj } from './status.ts';
 import type { KubeObject } from '../types.ts';
+import { eventErrors, podErrors } from './pods.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -108,6 +109,8 @@ export function validate(info: ResourceInfo, obj: KubeObject, old: KubeObject | 
   } else if (!old) errs.push(...nameErrors(md.name, info.resource === 'namespaces'));
   errs.push(...metadataErrors(md));
   if (info.group === RBAC_GROUP) errs.push(...rbacErrors(info, obj, old));
+  if (info.resource === 'pods') errs.push(...podErrors(obj, old));
+  if (info.resource === 'events') errs.push(...eventErrors(obj));
   if (info.resource === 'secrets') {
     const data = (obj.data ?? {}) as Record<string, string>;
     let total = 0;

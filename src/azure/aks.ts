@@ -33,6 +33,7 @@ export function toManagedCluster(c: SdkCluster, ref: ClusterRef, subscriptionId:
     servicePrincipalClientId: spClientId && spClientId.toLowerCase() !== 'msi' ? spClientId.toLowerCase() : undefined,
     usesManagedIdentity: identityType !== 'None' || spClientId?.toLowerCase() === 'msi',
     tenantId: c.identity?.tenantId,
+    vnetSubnetIds: (c.agentPoolProfiles ?? []).map((p) => p.vnetSubnetID).filter((x): x is string => !!x),
   };
 }
 

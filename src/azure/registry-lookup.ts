@@ -39,6 +39,18 @@ export function toRegistry(r: SdkRegistry): Registry {
     adminUserEnabled: r.adminUserEnabled,
     sku: r.sku?.name,
     location: r.location,
+    network: {
+      publicNetworkAccess: r.publicNetworkAccess,
+      defaultAction: r.networkRuleSet?.defaultAction,
+      ipRules: (r.networkRuleSet?.ipRules ?? []).map((i) => ({ value: i.iPAddressOrRange, action: i.action })),
+      privateEndpoints: (r.privateEndpointConnections ?? []).map((c) => ({
+        id: c.id ?? '',
+        endpointId: c.privateEndpoint?.id,
+        status: c.privateLinkServiceConnectionState?.status,
+      })),
+      anonymousPullEnabled: r.anonymousPullEnabled,
+      networkRuleBypassOptions: r.networkRuleBypassOptions,
+    },
   };
 }
 

@@ -109,6 +109,8 @@ export interface ManagedCluster {
   usesManagedIdentity: boolean;
   /** identity.tenantId, when the cluster has a managed identity */
   tenantId?: string;
+  /** agentPoolProfiles[].vnetSubnetID (BYO virtual network), when set */
+  vnetSubnetIds?: string[];
 }
 
 export interface AksClient {
@@ -132,6 +134,18 @@ export interface Registry {
   adminUserEnabled?: boolean;
   sku?: string;
   location?: string;
+  /** the network settings verify reads (2025-11-01 RegistryProperties); absent when ARM did not say */
+  network?: RegistryNetwork;
+}
+
+/** RegistryProperties' network fields (publicNetworkAccess default Enabled; networkRuleSet.defaultAction default Allow). */
+export interface RegistryNetwork {
+  publicNetworkAccess?: string;
+  defaultAction?: string;
+  ipRules: { value: string; action?: string }[];
+  privateEndpoints: { id: string; endpointId?: string; status?: string }[];
+  anonymousPullEnabled?: boolean;
+  networkRuleBypassOptions?: string;
 }
 
 export interface RegistryResolver {

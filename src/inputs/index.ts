@@ -13,6 +13,7 @@ import { readPrincipal } from './principal-fields.ts';
 import { checkKubernetesNames, pullSecretInputs, readPullSecretFields } from './pull-secret-fields.ts';
 import { readRegistry } from './registry-ref.ts';
 import { aksPrincipalInputs } from './aks-methods.ts';
+import { readVerify } from './verify.ts';
 
 export type { GetInput } from './fields.ts';
 export { list, parseDuration } from './fields.ts';
@@ -28,6 +29,16 @@ export function readSettings(get: GetInput): Settings {
   const pull = readPullSecretFields(get);
   const registry = readRegistry(get, cloud.acrSuffix, method.authMethod === 'pull-secret' && pull.credentialType === 'basic');
   const secretName = checkKubernetesNames(get, pull, registry.name);
+  const verify = readVerify(get, {
+    operation,
+    registry,
+    acrSuffix: cloud.acrSuffix,
+    apply: method.authMethod === 'pull-secret' ? pull.apply : undefined,
+    kubeconfig: pull.kubeconfig,
+    kubeContext: pull.kubeContext,
+    namespace: pull.namespaces[0],
+    aksClusters: method.authMethod === 'pull-secret' ? undefined : clusters.length,
+  });
   const common = {
     registry,
     operation,
@@ -41,6 +52,7 @@ export function readSettings(get: GetInput): Settings {
     subscriptionId,
     cloud,
     secretExpiry: sp.secretExpiry,
+    verify,
   };
 
   let settings: Settings;

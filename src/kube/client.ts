@@ -6,7 +6,15 @@
 import { ApiException, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { ConfigurationOptions } from '@kubernetes/client-node';
 import { ApiError } from '../errors.ts';
-import { FIELD_MANAGER_CONFLICT, type KubeClient, type LiveSecret, type LiveServiceAccount } from './types.ts';
+import {
+  FIELD_MANAGER_CONFLICT,
+  type KubeClient,
+  type KubeEvent,
+  type LivePod,
+  type LiveSecret,
+  type LiveServiceAccount,
+  type PodObject,
+} from './types.ts';
 import type { KubeconfigSource } from './kubeconfig.ts';
 import { requireHttps, serverOrigin } from './kubeconfig.ts';
 import { kubeConfigFor, type KubeAuthOptions } from './connect.ts';
@@ -176,6 +184,43 @@ export function createKubeClient(source: KubeconfigSource, opts: KubeClientOptio
         () => api.patchNamespacedServiceAccount({ name, namespace, body, fieldManager: MANAGER }, options(PatchStrategy.MergePatch)),
         object('ServiceAccount', name, namespace),
       );
+    },
+    // ---- the probe Pod (src/verify/cluster-probe.ts)
+    async createPod(pod: PodObject) {
+      const { name, namespace } = pod.metadata;
+      return call<LivePod>(
+        `create pod ${namespace}/${name}`,
+        () => api.createNamespacedPod({ namespace, body: pod as never, fieldManager: MANAGER }, options()),
+        object('Pod', name, namespace),
+      );
+    },
+    async getPod(namespace, name) {
+      try {
+        return await call<LivePod>(
+          `get pod ${namespace}/${name}`,
+          () => api.readNamespacedPod({ name, namespace }, options()),
+          object('Pod', name, namespace),
+        );
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw e;
+      }
+    },
+    async deletePod(namespace, name) {
+      try {
+        await call(`delete pod ${namespace}/${name}`, () => api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }, options()));
+      } catch (e) {
+        if (notFound(e)) return;
+        throw e;
+      }
+    },
+    async listEvents(namespace, involvedName) {
+      const list = await call<{ items: KubeEvent[] }>(
+        `list events of ${namespace}/${involvedName}`,
+        () => api.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${involvedName}` }, options()),
+        (v) => (isObject(v) && Array.isArray(v.items) ? undefined : 'an EventList with items'),
+      );
+      return list.items.filter((e) => isObject(e));
     },
   };
 }

@@ -17,7 +17,7 @@ export interface HttpRequest {
   service: string;
   /** for messages: "token exchange (myreg.azurecr.io)" */
   operation: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'HEAD';
   url: URL;
   headers?: Record<string, string>;
   body?: string;

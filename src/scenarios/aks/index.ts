@@ -25,7 +25,13 @@ interface ClusterOutcome {
 }
 
 export async function runAks(settings: AksSettings, deps: Deps): Promise<Result> {
+  // verify-from cluster (`image`): the probe's kubeconfig is an input too, read before any network call
+  const probeKube =
+    settings.verify.from === 'cluster' && settings.verify.images.length
+      ? await (await import('../../kube/kubeconfig.ts')).resolveKubeconfig(settings.verify.kubeconfig, settings.verify.kubeContext, deps.env)
+      : undefined;
   const azure = await deps.azure(settings);
+  const fetched = new Map<string, ManagedCluster>();
   const rbac = azure.rbac(settings.registry.tenantId);
 
   // The registry (and from it the role) once, in parallel with the clusters.
@@ -39,6 +45,7 @@ export async function runAks(settings: AksSettings, deps: Deps): Promise<Result>
     let cluster: ManagedCluster;
     try {
       cluster = await azure.aks.get(ref);
+      fetched.set(ref.label, cluster);
     } catch (e) {
       // a registry failure is the whole step's; let it win over the cluster's
       const role = (await Promise.all([registryP, roleP]))[1];
@@ -72,13 +79,18 @@ export async function runAks(settings: AksSettings, deps: Deps): Promise<Result>
   const outcomes = settled.map((s, i): ClusterOutcome =>
     s.status === 'fulfilled' ? s.value : { result: failed(settings.clusters[i].label, role.displayName, s.reason), log: newClusterLog() },
   );
-  return merge(settings, outcomes, {
+  const result = merge(settings, outcomes, {
     loginServer: registry.loginServer,
     registryId: registry.id,
     role: role.displayName,
     warnings: role.warnings,
     notes: role.notes,
   });
+  if (settings.verify.images.length && !settings.dryRun && settings.operation !== 'detach') {
+    const { verifyAksImages } = await import('../../verify/aks.ts');
+    await verifyAksImages(settings, deps, azure, registry, fetched, result, probeKube);
+  }
+  return result;
 }
 
 /** The cluster's result, naming the method it got. */

@@ -9,11 +9,14 @@ import { parseRegistries } from '../../kube/render.ts';
 import { registryEntry } from './secret-entry.ts';
 import { eachNamespace, settle, type NamespaceOutcome } from './settle.ts';
 import type { CredentialSource } from './sources/credential-source.ts';
+import type { ImageTarget } from '../../verify/index.ts';
 
 export async function verify(settings: PullSecretSettings, deps: Deps, kube: KubeClient, source: CredentialSource, result: Result): Promise<Result> {
   const { namespaces, serviceAccounts, secretName } = settings.pullSecret;
   const loginServer = source.loginServer;
   const checked = new Map<string, Promise<string | undefined>>();
+  // `image`: each namespace's credential (or, from the cluster, its pull secret) proves each image
+  const imageTargets: ImageTarget[] = [];
   const outcomes = await eachNamespace(settings, deps, async (namespace): Promise<NamespaceOutcome> => {
     const problems: string[] = [];
     const live = await kube.getSecret(namespace, secretName);
@@ -31,10 +34,19 @@ export async function verify(settings: PullSecretSettings, deps: Deps, kube: Kub
         if (expiresOn && Date.parse(expiresOn) <= deps.now().getTime())
           problems.push(`the credential in ${namespace}/${secretName} expired on ${expiresOn}`);
         else if (username && password) {
+          // verify-from cluster: the probe Pod proves the credential from where the cluster stands (the runner may not reach the registry)
           const key = `${username}\n${password}`;
-          if (!checked.has(key)) checked.set(key, source.check(username, password, record));
-          const rejected = await checked.get(key)!;
-          if (rejected) problems.push(rejected);
+          if (settings.verify.from !== 'cluster') {
+            if (!checked.has(key)) checked.set(key, source.check(username, password, record));
+            const rejected = await checked.get(key)!;
+            if (rejected) problems.push(rejected);
+          }
+          imageTargets.push({
+            target: namespace,
+            namespace,
+            pullSecret: secretName,
+            credential: { username, password, via: `secret ${namespace}/${secretName} (user ${username})` },
+          });
         } else problems.push(`the entry for ${loginServer} in ${namespace}/${secretName} has no username and password`);
       }
     }
@@ -60,6 +72,12 @@ export async function verify(settings: PullSecretSettings, deps: Deps, kube: Kub
     };
   });
   settle(result, namespaces, outcomes);
+  if (settings.verify.images.length) {
+    const { foldVerdicts, verifyImages } = await import('../../verify/index.ts');
+    const verdicts = await verifyImages({ verify: settings.verify, loginServer, deps, signedIn: source.signedIn, kube }, imageTargets);
+    foldVerdicts(result, verdicts, 'broken');
+    result.namespaces = result.results.filter((r) => r.ok).map((r) => r.target);
+  }
   const exp = result.results
     .map((r) => r.expiresOn)
     .filter(Boolean)

@@ -50,6 +50,7 @@ const factory: SourceFactory = async (settings, deps) => {
     warnings: [
       `credential-type admin puts the registry's admin password (push and delete on every repository, no expiry) into the cluster; prefer credential-type token, which is read-only, repository-scoped and expiring.`,
     ],
+    signedIn: { session: clients.session, tenantId, network: registry.network },
   };
   return source;
 };

@@ -6,6 +6,7 @@ import type { PullSecretSettings } from '../../../settings.ts';
 import type { Deps } from '../../../deps.ts';
 import type { Write } from '../../../result.ts';
 import type { RegistryRecord } from '../../../kube/render.ts';
+import type { AzureSession, RegistryNetwork } from '../../../azure/types.ts';
 
 export interface PullCredential {
   username: string;
@@ -79,6 +80,8 @@ export interface CredentialSource {
   check(username: string, password: string, record?: RegistryRecord): Promise<string | undefined>;
   /** warnings to print (e.g. short-lived exchange tokens) */
   warnings: string[];
+  /** the signed-in identity (Azure-backed sources): verify asks it whether the `image` input's images exist */
+  signedIn?: { session: AzureSession; tenantId?: string; network?: RegistryNetwork };
 }
 
 export type SourceFactory = (settings: PullSecretSettings, deps: Deps) => Promise<CredentialSource>;

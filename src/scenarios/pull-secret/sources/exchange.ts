@@ -73,6 +73,7 @@ const factory: SourceFactory = async (settings, deps) => {
     },
     check: acrCheck(registry.loginServer, deps),
     warnings,
+    signedIn: { session: az.clients.session, tenantId: az.tenantId, network: registry.network },
   };
   return source;
 };

@@ -136,6 +136,7 @@ const factory: SourceFactory = async (settings, deps) => {
     },
     check,
     warnings,
+    signedIn: { session: az.clients.session, tenantId: az.tenantId, network: az.registry.network },
   };
   return source;
 };

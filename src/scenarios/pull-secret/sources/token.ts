@@ -366,6 +366,7 @@ const factory: SourceFactory = async (settings, deps) => {
       return r.ok ? undefined : r.reason;
     },
     warnings: [],
+    signedIn: { session: az.clients.session, tenantId: az.tenantId, network: registry.network },
   };
   return source;
 };

@@ -1,0 +1,3 @@
+import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
+import{c}from"./chunk-FWHYL7OX.js";async function p(e,t){let r=await t.azure(e),n=await r.registries.resolve(e.registry);return{clients:r,registry:n,tenantId:e.registry.tenantId}}var a=e=>e.repositories.find(t=>!t.includes("*"));function u(e,t,r){return(n,i)=>c(e,n,i,{repository:r,trace:s=>t.runner.debug(s)})}function y(e,t,r){let n=u(e,t,r);return async(i,s)=>{let o=await n(i,s);return o.ok?void 0:o.reason}}export{p as a,a as b,u as c,y as d};
+//# sourceMappingURL=chunk-AQHFASTI.js.map

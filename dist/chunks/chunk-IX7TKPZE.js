@@ -1,0 +1,3 @@
+import{createRequire as __acrCreateRequire}from"node:module";const require=__acrCreateRequire(import.meta.url);
+function d(e,n){return{authMethod:e,loginServer:n,roleAssignmentIds:[],namespaces:[],changed:!1,results:[],plan:[],writes:[],warnings:[],notices:[],summaryNotes:[]}}async function l(e,n,i){let r=new Array(e.length),s=0,a=async()=>{for(;s<e.length;){let t=s++;try{r[t]={status:"fulfilled",value:await i(e[t],t)}}catch(g){r[t]={status:"rejected",reason:g}}}};return await Promise.all(Array.from({length:Math.max(1,Math.min(n,e.length))},a)),r}export{d as a,l as b};
+//# sourceMappingURL=chunk-IX7TKPZE.js.map
